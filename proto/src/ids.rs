@@ -1,0 +1,195 @@
+//! Identifier newtypes. Each one validates on construction and on deserialisation, so a
+//! value that reaches the hub is already well-formed.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a string was refused as an identifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdError {
+    pub kind: &'static str,
+    pub reason: &'static str,
+}
+
+impl fmt::Display for IdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid {}: {}", self.kind, self.reason)
+    }
+}
+
+impl std::error::Error for IdError {}
+
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $max:expr, $valid:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Validates `value` and wraps it.
+            pub fn parse(value: impl Into<String>) -> Result<Self, IdError> {
+                let value = value.into();
+                if value.is_empty() {
+                    return Err(IdError { kind: $kind, reason: "must not be empty" });
+                }
+                if value.len() > $max {
+                    return Err(IdError { kind: $kind, reason: concat!("longer than ", stringify!($max), " bytes") });
+                }
+                let valid: fn(char) -> bool = $valid;
+                if !value.chars().all(valid) {
+                    return Err(IdError { kind: $kind, reason: "contains a character that is not allowed" });
+                }
+                Ok(Self(value))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(value: String) -> Result<Self, IdError> {
+                Self::parse(value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.0)
+            }
+        }
+    };
+}
+
+fn is_room_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-' | '.')
+}
+
+fn is_printable(c: char) -> bool {
+    !c.is_control()
+}
+
+string_id!(
+    /// A room: `event` (the event-wide room) or `session:<slug>` (one session's live room).
+    /// ASCII letters, digits and `: _ - .`, at most 64 bytes.
+    RoomId, "room id", 64, is_room_char
+);
+string_id!(
+    /// A user, as the `sub` claim of their token names them. Printable, at most 128 bytes.
+    UserId, "user id", 128, is_printable
+);
+string_id!(
+    /// A chat message, unique within its room; ids sort in the order the node accepted them.
+    MessageId, "message id", 64, is_room_char
+);
+string_id!(
+    /// A room stream's epoch. Sequence numbers are only comparable within one epoch; a new
+    /// epoch means the history before it is gone.
+    Epoch, "epoch", 64, is_room_char
+);
+string_id!(
+    /// One WebSocket connection, as the node named it in `welcome` (for support and logs).
+    ConnectionId, "connection id", 64, is_room_char
+);
+
+/// What a room is for, read from its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoomKind {
+    /// `event`: organiser announcements and the attendance summary of live sessions.
+    Event,
+    /// `session:<slug>`: one session's stage, chat and attendance.
+    Session,
+}
+
+impl RoomId {
+    /// The id of the event-wide room.
+    pub const EVENT: &'static str = "event";
+
+    pub fn event() -> Self {
+        Self(Self::EVENT.to_owned())
+    }
+
+    /// The room of session `slug`.
+    pub fn session(slug: &str) -> Result<Self, IdError> {
+        Self::parse(format!("session:{slug}"))
+    }
+
+    /// The kind of room, or `None` for an id that names no kind of room this node serves.
+    pub fn kind(&self) -> Option<RoomKind> {
+        if self.0 == Self::EVENT {
+            Some(RoomKind::Event)
+        } else if self.0.strip_prefix("session:").is_some_and(|slug| !slug.is_empty()) {
+            Some(RoomKind::Session)
+        } else {
+            None
+        }
+    }
+}
+
+/// A client's request id, echoed in the `ack` or `error` that answers the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RequestId(pub u64);
+
+/// A room event's position in its room's stream: strictly increasing by one per event
+/// within an epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Seq(pub u64);
+
+impl Seq {
+    pub const ZERO: Seq = Seq(0);
+
+    pub fn next(self) -> Seq {
+        Seq(self.0 + 1)
+    }
+}
+
+impl fmt::Display for Seq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_ids_are_validated() {
+        assert!(RoomId::parse("session:opening-2025").is_ok());
+        assert!(RoomId::parse("").is_err());
+        assert!(RoomId::parse("session:a b").is_err());
+        assert!(RoomId::parse("x".repeat(65)).is_err());
+        assert!(serde_json::from_str::<RoomId>("\"bad room\"").is_err());
+    }
+
+    #[test]
+    fn room_kinds() {
+        assert_eq!(RoomId::event().kind(), Some(RoomKind::Event));
+        assert_eq!(RoomId::session("hl-1").unwrap().kind(), Some(RoomKind::Session));
+        assert_eq!(RoomId::parse("session:").unwrap().kind(), None);
+        assert_eq!(RoomId::parse("booth:x").unwrap().kind(), None);
+    }
+
+    #[test]
+    fn user_ids_refuse_control_characters() {
+        assert!(UserId::parse("auth0|abc").is_ok());
+        assert!(UserId::parse("a\u{0}b").is_err());
+    }
+}

@@ -1,0 +1,345 @@
+//! The messages: [`ClientMsg`] from client to node and [`ServerMsg`] from node to client,
+//! each a JSON object tagged by `type`. Times are Unix epoch milliseconds. Unknown fields
+//! are ignored, so a newer peer may add fields without breaking an older one.
+
+use serde::{Deserialize, Serialize};
+
+use crate::codes::ErrorCode;
+use crate::ids::{ConnectionId, Epoch, MessageId, RequestId, RoomId, Seq, UserId};
+
+/// A message from a client to a node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMsg {
+    /// The first frame on every connection: the protocol versions the client speaks and its
+    /// token. Answered by `welcome`, or by a close frame.
+    Hello { protocol: Vec<u16>, token: String },
+    /// Replaces the connection's token before it expires. The new token must name the same
+    /// user. Roles from the new token apply to later commands.
+    Refresh { rid: RequestId, token: String },
+    /// Joins a room. With `since`, asks for the events after that position instead of a
+    /// full snapshot.
+    Join {
+        rid: RequestId,
+        room: RoomId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<StreamPosition>,
+    },
+    /// Leaves a room.
+    Leave { rid: RequestId, room: RoomId },
+    /// Moderators and organisers: changes the stage's state, title or current speaker. A
+    /// field left out is unchanged; an empty `speaker` clears the current speaker.
+    StageUpdate {
+        rid: RequestId,
+        room: RoomId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        state: Option<StageState>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        speaker: Option<String>,
+    },
+    /// Posts a chat message.
+    ChatSend { rid: RequestId, room: RoomId, text: String },
+    /// Asks for older chat messages: those before `before` (or the newest when absent),
+    /// newest last, at most `limit` (default and maximum 50).
+    ChatHistory {
+        rid: RequestId,
+        room: RoomId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<MessageId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u16>,
+    },
+    /// Moderators, or the message's author: deletes a chat message for everyone.
+    ChatDelete { rid: RequestId, room: RoomId, id: MessageId },
+    /// Moderators: stops `user` from chatting in this room, for `minutes` or until unmuted.
+    Mute {
+        rid: RequestId,
+        room: RoomId,
+        user: UserId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        minutes: Option<u32>,
+    },
+    /// Moderators: lifts a mute.
+    Unmute { rid: RequestId, room: RoomId, user: UserId },
+    /// Organisers: posts an announcement to the event room.
+    Announce { rid: RequestId, text: String },
+}
+
+impl ClientMsg {
+    /// The request id, for every message that has one.
+    pub fn rid(&self) -> Option<RequestId> {
+        match self {
+            ClientMsg::Hello { .. } => None,
+            ClientMsg::Refresh { rid, .. }
+            | ClientMsg::Join { rid, .. }
+            | ClientMsg::Leave { rid, .. }
+            | ClientMsg::StageUpdate { rid, .. }
+            | ClientMsg::ChatSend { rid, .. }
+            | ClientMsg::ChatHistory { rid, .. }
+            | ClientMsg::ChatDelete { rid, .. }
+            | ClientMsg::Mute { rid, .. }
+            | ClientMsg::Unmute { rid, .. }
+            | ClientMsg::Announce { rid, .. } => Some(*rid),
+        }
+    }
+}
+
+/// The part of a client frame a node can still read when the frame as a whole is not a
+/// valid [`ClientMsg`], so the `error` can name the request it answers.
+#[derive(Debug, Deserialize)]
+pub struct RequestIdOnly {
+    pub rid: Option<RequestId>,
+}
+
+/// A message from a node to a client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// Accepts `hello`.
+    Welcome {
+        protocol: u16,
+        connection: ConnectionId,
+        user: UserProfile,
+        roles: Vec<Role>,
+        /// When the token expires; `refresh` before then.
+        expires_at: i64,
+        limits: Limits,
+    },
+    /// The request `rid` succeeded.
+    Ack { rid: RequestId },
+    /// A request failed, or (with no `rid`) a frame could not be read at all.
+    Error {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<RequestId>,
+        code: ErrorCode,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
+    },
+    /// Answers `join` with the room's whole state. Every event with a `seq` greater than
+    /// `seq` follows as an `event`.
+    Snapshot {
+        rid: RequestId,
+        room: RoomId,
+        epoch: Epoch,
+        seq: Seq,
+        /// Present when the join asked to resume: `false` says the missed events could not
+        /// be replayed, so this snapshot replaces the client's state.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        recovered: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stage: Option<Stage>,
+        attendance: Attendance,
+        /// The newest chat messages, oldest first.
+        chat: Vec<ChatMessage>,
+        /// Whether older chat messages exist (ask with `chat_history`).
+        chat_more: bool,
+        /// In the event room: the latest announcements, oldest first.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        announcements: Vec<Announcement>,
+        you: Membership,
+    },
+    /// Answers a `join` whose `since` could be served: exactly the `replayed` events after
+    /// `since` follow as `event` frames, in order, then live events.
+    Resumed {
+        rid: RequestId,
+        room: RoomId,
+        epoch: Epoch,
+        replayed: u32,
+        attendance: Attendance,
+        you: Membership,
+    },
+    /// One event in a room's stream.
+    Event { room: RoomId, seq: Seq, event: RoomEvent },
+    /// The room's live attendance: sent at most once per second per room, and only when it
+    /// changed. Not sequenced: only the latest value matters.
+    Attendance { room: RoomId, attendance: Attendance },
+    /// In the event room: the attendance of every session whose stage is live or on a
+    /// break, sent every few seconds when it changed. Not sequenced.
+    AttendanceSummary { sessions: Vec<SessionAttendance> },
+    /// Answers `chat_history`: messages oldest first.
+    ChatHistory {
+        rid: RequestId,
+        room: RoomId,
+        messages: Vec<ChatMessage>,
+        /// Whether still older messages exist.
+        more: bool,
+    },
+}
+
+/// An event in a room's stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum RoomEvent {
+    /// The stage changed; `stage` is its whole new state.
+    Stage { stage: Stage, by: UserId },
+    /// A chat message was posted.
+    Chat { message: ChatMessage },
+    /// A chat message was deleted: clients remove it.
+    ChatDeleted { id: MessageId, by: UserId },
+    /// A user may not chat in this room until `until` (or until unmuted when absent).
+    UserMuted {
+        user: UserId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<i64>,
+        by: UserId,
+    },
+    /// A mute was lifted.
+    UserUnmuted { user: UserId, by: UserId },
+    /// An organiser's announcement, in the event room.
+    Announcement { announcement: Announcement },
+}
+
+/// An organiser's message to everyone at the event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Announcement {
+    pub text: String,
+    pub by: UserProfile,
+    pub at: i64,
+}
+
+/// A session's stage: what is on it and what state it is in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stage {
+    pub state: StageState,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
+    /// When the stage first went live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<i64>,
+    /// When the stage ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<i64>,
+    /// When anything on the stage last changed.
+    pub updated_at: i64,
+}
+
+/// `scheduled → live ⇄ break → ended` (a live stage may also end directly).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageState {
+    Scheduled,
+    Live,
+    Break,
+    Ended,
+}
+
+/// A chat message as every member sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub id: MessageId,
+    pub author: UserProfile,
+    pub text: String,
+    pub at: i64,
+}
+
+/// A user as others see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserProfile {
+    pub id: UserId,
+    pub name: String,
+    /// ISO 3166-1 alpha-2, when the user gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+/// A role granted by the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Attendee,
+    Speaker,
+    Exhibitor,
+    Moderator,
+    Organiser,
+}
+
+impl Role {
+    pub const ALL: &'static [Role] = &[
+        Role::Attendee,
+        Role::Speaker,
+        Role::Exhibitor,
+        Role::Moderator,
+        Role::Organiser,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Attendee => "attendee",
+            Role::Speaker => "speaker",
+            Role::Exhibitor => "exhibitor",
+            Role::Moderator => "moderator",
+            Role::Organiser => "organiser",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Role> {
+        Role::ALL.iter().copied().find(|r| r.as_str() == value)
+    }
+}
+
+/// What the caller may do in one room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    /// The caller's highest role that applies in this room.
+    pub role: Role,
+    pub can_chat: bool,
+    pub can_moderate: bool,
+    pub can_manage_stage: bool,
+    pub can_announce: bool,
+}
+
+/// A room's attendance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attendance {
+    /// Connected members now (a user with two tabs counts once per tab).
+    pub present: u32,
+    /// Distinct users who have joined since the room opened on this node.
+    pub unique: u32,
+}
+
+/// One line of an `attendance_summary`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionAttendance {
+    pub room: RoomId,
+    pub state: StageState,
+    pub present: u32,
+}
+
+/// A position in a room's stream, as a client remembers it for resuming.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamPosition {
+    pub epoch: Epoch,
+    pub seq: Seq,
+}
+
+/// The node's limits, so a client can stay within them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Largest frame the node reads; a larger one closes the connection with 1009.
+    pub max_message_bytes: u32,
+    /// Rooms one connection may be in at once.
+    pub max_rooms: u32,
+    /// Longest chat message, in characters.
+    pub chat_max_chars: u32,
+    /// Sustained commands per second per connection.
+    pub commands_per_second: u32,
+}
+
+impl ServerMsg {
+    /// Encodes the message as the text of one WebSocket frame.
+    pub fn to_json(&self) -> String {
+        // Every field is a plain string, number, bool or nested struct of those, so
+        // serialisation cannot fail.
+        serde_json::to_string(self).expect("ServerMsg always serialises")
+    }
+}
+
+impl ClientMsg {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("ClientMsg always serialises")
+    }
+}

@@ -1,0 +1,9 @@
+//! Domain rules with no IO: each module takes a command or an observation and returns a
+//! decision, and is tested as plain functions. The room actor (`hub::room`) calls them.
+
+pub mod attendance;
+pub mod chat;
+pub mod permissions;
+pub mod rate;
+pub mod replay;
+pub mod stage;
