@@ -228,7 +228,7 @@ macro_rules! settings_args {
             fn apply(&self, settings: &mut Settings) {
                 $(
                     if let Some(value) = &self.$field {
-                        settings_args!(@set settings.$field, value, $ty);
+                        Overlay::overlay(&mut settings.$field, value);
                     }
                 )*
                 if !self.jwt_public_keys.is_empty() {
@@ -240,9 +240,23 @@ macro_rules! settings_args {
             }
         }
     };
-    (@set $target:expr, $value:expr, String) => { $target = Some($value.clone()) };
-    (@set $target:expr, $value:expr, bool) => { $target = Some(*$value) };
-    (@set $target:expr, $value:expr, $ty:ty) => { $target = $value.clone() };
+}
+
+/// Sets a setting from a flag's value, whether the setting is optional or not.
+trait Overlay<V> {
+    fn overlay(&mut self, value: &V);
+}
+
+impl<T: Clone> Overlay<T> for T {
+    fn overlay(&mut self, value: &T) {
+        *self = value.clone();
+    }
+}
+
+impl<T: Clone> Overlay<T> for Option<T> {
+    fn overlay(&mut self, value: &T) {
+        *self = Some(value.clone());
+    }
 }
 
 settings_args! {

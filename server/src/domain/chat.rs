@@ -33,7 +33,7 @@ pub fn validate_text(text: &str, max_chars: usize) -> Result<String, ChatError> 
 }
 
 /// A room's chat messages, oldest first.
-pub trait ChatLog: Send + 'static {
+pub trait ChatLog: Send + Sync + 'static {
     fn append(&mut self, message: ChatMessage);
     /// Removes a message and returns it.
     fn delete(&mut self, id: &MessageId) -> Option<ChatMessage>;

@@ -89,7 +89,7 @@ pub fn apply(current: &Stage, change: StageChange, now_ms: i64) -> Result<Stage,
         next.speaker = (!speaker.is_empty()).then(|| speaker.to_owned());
     }
     next.updated_at = now_ms;
-    if Stage { updated_at: current.updated_at, ..next.clone() } == *current {
+    if (Stage { updated_at: current.updated_at, ..next.clone() }) == *current {
         return Err(StageError::NoChange);
     }
     Ok(next)

@@ -1,0 +1,182 @@
+//! The in-process bus. A [`MemoryBroker`] holds every topic's stream; each node connects to
+//! it with its own [`MemoryBus`] handle and inbox, so tests can run several nodes in one
+//! process against one broker, as they later run them against one Redis.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use plenary_proto::{Epoch, RoomId, Seq};
+use tokio::sync::mpsc;
+
+use super::{Bus, BusError, History, Publication};
+
+/// The shared state of every node connected to one in-process bus.
+#[derive(Debug, Clone)]
+pub struct MemoryBroker {
+    inner: Arc<Mutex<BrokerState>>,
+    history_len: usize,
+}
+
+#[derive(Debug, Default)]
+struct BrokerState {
+    topics: HashMap<RoomId, Topic>,
+    next_node: u64,
+}
+
+#[derive(Debug)]
+struct Topic {
+    epoch: Epoch,
+    latest: Seq,
+    history: VecDeque<Publication>,
+    /// Subscribed nodes by their broker-local id.
+    subscribers: HashMap<u64, mpsc::Sender<Publication>>,
+}
+
+impl MemoryBroker {
+    /// A broker keeping the last `history_len` publications of each topic.
+    pub fn new(history_len: usize) -> Self {
+        MemoryBroker { inner: Arc::default(), history_len: history_len.max(1) }
+    }
+
+    /// Connects a node: its bus handle and the inbox its subscriptions deliver to.
+    pub fn connect(&self, inbox_capacity: usize) -> (MemoryBus, mpsc::Receiver<Publication>) {
+        let (tx, rx) = mpsc::channel(inbox_capacity.max(1));
+        let mut state = self.inner.lock().expect("bus lock");
+        state.next_node += 1;
+        let bus = MemoryBus { broker: self.clone(), node: state.next_node, inbox: tx };
+        (bus, rx)
+    }
+}
+
+/// One node's handle on a [`MemoryBroker`].
+#[derive(Debug)]
+pub struct MemoryBus {
+    broker: MemoryBroker,
+    node: u64,
+    inbox: mpsc::Sender<Publication>,
+}
+
+fn new_epoch() -> Epoch {
+    Epoch::parse(uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()).expect("hex is a valid epoch")
+}
+
+impl BrokerState {
+    fn topic(&mut self, id: &RoomId) -> &mut Topic {
+        self.topics.entry(id.clone()).or_insert_with(|| Topic {
+            epoch: new_epoch(),
+            latest: Seq::ZERO,
+            history: VecDeque::new(),
+            subscribers: HashMap::new(),
+        })
+    }
+}
+
+#[async_trait]
+impl Bus for MemoryBus {
+    async fn publish(&self, topic_id: &RoomId, payload: Bytes) -> Result<Publication, BusError> {
+        // A std Mutex: held only for this synchronous section, never across an await.
+        let mut state = self.broker.inner.lock().expect("bus lock");
+        let history_len = self.broker.history_len;
+        let topic = state.topic(topic_id);
+        topic.latest = topic.latest.next();
+        let publication =
+            Publication { topic: topic_id.clone(), epoch: topic.epoch.clone(), seq: topic.latest, payload };
+        if topic.history.len() == history_len {
+            topic.history.pop_front();
+        }
+        topic.history.push_back(publication.clone());
+        topic.subscribers.retain(|_, inbox| match inbox.try_send(publication.clone()) {
+            Ok(()) => true,
+            // The node is behind: it will see the gap and read the history.
+            Err(mpsc::error::TrySendError::Full(_)) => true,
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        });
+        Ok(publication)
+    }
+
+    async fn subscribe(&self, topic: &RoomId) -> Result<(), BusError> {
+        let mut state = self.broker.inner.lock().expect("bus lock");
+        state.topic(topic).subscribers.insert(self.node, self.inbox.clone());
+        Ok(())
+    }
+
+    async fn unsubscribe(&self, topic: &RoomId) -> Result<(), BusError> {
+        let mut state = self.broker.inner.lock().expect("bus lock");
+        if let Some(t) = state.topics.get_mut(topic) {
+            t.subscribers.remove(&self.node);
+        }
+        Ok(())
+    }
+
+    async fn history(&self, topic_id: &RoomId, after: Seq, limit: usize) -> Result<History, BusError> {
+        let mut state = self.broker.inner.lock().expect("bus lock");
+        let topic = state.topic(topic_id);
+        let oldest = topic.history.front().map_or(topic.latest.next(), |p| p.seq);
+        let complete = after.next() >= oldest;
+        let publications = topic.history.iter().filter(|p| p.seq > after).take(limit).cloned().collect();
+        Ok(History { epoch: topic.epoch.clone(), latest: topic.latest, publications, complete })
+    }
+
+    fn is_healthy(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn room(name: &str) -> RoomId {
+        RoomId::session(name).unwrap()
+    }
+
+    #[tokio::test]
+    async fn publications_reach_subscribed_nodes_in_order() {
+        let broker = MemoryBroker::new(100);
+        let (a, mut a_inbox) = broker.connect(16);
+        let (b, mut b_inbox) = broker.connect(16);
+        b.subscribe(&room("x")).await.unwrap();
+        let first = a.publish(&room("x"), Bytes::from_static(b"1")).await.unwrap();
+        let second = a.publish(&room("x"), Bytes::from_static(b"2")).await.unwrap();
+        assert_eq!((first.seq, second.seq), (Seq(1), Seq(2)));
+        assert_eq!(b_inbox.recv().await.unwrap().seq, Seq(1));
+        assert_eq!(b_inbox.recv().await.unwrap().seq, Seq(2));
+        assert!(a_inbox.try_recv().is_err(), "a never subscribed");
+
+        b.unsubscribe(&room("x")).await.unwrap();
+        a.publish(&room("x"), Bytes::from_static(b"3")).await.unwrap();
+        assert!(b_inbox.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn history_says_when_it_no_longer_reaches_back() {
+        let broker = MemoryBroker::new(3);
+        let (bus, _inbox) = broker.connect(1);
+        for n in 0..5u8 {
+            bus.publish(&room("h"), Bytes::from(vec![n])).await.unwrap();
+        }
+        let h = bus.history(&room("h"), Seq(2), 10).await.unwrap();
+        assert!(h.complete);
+        assert_eq!(h.publications.iter().map(|p| p.seq.0).collect::<Vec<_>>(), vec![3, 4, 5]);
+        assert_eq!(h.latest, Seq(5));
+        assert!(!bus.history(&room("h"), Seq(1), 10).await.unwrap().complete);
+        let fresh = bus.history(&room("new"), Seq::ZERO, 10).await.unwrap();
+        assert!(fresh.complete && fresh.publications.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_full_inbox_drops_and_history_fills_the_gap() {
+        let broker = MemoryBroker::new(100);
+        let (bus, mut inbox) = broker.connect(1);
+        bus.subscribe(&room("g")).await.unwrap();
+        for n in 0..3u8 {
+            bus.publish(&room("g"), Bytes::from(vec![n])).await.unwrap();
+        }
+        assert_eq!(inbox.recv().await.unwrap().seq, Seq(1));
+        assert!(inbox.try_recv().is_err(), "2 and 3 were dropped, not queued without bound");
+        let h = bus.history(&room("g"), Seq(1), 10).await.unwrap();
+        assert_eq!(h.publications.len(), 2);
+    }
+}

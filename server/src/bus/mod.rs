@@ -1,0 +1,63 @@
+//! The bus carries room events between nodes: every event is published to its room's topic,
+//! where the bus gives it the next sequence number of that topic's stream, keeps it in a
+//! bounded history, and delivers it to every node subscribed to the topic (the publisher
+//! included).
+//!
+//! Delivery guarantee: at most once per subscribed node, in sequence order per topic, to
+//! a bounded inbox. A node that misses publications (its inbox was full, or it subscribed
+//! late) sees a gap in the sequence numbers and fills it from [`Bus::history`]; if the
+//! history no longer reaches back, the stream's continuity is lost and the room restarts
+//! its resume window. A new [`Epoch`] says the whole history was lost.
+//!
+//! [`MemoryBus`] serves one process (and tests that run several nodes in one process);
+//! a Redis implementation plugs in behind the same trait.
+
+mod memory;
+
+pub use memory::{MemoryBroker, MemoryBus};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use plenary_proto::{Epoch, RoomId, Seq};
+
+/// One published event as the bus delivers it.
+#[derive(Debug, Clone)]
+pub struct Publication {
+    pub topic: RoomId,
+    pub epoch: Epoch,
+    pub seq: Seq,
+    /// The encoded `RoomEvent`.
+    pub payload: Bytes,
+}
+
+/// A topic's history after a position.
+#[derive(Debug, Clone)]
+pub struct History {
+    pub epoch: Epoch,
+    /// The topic's newest sequence number.
+    pub latest: Seq,
+    /// Publications after the asked position, oldest first.
+    pub publications: Vec<Publication>,
+    /// False when the history no longer reaches back to the asked position.
+    pub complete: bool,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BusError {
+    #[error("the bus is unavailable: {0}")]
+    Unavailable(String),
+}
+
+#[async_trait]
+pub trait Bus: Send + Sync + 'static {
+    /// Appends `payload` to the topic's stream and delivers it to subscribed nodes.
+    async fn publish(&self, topic: &RoomId, payload: Bytes) -> Result<Publication, BusError>;
+    /// Starts delivering the topic's publications to this node's inbox.
+    async fn subscribe(&self, topic: &RoomId) -> Result<(), BusError>;
+    /// Stops delivering the topic to this node.
+    async fn unsubscribe(&self, topic: &RoomId) -> Result<(), BusError>;
+    /// Publications after `after`, at most `limit`.
+    async fn history(&self, topic: &RoomId, after: Seq, limit: usize) -> Result<History, BusError>;
+    /// Whether the bus can serve requests now (for `/readyz`).
+    fn is_healthy(&self) -> bool;
+}

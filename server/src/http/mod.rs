@@ -1,0 +1,117 @@
+//! HTTP routes: the WebSocket endpoint, guest sign-in, health, readiness and metrics.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use plenary_proto::Role;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::AppState;
+use crate::auth::{TokenRequest, validate_country, validate_display_name};
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/ws", get(crate::ws::upgrade))
+        .route("/api/guest", post(guest))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// A JSON error body: `{"error": "..."}`.
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+async fn index() -> &'static str {
+    "Plenary node. Open a WebSocket to /ws and send hello (see proto/PROTOCOL.md).\n"
+}
+
+async fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "no such endpoint")
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    if state.shutdown.is_cancelled() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
+    }
+    if !state.bus.is_healthy() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "bus unavailable\n").into_response();
+    }
+    "ready\n".into_response()
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GuestRequest {
+    name: String,
+    #[serde(default)]
+    country: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct GuestResponse {
+    token: String,
+    user: String,
+    expires_at: i64,
+}
+
+/// `POST /api/guest {name, country?}`: an attendee token for someone without an account,
+/// when the event allows guests.
+async fn guest(State(state): State<AppState>, body: Result<Json<GuestRequest>, JsonRejection>) -> Response {
+    if !state.settings.guest_signin_enabled() {
+        return error(StatusCode::FORBIDDEN, "this event does not allow guest sign-in");
+    }
+    let Some(minter) = &state.minter else {
+        return error(StatusCode::FORBIDDEN, "this node has no signing key for guest tokens");
+    };
+    let Json(request) = match body {
+        Ok(body) => body,
+        Err(rejection) => return error(rejection.status(), rejection.body_text()),
+    };
+    let name = match validate_display_name(&request.name) {
+        Ok(name) => name,
+        Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, e),
+    };
+    let country = match request.country.as_deref().filter(|c| !c.trim().is_empty()).map(validate_country) {
+        None => None,
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => return error(StatusCode::UNPROCESSABLE_ENTITY, e),
+    };
+    let sub = format!("guest-{}", uuid::Uuid::new_v4().simple());
+    let token_request = TokenRequest {
+        sub: sub.clone(),
+        name,
+        roles: vec![Role::Attendee],
+        country,
+        scopes: Vec::new(),
+        ttl: std::time::Duration::from_secs(state.settings.guest_token_ttl_secs),
+    };
+    match minter.mint(&token_request) {
+        Ok((token, expires_at)) => Json(GuestResponse { token, user: sub, expires_at }).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "minting a guest token failed");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "could not issue a token")
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! The hub: the registry of room actors on this node, the dispatcher that routes bus
+//! deliveries to them, and the event room's attendance summary.
+//!
+//! Rooms are created on first use and evicted after idling empty. A `DashMap` entry is only
+//! touched for a short synchronous section (look up or insert a mailbox sender); every
+//! message to a room goes through that room's bounded mailbox.
+
+pub mod peer;
+pub mod room;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::ws::Utf8Bytes;
+use dashmap::DashMap;
+use plenary_proto::{RoomId, RoomKind, ServerMsg, SessionAttendance};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::bus::{Bus, Publication};
+use crate::config::Settings;
+use crate::metrics::Metrics;
+use room::{Room, RoomCmd, RoomStats};
+
+/// Commands queued per room before senders wait.
+const ROOM_MAILBOX: usize = 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error("this node holds its maximum number of rooms; try again later")]
+    TooManyRooms,
+    #[error("{0} is not a room this node serves")]
+    UnknownRoom(RoomId),
+    #[error("the node is shutting down")]
+    ShuttingDown,
+}
+
+struct RoomEntry {
+    mailbox: mpsc::Sender<RoomCmd>,
+    stats: Arc<RoomStats>,
+    generation: u64,
+}
+
+pub(crate) struct HubContext {
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) bus: Arc<dyn Bus>,
+    pub(crate) metrics: Arc<Metrics>,
+    rooms: DashMap<RoomId, RoomEntry>,
+    tracker: TaskTracker,
+    pub(crate) shutdown: CancellationToken,
+    generations: AtomicU64,
+}
+
+/// A cheap handle on the node's hub.
+#[derive(Clone)]
+pub struct Hub {
+    ctx: Arc<HubContext>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").field("rooms", &self.ctx.rooms.len()).finish_non_exhaustive()
+    }
+}
+
+impl Hub {
+    /// Starts the hub's background tasks on `tracker`; they stop when `shutdown` fires.
+    pub fn start(
+        settings: Arc<Settings>,
+        bus: Arc<dyn Bus>,
+        inbox: mpsc::Receiver<Publication>,
+        metrics: Arc<Metrics>,
+        tracker: TaskTracker,
+        shutdown: CancellationToken,
+    ) -> Hub {
+        let ctx = Arc::new(HubContext {
+            settings,
+            bus,
+            metrics,
+            rooms: DashMap::new(),
+            tracker,
+            shutdown,
+            generations: AtomicU64::new(0),
+        });
+        let hub = Hub { ctx };
+        hub.ctx.tracker.spawn(hub.clone().dispatch(inbox));
+        hub.ctx.tracker.spawn(hub.clone().summarise());
+        hub
+    }
+
+    pub fn room_count(&self) -> usize {
+        self.ctx.rooms.len()
+    }
+
+    /// Sends a command to a room, starting the room if it is not running. Waits while the
+    /// room's mailbox is full, which slows only the sending connection.
+    pub async fn send(&self, room: &RoomId, mut cmd: RoomCmd) -> Result<(), HubError> {
+        // A room that is being evicted closes its mailbox; the retry starts a new one.
+        for _ in 0..3 {
+            let (mailbox, generation) = self.mailbox(room)?;
+            match mailbox.send(cmd).await {
+                Ok(()) => return Ok(()),
+                Err(mpsc::error::SendError(returned)) => {
+                    self.ctx.rooms.remove_if(room, |_, entry| entry.generation == generation);
+                    cmd = returned;
+                }
+            }
+        }
+        Err(HubError::ShuttingDown)
+    }
+
+    fn mailbox(&self, room: &RoomId) -> Result<(mpsc::Sender<RoomCmd>, u64), HubError> {
+        if self.ctx.shutdown.is_cancelled() {
+            return Err(HubError::ShuttingDown);
+        }
+        if let Some(entry) = self.ctx.rooms.get(room) {
+            return Ok((entry.mailbox.clone(), entry.generation));
+        }
+        let kind = room.kind().ok_or_else(|| HubError::UnknownRoom(room.clone()))?;
+        if self.ctx.rooms.len() >= self.ctx.settings.max_rooms {
+            return Err(HubError::TooManyRooms);
+        }
+        let entry = self.ctx.rooms.entry(room.clone()).or_insert_with(|| {
+            let generation = self.ctx.generations.fetch_add(1, Ordering::Relaxed);
+            let (mailbox, rx) = mpsc::channel(ROOM_MAILBOX);
+            let stats = Arc::new(RoomStats::default());
+            let actor = Room::new(room.clone(), kind, generation, self.ctx.clone(), stats.clone());
+            self.ctx.tracker.spawn(actor.run(rx));
+            self.ctx.metrics.rooms.inc();
+            RoomEntry { mailbox, stats, generation }
+        });
+        Ok((entry.mailbox.clone(), entry.generation))
+    }
+
+    /// Routes bus deliveries to local rooms. Never waits on a room: a full mailbox drops the
+    /// delivery, and the room fills the gap from the bus history at the next event.
+    async fn dispatch(self, mut inbox: mpsc::Receiver<Publication>) {
+        loop {
+            let publication = tokio::select! {
+                _ = self.ctx.shutdown.cancelled() => return,
+                p = inbox.recv() => match p { Some(p) => p, None => return },
+            };
+            let mailbox = self.ctx.rooms.get(&publication.topic).map(|e| e.mailbox.clone());
+            if let Some(mailbox) = mailbox {
+                let _ = mailbox.try_send(RoomCmd::Deliver(publication));
+            }
+        }
+    }
+
+    /// Every summary interval, tells the event room the attendance of each session whose
+    /// stage is live or on a break, when that list changed. O(rooms) per interval.
+    async fn summarise(self) {
+        let mut ticker = tokio::time::interval(self.ctx.settings.summary_interval());
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last: Option<Vec<SessionAttendance>> = None;
+        loop {
+            tokio::select! {
+                _ = self.ctx.shutdown.cancelled() => return,
+                _ = ticker.tick() => {}
+            }
+            let mut sessions: Vec<SessionAttendance> = self
+                .ctx
+                .rooms
+                .iter()
+                .filter(|e| e.key().kind() == Some(RoomKind::Session))
+                .filter_map(|e| {
+                    let state = e.stats.stage_state()?;
+                    matches!(state, plenary_proto::StageState::Live | plenary_proto::StageState::Break).then(|| {
+                        SessionAttendance {
+                            room: e.key().clone(),
+                            state,
+                            present: e.stats.present.load(Ordering::Relaxed),
+                        }
+                    })
+                })
+                .collect();
+            sessions.sort_by(|a, b| a.room.cmp(&b.room));
+            if last.as_ref() == Some(&sessions) {
+                continue;
+            }
+            let event_room = self.ctx.rooms.get(&RoomId::event()).map(|e| e.mailbox.clone());
+            if let Some(mailbox) = event_room {
+                let frame = Utf8Bytes::from(ServerMsg::AttendanceSummary { sessions: sessions.clone() }.to_json());
+                if mailbox.try_send(RoomCmd::Broadcast(frame)).is_ok() {
+                    last = Some(sessions);
+                }
+            }
+        }
+    }
+}

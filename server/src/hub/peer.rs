@@ -1,0 +1,118 @@
+//! A connection as the hub sees it: a bounded outbox of encoded frames and a way to close
+//! it. Rooms never block on a peer: a full outbox closes the connection as a slow
+//! consumer instead of stalling everyone else or dropping frames silently.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::ws::Utf8Bytes;
+use plenary_proto::{CloseCode, ConnectionId, ServerMsg};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::metrics::Metrics;
+
+/// A node-local connection number.
+pub type PeerId = u64;
+
+#[derive(Debug)]
+pub struct Peer {
+    pub id: PeerId,
+    pub connection: ConnectionId,
+    outbox: mpsc::Sender<Utf8Bytes>,
+    closing: CancellationToken,
+    close_code: OnceLock<CloseCode>,
+    metrics: Arc<Metrics>,
+}
+
+/// Why a frame could not be queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Undeliverable {
+    /// The outbox was full: the connection is now closing with [`CloseCode::SlowConsumer`].
+    Slow,
+    /// The connection is already gone or closing.
+    Closed,
+}
+
+impl Peer {
+    /// A peer and the receiving end of its outbox, which the connection's writer drains.
+    pub fn new(
+        id: PeerId,
+        connection: ConnectionId,
+        outbox_frames: usize,
+        metrics: Arc<Metrics>,
+    ) -> (Arc<Peer>, mpsc::Receiver<Utf8Bytes>) {
+        let (outbox, rx) = mpsc::channel(outbox_frames);
+        let peer = Peer {
+            id,
+            connection,
+            outbox,
+            closing: CancellationToken::new(),
+            close_code: OnceLock::new(),
+            metrics,
+        };
+        (Arc::new(peer), rx)
+    }
+
+    /// Queues a frame without waiting. Cloning a `Utf8Bytes` shares the bytes, so a
+    /// broadcast encoded once is queued to every member without copying.
+    pub fn send(&self, frame: Utf8Bytes) -> Result<(), Undeliverable> {
+        if self.closing.is_cancelled() {
+            return Err(Undeliverable::Closed);
+        }
+        let len = frame.len() as u64;
+        match self.outbox.try_send(frame) {
+            Ok(()) => {
+                self.metrics.messages_out.inc();
+                self.metrics.bytes_out.inc_by(len);
+                Ok(())
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                if self.close(CloseCode::SlowConsumer) {
+                    self.metrics.slow_consumer_closes.inc();
+                }
+                Err(Undeliverable::Slow)
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(Undeliverable::Closed),
+        }
+    }
+
+    /// Encodes and queues one message meant for this peer alone.
+    pub fn send_msg(&self, msg: &ServerMsg) -> Result<(), Undeliverable> {
+        self.send(Utf8Bytes::from(msg.to_json()))
+    }
+
+    /// Asks the connection to close with `code`; the first code asked for wins. Returns
+    /// whether this call was the first.
+    pub fn close(&self, code: CloseCode) -> bool {
+        let first = self.close_code.set(code).is_ok();
+        self.closing.cancel();
+        first
+    }
+
+    /// Resolves once someone asked this connection to close.
+    pub async fn closing(&self) {
+        self.closing.cancelled().await
+    }
+
+    pub fn close_code(&self) -> Option<CloseCode> {
+        self.close_code.get().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_outbox_closes_as_slow() {
+        let metrics = Arc::new(Metrics::default());
+        let (peer, _rx) = Peer::new(1, ConnectionId::parse("c1").unwrap(), 2, metrics.clone());
+        assert!(peer.send("a".into()).is_ok());
+        assert!(peer.send("b".into()).is_ok());
+        assert_eq!(peer.send("c".into()), Err(Undeliverable::Slow));
+        assert_eq!(peer.close_code(), Some(CloseCode::SlowConsumer));
+        assert_eq!(peer.send("d".into()), Err(Undeliverable::Closed));
+        assert_eq!(metrics.slow_consumer_closes.get(), 1);
+        assert_eq!(metrics.messages_out.get(), 2);
+    }
+}

@@ -1,0 +1,681 @@
+//! The room actor: one task per room owns all of the room's state (members, stage, chat,
+//! mutes, sequence, resume window, attendance) and takes [`RoomCmd`]s from a bounded
+//! mailbox, so no lock guards room state and nothing is held across an `.await`.
+//!
+//! A command that changes the room becomes a [`RoomEvent`], published to the bus, which
+//! gives it the room stream's next sequence number. The actor then applies the event to its
+//! state, encodes the `event` frame once and queues the same bytes to every local member.
+//! Events published by other nodes arrive as [`RoomCmd::Deliver`] and take the same path.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
+
+use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
+use plenary_proto::{
+    Announcement, Attendance, ChatMessage, Epoch, ErrorCode, MessageId, RequestId, RoomEvent, RoomId,
+    RoomKind, Seq, ServerMsg, Stage, StageState, StreamPosition, UserId,
+};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::peer::{Peer, PeerId};
+use super::{Hub, HubContext};
+use crate::auth::Identity;
+use crate::bus::Publication;
+use crate::clock::unix_millis;
+use crate::domain::attendance::AttendanceCoalescer;
+use crate::domain::chat::{self, ChatError, ChatLog, MemoryChatLog};
+use crate::domain::permissions::membership;
+use crate::domain::rate::TokenBucket;
+use crate::domain::replay::ReplayWindow;
+use crate::domain::stage::{self, StageChange, StageError};
+use crate::metrics::ReasonLabel;
+
+/// Chat messages in a snapshot and the largest `chat_history` page.
+pub const CHAT_PAGE: usize = 50;
+/// Announcements kept for the event room's snapshot.
+const ANNOUNCEMENTS_KEPT: usize = 20;
+/// Longest announcement, in characters.
+const ANNOUNCEMENT_MAX_CHARS: usize = 2_000;
+/// Longest mute, in minutes (a week).
+const MAX_MUTE_MINUTES: u32 = 7 * 24 * 60;
+
+/// What a room actor is asked to do.
+#[derive(Debug)]
+pub enum RoomCmd {
+    Join { peer: Arc<Peer>, identity: Arc<Identity>, rid: RequestId, since: Option<StreamPosition> },
+    /// `rid` is absent when the connection closed rather than asked to leave.
+    Leave { peer: Arc<Peer>, rid: Option<RequestId> },
+    Request { peer: Arc<Peer>, identity: Arc<Identity>, rid: RequestId, request: RoomRequest },
+    /// A publication from the bus (possibly this node's own).
+    Deliver(Publication),
+    /// An unsequenced frame for every member (the event room's attendance summary).
+    Broadcast(Utf8Bytes),
+}
+
+/// A command that acts on a room the caller is in.
+#[derive(Debug)]
+pub enum RoomRequest {
+    Stage(StageChange),
+    ChatSend { text: String },
+    ChatHistory { before: Option<MessageId>, limit: Option<u16> },
+    ChatDelete { id: MessageId },
+    Mute { user: UserId, minutes: Option<u32> },
+    Unmute { user: UserId },
+    Announce { text: String },
+}
+
+/// Figures other tasks read without asking the actor (the attendance summary).
+#[derive(Debug, Default)]
+pub struct RoomStats {
+    pub present: AtomicU32,
+    stage: AtomicU8,
+}
+
+impl RoomStats {
+    pub fn stage_state(&self) -> Option<StageState> {
+        match self.stage.load(Ordering::Relaxed) {
+            1 => Some(StageState::Scheduled),
+            2 => Some(StageState::Live),
+            3 => Some(StageState::Break),
+            4 => Some(StageState::Ended),
+            _ => None,
+        }
+    }
+
+    fn set_stage_state(&self, state: StageState) {
+        let v = match state {
+            StageState::Scheduled => 1,
+            StageState::Live => 2,
+            StageState::Break => 3,
+            StageState::Ended => 4,
+        };
+        self.stage.store(v, Ordering::Relaxed);
+    }
+}
+
+#[derive(Debug)]
+struct Member {
+    peer: Arc<Peer>,
+    user: UserId,
+}
+
+/// A refusal, sent to the caller as an `error`.
+struct Refusal {
+    code: ErrorCode,
+    message: String,
+    retry_after_ms: Option<u64>,
+}
+
+impl Refusal {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Refusal { code, message: message.into(), retry_after_ms: None }
+    }
+}
+
+impl From<StageError> for Refusal {
+    fn from(e: StageError) -> Self {
+        let code = match e {
+            StageError::InvalidTransition { .. } | StageError::Ended => ErrorCode::Conflict,
+            StageError::NoChange | StageError::EmptyTitle => ErrorCode::Invalid,
+            StageError::TooLong { .. } => ErrorCode::TooLarge,
+        };
+        Refusal::new(code, e.to_string())
+    }
+}
+
+impl From<ChatError> for Refusal {
+    fn from(e: ChatError) -> Self {
+        let code = match e {
+            ChatError::Empty => ErrorCode::Invalid,
+            ChatError::TooLong { .. } => ErrorCode::TooLarge,
+        };
+        Refusal::new(code, e.to_string())
+    }
+}
+
+pub(super) struct Room {
+    id: RoomId,
+    kind: RoomKind,
+    generation: u64,
+    ctx: Arc<HubContext>,
+    stats: Arc<RoomStats>,
+    members: HashMap<PeerId, Member>,
+    connections_per_user: HashMap<UserId, u32>,
+    unique_users: HashSet<UserId>,
+    stage: Option<Stage>,
+    chat: Box<dyn ChatLog>,
+    announcements: VecDeque<Announcement>,
+    muted: HashMap<UserId, Option<i64>>,
+    chat_buckets: HashMap<UserId, TokenBucket>,
+    epoch: Epoch,
+    seq: Seq,
+    replay: ReplayWindow<Utf8Bytes>,
+    attendance: AttendanceCoalescer,
+    empty_since: Option<Instant>,
+    subscribed: bool,
+}
+
+async fn sleep_until_some(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Room {
+    pub(super) fn new(
+        id: RoomId,
+        kind: RoomKind,
+        generation: u64,
+        ctx: Arc<HubContext>,
+        stats: Arc<RoomStats>,
+    ) -> Self {
+        let settings = &ctx.settings;
+        Room {
+            kind,
+            generation,
+            stats,
+            members: HashMap::new(),
+            connections_per_user: HashMap::new(),
+            unique_users: HashSet::new(),
+            stage: None,
+            chat: Box::new(MemoryChatLog::new(settings.chat_buffer)),
+            announcements: VecDeque::new(),
+            muted: HashMap::new(),
+            chat_buckets: HashMap::new(),
+            epoch: Epoch::parse("0").expect("valid epoch"),
+            seq: Seq::ZERO,
+            replay: ReplayWindow::new(settings.resume_window),
+            attendance: AttendanceCoalescer::new(settings.attendance_interval()),
+            empty_since: Some(Instant::now()),
+            subscribed: false,
+            id,
+            ctx,
+        }
+    }
+
+    /// Runs the actor until the node shuts down or the room stays empty for the idle TTL.
+    pub(super) async fn run(mut self, mut mailbox: mpsc::Receiver<RoomCmd>) {
+        self.restore().await;
+        let idle_ttl = self.ctx.settings.room_idle_ttl();
+        let shutdown = self.ctx.shutdown.clone();
+        loop {
+            let attendance_due = self.attendance.deadline();
+            let evict_at = self.empty_since.map(|since| since + idle_ttl);
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                cmd = mailbox.recv() => match cmd {
+                    Some(cmd) => self.handle(cmd).await,
+                    None => return,
+                },
+                _ = sleep_until_some(attendance_due) => self.send_attendance(),
+                _ = sleep_until_some(evict_at) => {
+                    if self.members.is_empty() {
+                        break;
+                    }
+                }
+            }
+        }
+        self.evict(mailbox).await;
+    }
+
+    /// Rebuilds state from the bus history, so a room restarted on this node (or opened on a
+    /// second node) starts where the stream is.
+    async fn restore(&mut self) {
+        match self.ctx.bus.history(&self.id, Seq::ZERO, self.ctx.settings.resume_window).await {
+            Ok(history) => {
+                self.epoch = history.epoch;
+                let Some(first) = history.publications.first() else {
+                    self.seq = history.latest;
+                    return;
+                };
+                self.seq = Seq(first.seq.0 - 1);
+                for publication in history.publications {
+                    if let Some(event) = self.decode(&publication) {
+                        self.accept(publication.seq, event, false);
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(room = %self.id, error = %e, "could not read room history"),
+        }
+    }
+
+    /// Leaves the registry and hands commands still queued to the room's next incarnation.
+    async fn evict(self, mut mailbox: mpsc::Receiver<RoomCmd>) {
+        let generation = self.generation;
+        self.ctx.rooms.remove_if(&self.id, |_, entry| entry.generation == generation);
+        self.ctx.metrics.rooms.dec();
+        if self.subscribed {
+            let _ = self.ctx.bus.unsubscribe(&self.id).await;
+        }
+        mailbox.close();
+        let hub = Hub { ctx: self.ctx.clone() };
+        while let Some(cmd) = mailbox.recv().await {
+            if matches!(cmd, RoomCmd::Join { .. } | RoomCmd::Request { .. }) {
+                let _ = hub.send(&self.id, cmd).await;
+            }
+        }
+        tracing::debug!(room = %self.id, "room evicted after idling");
+    }
+
+    async fn handle(&mut self, cmd: RoomCmd) {
+        match cmd {
+            RoomCmd::Join { peer, identity, rid, since } => self.join(peer, &identity, rid, since).await,
+            RoomCmd::Leave { peer, rid } => {
+                self.remove_member(peer.id).await;
+                if let Some(rid) = rid {
+                    let _ = peer.send_msg(&ServerMsg::Ack { rid });
+                }
+            }
+            RoomCmd::Request { peer, identity, rid, request } => {
+                if !self.members.contains_key(&peer.id) && !matches!(request, RoomRequest::Announce { .. }) {
+                    self.refuse(&peer, rid, Refusal::new(ErrorCode::NotJoined, format!("join {} first", self.id)));
+                    return;
+                }
+                match self.request(&peer, &identity, rid, request).await {
+                    Ok(()) => {}
+                    Err(refusal) => self.refuse(&peer, rid, refusal),
+                }
+            }
+            RoomCmd::Deliver(publication) => self.deliver(publication).await,
+            RoomCmd::Broadcast(frame) => self.broadcast(&frame),
+        }
+    }
+
+    fn refuse(&self, peer: &Peer, rid: RequestId, refusal: Refusal) {
+        self.ctx.metrics.rejected_commands.get_or_create(&ReasonLabel { reason: refusal.code.label() }).inc();
+        let _ = peer.send_msg(&ServerMsg::Error {
+            rid: Some(rid),
+            code: refusal.code,
+            message: refusal.message,
+            retry_after_ms: refusal.retry_after_ms,
+        });
+    }
+
+    async fn join(&mut self, peer: Arc<Peer>, identity: &Identity, rid: RequestId, since: Option<StreamPosition>) {
+        let first_member = self.members.is_empty();
+        if first_member && !self.subscribed {
+            // Subscribe before catching up, so nothing published in between is missed.
+            match self.ctx.bus.subscribe(&self.id).await {
+                Ok(()) => self.subscribed = true,
+                Err(e) => tracing::warn!(room = %self.id, error = %e, "bus subscribe failed"),
+            }
+            self.catch_up(None).await;
+        }
+        let you = membership(identity, &self.id);
+        let replay = match &since {
+            Some(position) if position.epoch == self.epoch => self.missed_since(position.seq).await,
+            _ => None,
+        };
+        self.add_member(&peer, identity.user());
+        let attendance = self.attendance.current();
+        match replay {
+            Some(frames) => {
+                let resumed = ServerMsg::Resumed {
+                    rid,
+                    room: self.id.clone(),
+                    epoch: self.epoch.clone(),
+                    replayed: u32::try_from(frames.len()).unwrap_or(u32::MAX),
+                    attendance,
+                    you,
+                };
+                if peer.send_msg(&resumed).is_ok() {
+                    for frame in frames {
+                        if peer.send(frame).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+            None => {
+                let (chat, chat_more) = self.chat.page(None, CHAT_PAGE);
+                let snapshot = ServerMsg::Snapshot {
+                    rid,
+                    room: self.id.clone(),
+                    epoch: self.epoch.clone(),
+                    seq: self.seq,
+                    recovered: since.map(|_| false),
+                    stage: (self.kind == RoomKind::Session).then(|| self.current_stage()),
+                    attendance,
+                    chat,
+                    chat_more,
+                    announcements: self.announcements.iter().cloned().collect(),
+                    you,
+                };
+                let _ = peer.send_msg(&snapshot);
+            }
+        }
+    }
+
+    /// The frames after `seen`, from the resume window or else the bus history; `None`
+    /// unless every missed event can be replayed.
+    async fn missed_since(&self, seen: Seq) -> Option<Vec<Utf8Bytes>> {
+        if let Some(frames) = self.replay.since(seen, self.seq) {
+            return Some(frames);
+        }
+        if seen > self.seq {
+            return None;
+        }
+        let wanted = usize::try_from(self.seq.0 - seen.0).ok()?;
+        if wanted > self.ctx.settings.resume_window {
+            return None;
+        }
+        let history = self.ctx.bus.history(&self.id, seen, wanted).await.ok()?;
+        if !history.complete || history.epoch != self.epoch || history.publications.len() != wanted {
+            return None;
+        }
+        let mut frames = Vec::with_capacity(wanted);
+        for publication in history.publications.iter().filter(|p| p.seq <= self.seq) {
+            let event = self.decode(publication)?;
+            frames.push(self.event_frame(publication.seq, event));
+        }
+        (frames.len() == wanted).then_some(frames)
+    }
+
+    fn add_member(&mut self, peer: &Arc<Peer>, user: &UserId) {
+        let previous = self.members.insert(peer.id, Member { peer: peer.clone(), user: user.clone() });
+        if previous.is_none() {
+            *self.connections_per_user.entry(user.clone()).or_default() += 1;
+            self.unique_users.insert(user.clone());
+        }
+        self.empty_since = None;
+        self.attendance_changed();
+    }
+
+    async fn remove_member(&mut self, peer: PeerId) {
+        self.drop_member(peer);
+        if self.members.is_empty() && self.subscribed {
+            self.subscribed = false;
+            if let Err(e) = self.ctx.bus.unsubscribe(&self.id).await {
+                tracing::warn!(room = %self.id, error = %e, "bus unsubscribe failed");
+            }
+        }
+    }
+
+    /// Forgets a member without touching the bus (used while fanning out).
+    fn drop_member(&mut self, peer: PeerId) {
+        let Some(member) = self.members.remove(&peer) else { return };
+        if let Some(count) = self.connections_per_user.get_mut(&member.user) {
+            *count -= 1;
+            if *count == 0 {
+                self.connections_per_user.remove(&member.user);
+                // A full bucket carries no information; dropping it bounds the map.
+                let now = Instant::now();
+                if self.chat_buckets.get_mut(&member.user).is_some_and(|b| b.is_full(now)) {
+                    self.chat_buckets.remove(&member.user);
+                }
+            }
+        }
+        if self.members.is_empty() {
+            self.empty_since = Some(Instant::now());
+        }
+        self.attendance_changed();
+    }
+
+    fn attendance_changed(&mut self) {
+        let present = u32::try_from(self.members.len()).unwrap_or(u32::MAX);
+        let unique = u32::try_from(self.unique_users.len()).unwrap_or(u32::MAX);
+        self.stats.present.store(present, Ordering::Relaxed);
+        self.attendance.set(Attendance { present, unique });
+    }
+
+    fn send_attendance(&mut self) {
+        if let Some(attendance) = self.attendance.take_due(Instant::now()) {
+            let frame = Utf8Bytes::from(ServerMsg::Attendance { room: self.id.clone(), attendance }.to_json());
+            self.broadcast(&frame);
+        }
+    }
+
+    /// Queues one encoded frame to every member; members whose outbox overflowed are gone.
+    fn broadcast(&mut self, frame: &Utf8Bytes) {
+        let mut gone = Vec::new();
+        for (id, member) in &self.members {
+            if member.peer.send(frame.clone()).is_err() {
+                gone.push(*id);
+            }
+        }
+        for id in gone {
+            self.drop_member(id);
+        }
+    }
+
+    fn current_stage(&self) -> Stage {
+        self.stage.clone().unwrap_or_else(|| {
+            let title = self.id.as_str().strip_prefix("session:").unwrap_or(self.id.as_str());
+            stage::initial(title, 0)
+        })
+    }
+
+    async fn request(
+        &mut self,
+        peer: &Peer,
+        identity: &Identity,
+        rid: RequestId,
+        request: RoomRequest,
+    ) -> Result<(), Refusal> {
+        let you = membership(identity, &self.id);
+        let now = unix_millis();
+        let event = match request {
+            RoomRequest::Stage(change) => {
+                if self.kind != RoomKind::Session {
+                    return Err(Refusal::new(ErrorCode::NotFound, format!("{} has no stage", self.id)));
+                }
+                if !you.can_manage_stage {
+                    return Err(Refusal::new(ErrorCode::Forbidden, "only moderators and organisers manage the stage"));
+                }
+                let next = stage::apply(&self.current_stage(), change, now)?;
+                RoomEvent::Stage { stage: next, by: identity.user().clone() }
+            }
+            RoomRequest::ChatSend { text } => {
+                if !you.can_chat {
+                    return Err(Refusal::new(ErrorCode::Forbidden, format!("{} has no chat", self.id)));
+                }
+                if let Some(until) = self.muted.get(identity.user()) {
+                    if until.is_none_or(|until| until > now) {
+                        let message = match until {
+                            Some(until) => format!("a moderator muted you in this room until {until}"),
+                            None => "a moderator muted you in this room".to_owned(),
+                        };
+                        return Err(Refusal::new(ErrorCode::Muted, message));
+                    }
+                }
+                let text = chat::validate_text(&text, self.ctx.settings.chat_max_chars)?;
+                self.take_chat_token(identity.user())?;
+                let id = MessageId::parse(uuid::Uuid::now_v7().simple().to_string()).expect("hex is a valid id");
+                RoomEvent::Chat { message: ChatMessage { id, author: identity.profile.clone(), text, at: now } }
+            }
+            RoomRequest::ChatHistory { before, limit } => {
+                let limit = usize::from(limit.unwrap_or(CHAT_PAGE as u16)).clamp(1, CHAT_PAGE);
+                if let Some(before) = &before {
+                    if self.chat.get(before).is_none() {
+                        return Err(Refusal::new(ErrorCode::NotFound, format!("no message {before} in {}", self.id)));
+                    }
+                }
+                let (messages, more) = self.chat.page(before.as_ref(), limit);
+                let _ = peer.send_msg(&ServerMsg::ChatHistory { rid, room: self.id.clone(), messages, more });
+                return Ok(());
+            }
+            RoomRequest::ChatDelete { id } => {
+                let Some(message) = self.chat.get(&id) else {
+                    return Err(Refusal::new(ErrorCode::NotFound, format!("no message {id} in {}", self.id)));
+                };
+                if !you.can_moderate && message.author.id != *identity.user() {
+                    return Err(Refusal::new(ErrorCode::Forbidden, "only moderators and the author delete a message"));
+                }
+                RoomEvent::ChatDeleted { id, by: identity.user().clone() }
+            }
+            RoomRequest::Mute { user, minutes } => {
+                if !you.can_moderate {
+                    return Err(Refusal::new(ErrorCode::Forbidden, "only moderators mute"));
+                }
+                if minutes.is_some_and(|m| m == 0 || m > MAX_MUTE_MINUTES) {
+                    return Err(Refusal::new(
+                        ErrorCode::Invalid,
+                        format!("minutes must be between 1 and {MAX_MUTE_MINUTES}"),
+                    ));
+                }
+                let until = minutes.map(|m| now + i64::from(m) * 60_000);
+                RoomEvent::UserMuted { user, until, by: identity.user().clone() }
+            }
+            RoomRequest::Unmute { user } => {
+                if !you.can_moderate {
+                    return Err(Refusal::new(ErrorCode::Forbidden, "only moderators unmute"));
+                }
+                if !self.muted.contains_key(&user) {
+                    return Err(Refusal::new(ErrorCode::NotFound, format!("{user} is not muted here")));
+                }
+                RoomEvent::UserUnmuted { user, by: identity.user().clone() }
+            }
+            RoomRequest::Announce { text } => {
+                if !you.can_announce {
+                    return Err(Refusal::new(ErrorCode::Forbidden, "only organisers announce"));
+                }
+                let text = chat::validate_text(&text, ANNOUNCEMENT_MAX_CHARS)?;
+                RoomEvent::Announcement { announcement: Announcement { text, by: identity.profile.clone(), at: now } }
+            }
+        };
+        self.publish(event).await?;
+        let _ = peer.send_msg(&ServerMsg::Ack { rid });
+        Ok(())
+    }
+
+    fn take_chat_token(&mut self, user: &UserId) -> Result<(), Refusal> {
+        let settings = &self.ctx.settings;
+        let now = Instant::now();
+        let bucket = self
+            .chat_buckets
+            .entry(user.clone())
+            .or_insert_with(|| TokenBucket::new(settings.chat_burst, f64::from(settings.chat_per_minute) / 60.0, now));
+        bucket.try_take(now).map_err(|wait| Refusal {
+            code: ErrorCode::RateLimited,
+            message: format!("slow down: at most {} chat messages a minute", settings.chat_per_minute),
+            retry_after_ms: Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1)),
+        })
+    }
+
+    /// Publishes an event and, once the bus has given it a sequence number, applies and
+    /// fans it out here (the bus's own delivery of it is then recognised as seen).
+    async fn publish(&mut self, event: RoomEvent) -> Result<(), Refusal> {
+        let payload = Bytes::from(serde_json::to_vec(&event).expect("RoomEvent always serialises"));
+        let publication = self.ctx.bus.publish(&self.id, payload).await.map_err(|e| {
+            tracing::warn!(room = %self.id, error = %e, "publish failed");
+            Refusal::new(ErrorCode::Unavailable, "the event bus is unavailable; try again")
+        })?;
+        self.sequence(publication, Some(event)).await;
+        Ok(())
+    }
+
+    async fn deliver(&mut self, publication: Publication) {
+        self.sequence(publication, None).await;
+    }
+
+    /// Puts a publication in order: duplicates are ignored and a gap is filled from the
+    /// bus history first. `event` is the decoded payload when the caller already has it.
+    async fn sequence(&mut self, publication: Publication, event: Option<RoomEvent>) {
+        if publication.epoch != self.epoch {
+            tracing::warn!(room = %self.id, "room stream has a new epoch: resume history restarts");
+            self.restart_stream(&publication);
+        }
+        if publication.seq <= self.seq {
+            return;
+        }
+        if publication.seq > self.seq.next() {
+            self.catch_up(Some(publication.seq)).await;
+            if publication.seq <= self.seq {
+                return;
+            }
+            if publication.seq > self.seq.next() {
+                tracing::warn!(room = %self.id, "room stream lost events: resume history restarts");
+                self.restart_stream(&publication);
+            }
+        }
+        let event = match event {
+            Some(event) => Some(event),
+            None => self.decode(&publication),
+        };
+        match event {
+            Some(event) => self.accept(publication.seq, event, true),
+            None => self.seq = publication.seq,
+        }
+    }
+
+    fn restart_stream(&mut self, publication: &Publication) {
+        self.epoch = publication.epoch.clone();
+        self.seq = Seq(publication.seq.0.saturating_sub(1));
+        self.replay.clear();
+    }
+
+    /// Applies the publications after our position from the bus history, up to (not
+    /// including) `before` when given.
+    async fn catch_up(&mut self, before: Option<Seq>) {
+        let limit = self.ctx.settings.resume_window;
+        let Ok(history) = self.ctx.bus.history(&self.id, self.seq, limit).await else { return };
+        if history.epoch != self.epoch || !history.complete {
+            return;
+        }
+        for publication in history.publications {
+            if before.is_some_and(|b| publication.seq >= b) || publication.seq != self.seq.next() {
+                break;
+            }
+            match self.decode(&publication) {
+                Some(event) => self.accept(publication.seq, event, true),
+                None => self.seq = publication.seq,
+            }
+        }
+    }
+
+    fn decode(&self, publication: &Publication) -> Option<RoomEvent> {
+        match serde_json::from_slice(&publication.payload) {
+            Ok(event) => Some(event),
+            Err(e) => {
+                tracing::error!(room = %self.id, seq = %publication.seq, error = %e, "undecodable publication");
+                None
+            }
+        }
+    }
+
+    fn event_frame(&self, seq: Seq, event: RoomEvent) -> Utf8Bytes {
+        Utf8Bytes::from(ServerMsg::Event { room: self.id.clone(), seq, event }.to_json())
+    }
+
+    /// Applies the next event in sequence and, when `fan_out`, sends it to every member:
+    /// encoded once, the same bytes queued to each.
+    fn accept(&mut self, seq: Seq, event: RoomEvent, fan_out: bool) {
+        debug_assert_eq!(seq, self.seq.next());
+        self.apply(&event);
+        self.seq = seq;
+        let frame = self.event_frame(seq, event);
+        self.replay.push(seq, frame.clone());
+        if fan_out {
+            self.broadcast(&frame);
+        }
+    }
+
+    fn apply(&mut self, event: &RoomEvent) {
+        match event {
+            RoomEvent::Stage { stage, .. } => {
+                self.stats.set_stage_state(stage.state);
+                self.stage = Some(stage.clone());
+            }
+            RoomEvent::Chat { message } => self.chat.append(message.clone()),
+            RoomEvent::ChatDeleted { id, .. } => {
+                self.chat.delete(id);
+            }
+            RoomEvent::UserMuted { user, until, .. } => {
+                self.muted.insert(user.clone(), *until);
+            }
+            RoomEvent::UserUnmuted { user, .. } => {
+                self.muted.remove(user);
+            }
+            RoomEvent::Announcement { announcement } => {
+                if self.announcements.len() == ANNOUNCEMENTS_KEPT {
+                    self.announcements.pop_front();
+                }
+                self.announcements.push_back(announcement.clone());
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The Plenary node.
+//!
+//! - [`config`]: layered settings (defaults, TOML file, `PLENARY_*`, flags).
+//! - [`auth`]: JWT verification and minting; who a connection is.
+//! - [`http`]: the HTTP routes (`/ws`, `/api/guest`, `/healthz`, `/readyz`, `/metrics`).
+//! - [`ws`]: one task per WebSocket: handshake, commands in, batched frames out.
+//! - [`hub`]: the room registry and the room actors that own all room state.
+//! - [`bus`]: carries and sequences room events between nodes ([`bus::MemoryBus`] today).
+//! - [`domain`]: the rules (stage, chat, attendance, permissions, rates, resume), no IO.
+//! - [`metrics`]: Prometheus counters and gauges.
+//!
+//! [`Application`] builds a node on a bound port and runs it until a shutdown signal; the
+//! binary and the integration tests both use it.
+
+pub mod auth;
+pub mod bus;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod hub;
+pub mod metrics;
+pub mod ws;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use auth::{Minter, Verifier};
+use bus::{Bus, MemoryBroker, Publication};
+use config::Settings;
+use hub::Hub;
+use metrics::Metrics;
+
+/// Publications a node's bus inbox holds before the bus drops (and rooms backfill).
+const BUS_INBOX: usize = 8192;
+
+/// What every request handler and connection task shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub verifier: Arc<Verifier>,
+    /// Present when the node holds an HS256 secret (configured or development).
+    pub minter: Option<Minter>,
+    pub hub: Hub,
+    pub bus: Arc<dyn Bus>,
+    pub metrics: Arc<Metrics>,
+    pub tracker: TaskTracker,
+    pub shutdown: CancellationToken,
+    pub allowed_origins: Arc<Vec<String>>,
+    /// A short random name for this node process, prefixed to connection ids.
+    pub node_label: Arc<str>,
+    peer_ids: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("node", &self.node_label).field("hub", &self.hub).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn next_peer_id(&self) -> u64 {
+        self.peer_ids.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+/// A node, bound to its port and ready to run.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("addr", &self.listener.local_addr().ok()).finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// A single node on its own in-process bus.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let broker = MemoryBroker::new(settings.resume_window);
+        let (bus, inbox) = broker.connect(BUS_INBOX);
+        Self::build_with_bus(settings, Arc::new(bus), inbox).await
+    }
+
+    /// A node on the given bus (tests run several nodes on one [`MemoryBroker`]).
+    pub async fn build_with_bus(
+        settings: Settings,
+        bus: Arc<dyn Bus>,
+        inbox: mpsc::Receiver<Publication>,
+    ) -> anyhow::Result<Self> {
+        settings.validate()?;
+        let secret = match &settings.jwt_secret {
+            Some(secret) => Some(secret.clone()),
+            None if settings.is_development() => {
+                Some(auth::load_or_create_dev_secret(&settings.data_dir.join("dev-secret"))?)
+            }
+            None => None,
+        };
+        let verifier = Verifier::from_settings(&settings, secret.as_deref())?;
+        let minter = secret.as_deref().map(|s| Minter::new(&settings, s)).transpose()?;
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
+        let mut settings = settings;
+        // With port 0 the real port is known only now; origins and URLs must use it.
+        settings.listen = listener.local_addr()?;
+        let settings = Arc::new(settings);
+        let metrics = Arc::new(Metrics::default());
+        let tracker = TaskTracker::new();
+        let shutdown = CancellationToken::new();
+        let hub = Hub::start(settings.clone(), bus.clone(), inbox, metrics.clone(), tracker.clone(), shutdown.clone());
+        let node_label: Arc<str> = uuid::Uuid::new_v4().simple().to_string()[..8].into();
+        let state = AppState {
+            allowed_origins: Arc::new(settings.effective_origins()),
+            settings,
+            verifier: Arc::new(verifier),
+            minter,
+            hub,
+            bus,
+            metrics,
+            tracker,
+            shutdown,
+            node_label,
+            peer_ids: Arc::default(),
+        };
+        Ok(Application { listener, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.state.settings.listen
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `signal` resolves, then closes every WebSocket with "going away" and
+    /// waits (up to the shutdown grace) for every connection and room task to finish.
+    pub async fn run_until(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let state = self.state;
+        let shutdown = state.shutdown.clone();
+        let router = http::router(state.clone());
+        axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                signal.await;
+                shutdown.cancel();
+            })
+            .await?;
+        // axum does not wait for upgraded WebSocket tasks: the tracker does.
+        state.shutdown.cancel();
+        state.tracker.close();
+        if tokio::time::timeout(state.settings.shutdown_grace(), state.tracker.wait()).await.is_err() {
+            tracing::warn!(remaining = state.tracker.len(), "tasks still running after the shutdown grace");
+        }
+        Ok(())
+    }
+}

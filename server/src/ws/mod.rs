@@ -1,0 +1,429 @@
+//! WebSocket connections: the upgrade (Origin allowlist and connection limit checked
+//! first), the `hello` handshake, and the connection loop that reads commands and writes
+//! the outbox in batches.
+//!
+//! One task per connection owns the socket. It reads and parses frames, applies the
+//! per-connection command rate limit, routes commands to rooms through the hub, and drains
+//! the peer's bounded outbox: it takes every frame already queued (up to a batch), feeds
+//! them to the socket and flushes once.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::SinkExt;
+use plenary_proto::{
+    ClientMsg, CloseCode, ConnectionId, ErrorCode, Limits, RequestId, RequestIdOnly, RoomId, ServerMsg,
+    negotiate_protocol,
+};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until, timeout};
+use tracing::Instrument;
+
+use crate::AppState;
+use crate::auth::{AuthError, Identity};
+use crate::domain::rate::TokenBucket;
+use crate::domain::stage::StageChange;
+use crate::hub::HubError;
+use crate::hub::peer::Peer;
+use crate::hub::room::{RoomCmd, RoomRequest};
+use crate::metrics::{CodeLabel, ReasonLabel};
+
+/// Frames written before one flush.
+const WRITE_BATCH: usize = 64;
+/// How long a close frame may take to go out before the socket is dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `GET /ws`: checks the request, then upgrades.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    // Browsers always send Origin; other clients (scripts, the load tool) send none.
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let allowed = origin
+            .to_str()
+            .is_ok_and(|o| state.allowed_origins.iter().any(|a| a.eq_ignore_ascii_case(o.trim_end_matches('/'))));
+        if !allowed {
+            state.metrics.rejected_upgrades.get_or_create(&ReasonLabel { reason: "origin" }).inc();
+            tracing::info!(%remote, origin = ?origin, "refused a WebSocket from a foreign origin");
+            return (StatusCode::FORBIDDEN, "this origin may not open a WebSocket here").into_response();
+        }
+    }
+    let settings = &state.settings;
+    ws.max_message_size(settings.max_message_bytes)
+        .max_frame_size(settings.max_message_bytes)
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(8 * 1024)
+        .max_write_buffer_size(settings.max_message_bytes.max(64 * 1024) * 4)
+        .on_upgrade(move |socket| {
+            let id = state.next_peer_id();
+            let span = tracing::info_span!("conn", id, %remote);
+            let tracker = state.tracker.clone();
+            tracker.track_future(serve(socket, state, id).instrument(span))
+        })
+}
+
+/// A socket that has been upgraded.
+async fn serve(mut socket: WebSocket, state: AppState, id: u64) {
+    if state.metrics.connections.get() >= i64::try_from(state.settings.max_connections).unwrap_or(i64::MAX) {
+        state.metrics.rejected_upgrades.get_or_create(&ReasonLabel { reason: "full" }).inc();
+        close(&mut socket, &state, CloseCode::ServerFull, "this node is full; try again later").await;
+        return;
+    }
+    state.metrics.connections.inc();
+    state.metrics.connections_opened.inc();
+    let identity = match handshake(&mut socket, &state).await {
+        Ok(identity) => identity,
+        Err((code, reason)) => {
+            tracing::debug!(%code, reason, "handshake refused");
+            close(&mut socket, &state, code, &reason).await;
+            state.metrics.connections.dec();
+            return;
+        }
+    };
+    let connection = ConnectionId::parse(format!("{}-{id}", state.node_label)).expect("valid connection id");
+    let (peer, outbox) = Peer::new(id, connection.clone(), state.settings.outbox_frames, state.metrics.clone());
+    let welcome = ServerMsg::Welcome {
+        protocol: 1,
+        connection,
+        user: identity.profile.clone(),
+        roles: identity.roles.clone(),
+        expires_at: identity.expires_at,
+        limits: limits(&state),
+    };
+    tracing::info!(user = %identity.user(), "connected");
+    let mut conn = Connection {
+        bucket: TokenBucket::new(
+            state.settings.command_burst,
+            f64::from(state.settings.commands_per_second),
+            Instant::now(),
+        ),
+        identity: Arc::new(identity),
+        rooms: HashSet::new(),
+        peer,
+        state,
+    };
+    if conn.peer.send_msg(&welcome).is_ok() {
+        conn.run(socket, outbox).await;
+    }
+    conn.leave_all().await;
+    conn.state.metrics.connections.dec();
+    tracing::info!("disconnected");
+}
+
+fn limits(state: &AppState) -> Limits {
+    let s = &state.settings;
+    Limits {
+        max_message_bytes: u32::try_from(s.max_message_bytes).unwrap_or(u32::MAX),
+        max_rooms: u32::try_from(s.max_rooms_per_connection).unwrap_or(u32::MAX),
+        chat_max_chars: u32::try_from(s.chat_max_chars).unwrap_or(u32::MAX),
+        commands_per_second: s.commands_per_second,
+    }
+}
+
+/// Waits for `hello` and checks it; on failure returns the close code and reason.
+async fn handshake(socket: &mut WebSocket, state: &AppState) -> Result<Identity, (CloseCode, String)> {
+    let deadline = Instant::now() + state.settings.hello_timeout();
+    let first = loop {
+        let frame = timeout(deadline.saturating_duration_since(Instant::now()), socket.recv())
+            .await
+            .map_err(|_| (CloseCode::HelloTimeout, "no hello within the hello timeout".to_owned()))?;
+        match frame {
+            Some(Ok(Message::Text(text))) => break text,
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(Message::Binary(_))) => {
+                return Err((CloseCode::ProtocolViolation, "frames must be text".to_owned()));
+            }
+            Some(Ok(Message::Close(_))) | None => return Err((CloseCode::Normal, String::new())),
+            Some(Err(e)) => return Err(read_error_code(&e)),
+        }
+    };
+    state.metrics.messages_in.inc();
+    state.metrics.bytes_in.inc_by(first.len() as u64);
+    let (protocol, token) = match serde_json::from_str::<ClientMsg>(first.as_str()) {
+        Ok(ClientMsg::Hello { protocol, token }) => (protocol, token),
+        Ok(_) => return Err((CloseCode::ProtocolViolation, "the first frame must be hello".to_owned())),
+        Err(e) => return Err((CloseCode::ProtocolViolation, format!("the first frame must be hello: {e}"))),
+    };
+    if negotiate_protocol(&protocol).is_none() {
+        return Err((
+            CloseCode::UnsupportedProtocol,
+            format!("this node speaks protocol {:?}", plenary_proto::SUPPORTED_PROTOCOLS),
+        ));
+    }
+    state.verifier.verify(&token).map_err(|e| (e.close_code(), e.to_string()))
+}
+
+/// Maps a read error to the close code the node answers with.
+fn read_error_code(error: &axum::Error) -> (CloseCode, String) {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    let inner = std::error::Error::source(error)
+        .and_then(|s| s.downcast_ref::<WsError>())
+        .or_else(|| (error as &dyn std::error::Error).downcast_ref::<WsError>());
+    match inner {
+        Some(WsError::Capacity(e)) => (CloseCode::MessageTooBig, e.to_string()),
+        Some(WsError::Protocol(e)) => (CloseCode::ProtocolViolation, e.to_string()),
+        _ => (CloseCode::Normal, error.to_string()),
+    }
+}
+
+/// Sends a close frame (bounded in time) and counts it.
+async fn close(socket: &mut WebSocket, state: &AppState, code: CloseCode, reason: &str) {
+    state.metrics.closes.get_or_create(&CodeLabel { code: code.as_u16() }).inc();
+    // Close reasons are limited to 123 bytes by the WebSocket protocol.
+    let mut reason = reason.to_owned();
+    while reason.len() > 123 {
+        reason.pop();
+    }
+    let frame = CloseFrame { code: code.as_u16(), reason: Utf8Bytes::from(reason) };
+    let _ = timeout(CLOSE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
+}
+
+struct Connection {
+    state: AppState,
+    peer: Arc<Peer>,
+    identity: Arc<Identity>,
+    rooms: HashSet<RoomId>,
+    bucket: TokenBucket,
+}
+
+enum Flow {
+    Continue,
+    Close(CloseCode, String),
+}
+
+impl Connection {
+    async fn run(&mut self, mut socket: WebSocket, mut outbox: mpsc::Receiver<Utf8Bytes>) {
+        let shutdown = self.state.shutdown.clone();
+        let peer = self.peer.clone();
+        let mut ping = tokio::time::interval(self.state.settings.ping_interval());
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ping.tick().await;
+        let mut last_heard = Instant::now();
+        let leeway = Duration::from_secs(self.state.settings.jwt_leeway_secs);
+        let (code, reason) = loop {
+            let expires = expiry_instant(self.identity.expires_at) + leeway;
+            tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => break (CloseCode::GoingAway, "the node is shutting down".to_owned()),
+                _ = peer.closing() => {
+                    let code = peer.close_code().unwrap_or(CloseCode::Normal);
+                    break (code, code.label().to_owned());
+                }
+                frame = outbox.recv() => {
+                    let Some(frame) = frame else { break (CloseCode::InternalError, String::new()) };
+                    let written = tokio::select! {
+                        r = write_batch(&mut socket, frame, &mut outbox) => r,
+                        _ = peer.closing() => continue,
+                        _ = shutdown.cancelled() => continue,
+                    };
+                    if written.is_err() {
+                        return;
+                    }
+                }
+                message = socket.recv() => {
+                    last_heard = Instant::now();
+                    let flow = match message {
+                        Some(Ok(Message::Text(text))) => self.on_text(text).await,
+                        Some(Ok(Message::Binary(_))) => {
+                            self.reply_error(None, ErrorCode::BadRequest, "binary frames are not supported; send JSON text".into(), None);
+                            Flow::Continue
+                        }
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Flow::Continue,
+                        Some(Ok(Message::Close(_))) | None => return,
+                        Some(Err(e)) => {
+                            let (code, reason) = read_error_code(&e);
+                            if code == CloseCode::Normal {
+                                return;
+                            }
+                            Flow::Close(code, reason)
+                        }
+                    };
+                    if let Flow::Close(code, reason) = flow {
+                        break (code, reason);
+                    }
+                }
+                _ = ping.tick() => {
+                    if last_heard.elapsed() >= self.state.settings.idle_timeout() {
+                        break (CloseCode::IdleTimeout, "nothing received within the idle timeout".to_owned());
+                    }
+                    if socket.send(Message::Ping(Default::default())).await.is_err() {
+                        return;
+                    }
+                }
+                _ = sleep_until(expires) => break (CloseCode::TokenExpired, "the token expired; reconnect with a new one".to_owned()),
+            }
+        };
+        self.peer.close(code);
+        tracing::debug!(%code, reason, "closing");
+        if code != CloseCode::SlowConsumer {
+            // Frames already queued (an error that explains the close, say) go first.
+            while let Ok(frame) = outbox.try_recv() {
+                if socket.feed(Message::Text(frame)).await.is_err() {
+                    return;
+                }
+            }
+        }
+        close(&mut socket, &self.state, code, &reason).await;
+    }
+
+    async fn on_text(&mut self, text: Utf8Bytes) -> Flow {
+        self.state.metrics.messages_in.inc();
+        self.state.metrics.bytes_in.inc_by(text.len() as u64);
+        let msg = match serde_json::from_str::<ClientMsg>(text.as_str()) {
+            Ok(msg) => msg,
+            Err(e) => {
+                let rid = serde_json::from_str::<RequestIdOnly>(text.as_str()).ok().and_then(|r| r.rid);
+                self.reply_error(rid, ErrorCode::BadRequest, format!("unreadable message: {e}"), None);
+                return Flow::Continue;
+            }
+        };
+        if let Err(wait) = self.bucket.try_take(Instant::now()) {
+            let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+            self.reply_error(
+                msg.rid(),
+                ErrorCode::RateLimited,
+                format!("too many commands: at most {} a second", self.state.settings.commands_per_second),
+                Some(ms),
+            );
+            return Flow::Continue;
+        }
+        self.dispatch(msg).await
+    }
+
+    fn reply_error(&self, rid: Option<RequestId>, code: ErrorCode, message: String, retry_after_ms: Option<u64>) {
+        self.state.metrics.rejected_commands.get_or_create(&ReasonLabel { reason: code.label() }).inc();
+        let _ = self.peer.send_msg(&ServerMsg::Error { rid, code, message, retry_after_ms });
+    }
+
+    async fn dispatch(&mut self, msg: ClientMsg) -> Flow {
+        let (room, rid, request) = match msg {
+            ClientMsg::Hello { .. } => {
+                self.reply_error(None, ErrorCode::BadRequest, "hello was already accepted".into(), None);
+                return Flow::Continue;
+            }
+            ClientMsg::Refresh { rid, token } => {
+                self.refresh(rid, &token);
+                return Flow::Continue;
+            }
+            ClientMsg::Join { rid, room, since } => {
+                if room.kind().is_none() {
+                    self.reply_error(Some(rid), ErrorCode::NotFound, format!("there is no room {room}"), None);
+                    return Flow::Continue;
+                }
+                if !self.rooms.contains(&room) && self.rooms.len() >= self.state.settings.max_rooms_per_connection {
+                    self.reply_error(
+                        Some(rid),
+                        ErrorCode::TooManyRooms,
+                        format!("at most {} rooms per connection", self.state.settings.max_rooms_per_connection),
+                        None,
+                    );
+                    return Flow::Continue;
+                }
+                let cmd = RoomCmd::Join { peer: self.peer.clone(), identity: self.identity.clone(), rid, since };
+                if self.send_to_room(&room, rid, cmd).await {
+                    self.rooms.insert(room);
+                }
+                return Flow::Continue;
+            }
+            ClientMsg::Leave { rid, room } => {
+                if !self.rooms.remove(&room) {
+                    self.reply_error(Some(rid), ErrorCode::NotJoined, format!("not in {room}"), None);
+                    return Flow::Continue;
+                }
+                let cmd = RoomCmd::Leave { peer: self.peer.clone(), rid: Some(rid) };
+                self.send_to_room(&room, rid, cmd).await;
+                return Flow::Continue;
+            }
+            ClientMsg::StageUpdate { rid, room, state, title, speaker } => {
+                (room, rid, RoomRequest::Stage(StageChange { state, title, speaker }))
+            }
+            ClientMsg::ChatSend { rid, room, text } => (room, rid, RoomRequest::ChatSend { text }),
+            ClientMsg::ChatHistory { rid, room, before, limit } => {
+                (room, rid, RoomRequest::ChatHistory { before, limit })
+            }
+            ClientMsg::ChatDelete { rid, room, id } => (room, rid, RoomRequest::ChatDelete { id }),
+            ClientMsg::Mute { rid, room, user, minutes } => (room, rid, RoomRequest::Mute { user, minutes }),
+            ClientMsg::Unmute { rid, room, user } => (room, rid, RoomRequest::Unmute { user }),
+            ClientMsg::Announce { rid, text } => (RoomId::event(), rid, RoomRequest::Announce { text }),
+        };
+        if !self.rooms.contains(&room) && !matches!(request, RoomRequest::Announce { .. }) {
+            self.reply_error(Some(rid), ErrorCode::NotJoined, format!("join {room} first"), None);
+            return Flow::Continue;
+        }
+        let cmd = RoomCmd::Request { peer: self.peer.clone(), identity: self.identity.clone(), rid, request };
+        self.send_to_room(&room, rid, cmd).await;
+        Flow::Continue
+    }
+
+    /// Hands a command to its room; answers the caller itself when the hub cannot.
+    async fn send_to_room(&self, room: &RoomId, rid: RequestId, cmd: RoomCmd) -> bool {
+        match self.state.hub.send(room, cmd).await {
+            Ok(()) => true,
+            Err(e) => {
+                let code = match e {
+                    HubError::UnknownRoom(_) => ErrorCode::NotFound,
+                    HubError::TooManyRooms | HubError::ShuttingDown => ErrorCode::Unavailable,
+                };
+                self.reply_error(Some(rid), code, e.to_string(), None);
+                false
+            }
+        }
+    }
+
+    fn refresh(&mut self, rid: RequestId, token: &str) {
+        match self.state.verifier.verify(token) {
+            Ok(identity) if identity.user() == self.identity.user() => {
+                self.identity = Arc::new(identity);
+                let _ = self.peer.send_msg(&ServerMsg::Ack { rid });
+            }
+            Ok(_) => self.reply_error(
+                Some(rid),
+                ErrorCode::Unauthorized,
+                "the new token names another user".into(),
+                None,
+            ),
+            Err(e @ (AuthError::Expired | _)) => {
+                self.reply_error(Some(rid), ErrorCode::Unauthorized, e.to_string(), None)
+            }
+        }
+    }
+
+    async fn leave_all(&mut self) {
+        for room in std::mem::take(&mut self.rooms) {
+            let _ = self.state.hub.send(&room, RoomCmd::Leave { peer: self.peer.clone(), rid: None }).await;
+        }
+    }
+}
+
+/// Feeds `first` and every frame already queued (up to a batch), then flushes once.
+async fn write_batch(
+    socket: &mut WebSocket,
+    first: Utf8Bytes,
+    outbox: &mut mpsc::Receiver<Utf8Bytes>,
+) -> Result<(), axum::Error> {
+    socket.feed(Message::Text(first)).await?;
+    for _ in 1..WRITE_BATCH {
+        match outbox.try_recv() {
+            Ok(frame) => socket.feed(Message::Text(frame)).await?,
+            Err(_) => break,
+        }
+    }
+    socket.flush().await
+}
+
+/// The `tokio` instant at which a Unix-seconds expiry falls.
+fn expiry_instant(expires_at: i64) -> Instant {
+    let now_secs = crate::clock::unix_secs();
+    let remaining = u64::try_from(expires_at.saturating_sub(now_secs)).unwrap_or(0);
+    // Far-future tokens: cap so the addition cannot overflow.
+    Instant::now() + Duration::from_secs(remaining.min(10 * 365 * 24 * 3600))
+}
