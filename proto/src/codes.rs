@@ -157,7 +157,10 @@ mod tests {
         }
         for code in CloseCode::ALL {
             let v = code.as_u16();
-            assert!(matches!(v, 1000 | 1001 | 1009 | 1011 | 4000..=4999), "{code}");
+            assert!(
+                matches!(v, 1000 | 1001 | 1009 | 1011 | 4000..=4999),
+                "{code}"
+            );
             assert_eq!(CloseCode::try_from(v), Ok(*code));
         }
     }

@@ -40,7 +40,11 @@ pub enum ClientMsg {
         speaker: Option<String>,
     },
     /// Posts a chat message.
-    ChatSend { rid: RequestId, room: RoomId, text: String },
+    ChatSend {
+        rid: RequestId,
+        room: RoomId,
+        text: String,
+    },
     /// Asks for older chat messages: those before `before` (or the newest when absent),
     /// newest last, at most `limit` (default and maximum 50).
     ChatHistory {
@@ -52,7 +56,11 @@ pub enum ClientMsg {
         limit: Option<u16>,
     },
     /// Moderators, or the message's author: deletes a chat message for everyone.
-    ChatDelete { rid: RequestId, room: RoomId, id: MessageId },
+    ChatDelete {
+        rid: RequestId,
+        room: RoomId,
+        id: MessageId,
+    },
     /// Moderators: stops `user` from chatting in this room, for `minutes` or until unmuted.
     Mute {
         rid: RequestId,
@@ -62,7 +70,11 @@ pub enum ClientMsg {
         minutes: Option<u32>,
     },
     /// Moderators: lifts a mute.
-    Unmute { rid: RequestId, room: RoomId, user: UserId },
+    Unmute {
+        rid: RequestId,
+        room: RoomId,
+        user: UserId,
+    },
     /// Organisers: posts an announcement to the event room.
     Announce { rid: RequestId, text: String },
 }
@@ -152,10 +164,17 @@ pub enum ServerMsg {
         you: Membership,
     },
     /// One event in a room's stream.
-    Event { room: RoomId, seq: Seq, event: RoomEvent },
+    Event {
+        room: RoomId,
+        seq: Seq,
+        event: RoomEvent,
+    },
     /// The room's live attendance: sent at most once per second per room, and only when it
     /// changed. Not sequenced: only the latest value matters.
-    Attendance { room: RoomId, attendance: Attendance },
+    Attendance {
+        room: RoomId,
+        attendance: Attendance,
+    },
     /// In the event room: the attendance of every session whose stage is live or on a
     /// break, sent every few seconds when it changed. Not sequenced.
     AttendanceSummary { sessions: Vec<SessionAttendance> },

@@ -160,14 +160,21 @@ impl Verifier {
         }
         let mut validation = Validation::new(key.algorithm);
         validation.leeway = self.leeway_secs;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        // jsonwebtoken checks `aud` and `iss` only when the token carries them: require
+        // them whenever they are configured, or a token without them would pass.
+        let mut required = vec!["exp", "sub"];
         match &self.audience {
-            Some(aud) => validation.set_audience(&[aud]),
+            Some(aud) => {
+                validation.set_audience(&[aud]);
+                required.push("aud");
+            }
             None => validation.validate_aud = false,
         }
         if let Some(iss) = &self.issuer {
             validation.set_issuer(&[iss]);
+            required.push("iss");
         }
+        validation.set_required_spec_claims(&required);
         let data = jsonwebtoken::decode::<Claims>(token, &key.key, &validation).map_err(|e| {
             match e.kind() {
                 ErrorKind::InvalidSignature => AuthError::BadSignature,
@@ -176,6 +183,8 @@ impl Verifier {
                 ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
                 ErrorKind::InvalidAudience => AuthError::WrongAudience,
                 ErrorKind::InvalidAlgorithm => AuthError::AlgorithmNotAllowed,
+                ErrorKind::MissingRequiredClaim(claim) if claim == "aud" => AuthError::WrongAudience,
+                ErrorKind::MissingRequiredClaim(claim) if claim == "iss" => AuthError::WrongIssuer,
                 ErrorKind::MissingRequiredClaim(claim) => {
                     AuthError::InvalidClaims(format!("missing `{claim}`"))
                 }

@@ -40,6 +40,12 @@ impl MemoryBroker {
         MemoryBroker { inner: Arc::default(), history_len: history_len.max(1) }
     }
 
+    /// How many nodes are subscribed to `topic` (for tests and diagnostics).
+    pub fn subscribers(&self, topic: &RoomId) -> usize {
+        let state = self.inner.lock().expect("bus lock");
+        state.topics.get(topic).map_or(0, |t| t.subscribers.len())
+    }
+
     /// Connects a node: its bus handle and the inbox its subscriptions deliver to.
     pub fn connect(&self, inbox_capacity: usize) -> (MemoryBus, mpsc::Receiver<Publication>) {
         let (tx, rx) = mpsc::channel(inbox_capacity.max(1));

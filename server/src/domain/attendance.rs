@@ -45,8 +45,10 @@ impl AttendanceCoalescer {
 
     /// The value to broadcast now, if one is due; records it as sent.
     pub fn take_due(&mut self, now: Instant) -> Option<Attendance> {
-        let due = self.deadline()?;
-        if now < due {
+        if self.current == self.last_sent {
+            return None;
+        }
+        if self.last_sent_at.is_some_and(|at| now < at + self.interval) {
             return None;
         }
         self.last_sent = self.current;
@@ -69,6 +71,8 @@ mod tests {
         let mut c = AttendanceCoalescer::new(second);
         assert_eq!(c.deadline(), None);
         c.set(present(1));
+        let first_due = c.deadline().expect("a change is pending");
+        tokio::time::sleep_until(first_due).await;
         assert_eq!(c.take_due(Instant::now()), Some(present(1)));
         for n in 2..=500 {
             c.set(present(n));

@@ -1,0 +1,66 @@
+//! Helpers shared by the integration tests: the `type` tag of every message and room event
+//! variant, from exhaustive matches, so that adding a variant fails to compile here until the
+//! tests (and the examples they demand) cover it.
+
+#![allow(dead_code)] // each test crate uses a different part
+
+use plenary_proto::{ClientMsg, RoomEvent, ServerMsg};
+
+/// Defines `$tag_fn`, the `type` tag of a value, with an exhaustive match, and `$all`, every
+/// tag of the enum, from the same list.
+macro_rules! variant_tags {
+    ($enum:ident, $tag_fn:ident, $all:ident { $($variant:ident => $tag:literal,)* }) => {
+        /// The `type` tag this value encodes with.
+        pub fn $tag_fn(value: &$enum) -> &'static str {
+            match value {
+                $($enum::$variant { .. } => $tag,)*
+            }
+        }
+
+        /// Every `type` tag of the enum, one per variant.
+        pub const $all: &[&str] = &[$($tag,)*];
+    };
+}
+
+variant_tags!(ClientMsg, client_tag, CLIENT_TAGS {
+    Hello => "hello",
+    Refresh => "refresh",
+    Join => "join",
+    Leave => "leave",
+    StageUpdate => "stage_update",
+    ChatSend => "chat_send",
+    ChatHistory => "chat_history",
+    ChatDelete => "chat_delete",
+    Mute => "mute",
+    Unmute => "unmute",
+    Announce => "announce",
+});
+
+variant_tags!(ServerMsg, server_tag, SERVER_TAGS {
+    Welcome => "welcome",
+    Ack => "ack",
+    Error => "error",
+    Snapshot => "snapshot",
+    Resumed => "resumed",
+    Event => "event",
+    Attendance => "attendance",
+    AttendanceSummary => "attendance_summary",
+    ChatHistory => "chat_history",
+});
+
+variant_tags!(RoomEvent, event_tag, EVENT_TAGS {
+    Stage => "stage",
+    Chat => "chat",
+    ChatDeleted => "chat_deleted",
+    UserMuted => "user_muted",
+    UserUnmuted => "user_unmuted",
+    Announcement => "announcement",
+});
+
+/// The `type` field of an encoded message or event.
+pub fn type_of(value: &serde_json::Value) -> &str {
+    value
+        .get("type")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("")
+}

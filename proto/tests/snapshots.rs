@@ -1,0 +1,699 @@
+//! Snapshot tests that pin the exact wire encoding (the bytes of one text frame) of one value of
+//! every [`ClientMsg`], [`ServerMsg`] and [`RoomEvent`] variant, plus the variants whose optional
+//! fields are left out, so that a change to field names, tags, field order or the omission of
+//! absent fields shows up as a failing test. Each encoding must also decode back to the same
+//! value. After an intended change, refresh the expectations with
+//! `UPDATE_EXPECT=1 cargo test -p plenary-proto --test snapshots` and review the diff.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{CLIENT_TAGS, EVENT_TAGS, SERVER_TAGS, client_tag, event_tag, server_tag};
+use expect_test::expect;
+use plenary_proto::{
+    Announcement, Attendance, ChatMessage, ClientMsg, ConnectionId, Epoch, ErrorCode, Limits,
+    Membership, MessageId, RequestId, Role, RoomEvent, RoomId, Seq, ServerMsg, SessionAttendance,
+    Stage, StageState, StreamPosition, UserId, UserProfile,
+};
+
+// ---- values ---------------------------------------------------------------------------------
+
+fn room(id: &str) -> RoomId {
+    RoomId::parse(id).unwrap()
+}
+
+fn keynote() -> RoomId {
+    room("session:keynote")
+}
+
+fn user(id: &str) -> UserId {
+    UserId::parse(id).unwrap()
+}
+
+fn message_id(id: &str) -> MessageId {
+    MessageId::parse(id).unwrap()
+}
+
+fn epoch() -> Epoch {
+    Epoch::parse("5d0c7f1e9a3b").unwrap()
+}
+
+fn ada() -> UserProfile {
+    UserProfile {
+        id: user("auth0|ada"),
+        name: "Ada Lovelace".into(),
+        country: Some("GB".into()),
+    }
+}
+
+fn alan() -> UserProfile {
+    UserProfile {
+        id: user("guest-7f3a9c"),
+        name: "Alan T.".into(),
+        country: None,
+    }
+}
+
+fn grace() -> UserProfile {
+    UserProfile {
+        id: user("auth0|grace"),
+        name: "Grace Hopper".into(),
+        country: Some("US".into()),
+    }
+}
+
+fn chat_message() -> ChatMessage {
+    ChatMessage {
+        id: message_id("01945c3e8b7a7c2d9e4f5a6b7c8d9e0f"),
+        author: alan(),
+        text: "Can you hear us at the back?".into(),
+        at: 1_767_258_120_000,
+    }
+}
+
+fn live_stage() -> Stage {
+    Stage {
+        state: StageState::Live,
+        title: "Opening keynote".into(),
+        speaker: Some("Grace Hopper".into()),
+        started_at: Some(1_767_258_000_000),
+        ended_at: None,
+        updated_at: 1_767_258_000_000,
+    }
+}
+
+fn announcement() -> Announcement {
+    Announcement {
+        text: "Lunch is served in the atrium until 13:30.".into(),
+        by: grace(),
+        at: 1_767_265_000_000,
+    }
+}
+
+fn moderator_membership() -> Membership {
+    Membership {
+        role: Role::Moderator,
+        can_chat: true,
+        can_moderate: true,
+        can_manage_stage: true,
+        can_announce: false,
+    }
+}
+
+fn attendance() -> Attendance {
+    Attendance {
+        present: 212,
+        unique: 240,
+    }
+}
+
+// ---- client messages ------------------------------------------------------------------------
+
+fn hello() -> ClientMsg {
+    ClientMsg::Hello {
+        protocol: vec![1],
+        token: "eyJhbGciOiJIUzI1NiJ9.e30.c2ln".into(),
+    }
+}
+
+fn refresh() -> ClientMsg {
+    ClientMsg::Refresh {
+        rid: RequestId(7),
+        token: "eyJhbGciOiJIUzI1NiJ9.e30.bmV3".into(),
+    }
+}
+
+fn join() -> ClientMsg {
+    ClientMsg::Join {
+        rid: RequestId(12),
+        room: keynote(),
+        since: Some(StreamPosition {
+            epoch: epoch(),
+            seq: Seq(41),
+        }),
+    }
+}
+
+fn leave() -> ClientMsg {
+    ClientMsg::Leave {
+        rid: RequestId(2),
+        room: keynote(),
+    }
+}
+
+fn stage_update() -> ClientMsg {
+    ClientMsg::StageUpdate {
+        rid: RequestId(3),
+        room: keynote(),
+        state: Some(StageState::Live),
+        title: Some("Opening keynote".into()),
+        speaker: Some("Grace Hopper".into()),
+    }
+}
+
+fn chat_send() -> ClientMsg {
+    ClientMsg::ChatSend {
+        rid: RequestId(5),
+        room: keynote(),
+        text: "Hello from Zürich!\n\"quoted\"".into(),
+    }
+}
+
+fn chat_history_request() -> ClientMsg {
+    ClientMsg::ChatHistory {
+        rid: RequestId(6),
+        room: keynote(),
+        before: Some(message_id("01945c3e8b7a7c2d9e4f5a6b7c8d9e0f")),
+        limit: Some(20),
+    }
+}
+
+fn chat_delete() -> ClientMsg {
+    ClientMsg::ChatDelete {
+        rid: RequestId(8),
+        room: keynote(),
+        id: message_id("01945c3e8b7a7c2d9e4f5a6b7c8d9e0f"),
+    }
+}
+
+fn mute() -> ClientMsg {
+    ClientMsg::Mute {
+        rid: RequestId(9),
+        room: keynote(),
+        user: user("guest-7f3a9c"),
+        minutes: Some(15),
+    }
+}
+
+fn unmute() -> ClientMsg {
+    ClientMsg::Unmute {
+        rid: RequestId(10),
+        room: keynote(),
+        user: user("guest-7f3a9c"),
+    }
+}
+
+fn announce() -> ClientMsg {
+    ClientMsg::Announce {
+        rid: RequestId(11),
+        text: "Lunch is served in the atrium until 13:30.".into(),
+    }
+}
+
+// ---- server messages ------------------------------------------------------------------------
+
+fn welcome() -> ServerMsg {
+    ServerMsg::Welcome {
+        protocol: 1,
+        connection: ConnectionId::parse("a1b2c3d4-17").unwrap(),
+        user: ada(),
+        roles: vec![Role::Attendee, Role::Moderator],
+        expires_at: 1_767_265_200,
+        limits: Limits {
+            max_message_bytes: 16_384,
+            max_rooms: 8,
+            chat_max_chars: 1_000,
+            commands_per_second: 20,
+        },
+    }
+}
+
+fn ack() -> ServerMsg {
+    ServerMsg::Ack { rid: RequestId(5) }
+}
+
+fn error() -> ServerMsg {
+    ServerMsg::Error {
+        rid: Some(RequestId(5)),
+        code: ErrorCode::RateLimited,
+        message: "slow down: at most 20 chat messages a minute".into(),
+        retry_after_ms: Some(2_750),
+    }
+}
+
+fn snapshot() -> ServerMsg {
+    ServerMsg::Snapshot {
+        rid: RequestId(1),
+        room: keynote(),
+        epoch: epoch(),
+        seq: Seq(41),
+        recovered: Some(false),
+        stage: Some(live_stage()),
+        attendance: attendance(),
+        chat: vec![chat_message()],
+        chat_more: true,
+        announcements: vec![announcement()],
+        you: moderator_membership(),
+    }
+}
+
+fn resumed() -> ServerMsg {
+    ServerMsg::Resumed {
+        rid: RequestId(12),
+        room: keynote(),
+        epoch: epoch(),
+        replayed: 2,
+        attendance: attendance(),
+        you: moderator_membership(),
+    }
+}
+
+fn event() -> ServerMsg {
+    ServerMsg::Event {
+        room: keynote(),
+        seq: Seq(42),
+        event: RoomEvent::Chat {
+            message: chat_message(),
+        },
+    }
+}
+
+fn attendance_msg() -> ServerMsg {
+    ServerMsg::Attendance {
+        room: keynote(),
+        attendance: Attendance {
+            present: 215,
+            unique: 243,
+        },
+    }
+}
+
+fn attendance_summary() -> ServerMsg {
+    ServerMsg::AttendanceSummary {
+        sessions: vec![
+            SessionAttendance {
+                room: keynote(),
+                state: StageState::Live,
+                present: 215,
+            },
+            SessionAttendance {
+                room: room("session:rust-workshop"),
+                state: StageState::Break,
+                present: 38,
+            },
+        ],
+    }
+}
+
+fn chat_history_answer() -> ServerMsg {
+    ServerMsg::ChatHistory {
+        rid: RequestId(6),
+        room: keynote(),
+        messages: vec![chat_message()],
+        more: false,
+    }
+}
+
+// ---- room events ----------------------------------------------------------------------------
+
+fn stage_event() -> RoomEvent {
+    RoomEvent::Stage {
+        stage: live_stage(),
+        by: user("auth0|ada"),
+    }
+}
+
+fn chat_event() -> RoomEvent {
+    RoomEvent::Chat {
+        message: chat_message(),
+    }
+}
+
+fn chat_deleted_event() -> RoomEvent {
+    RoomEvent::ChatDeleted {
+        id: message_id("01945c3e8b7a7c2d9e4f5a6b7c8d9e0f"),
+        by: user("auth0|ada"),
+    }
+}
+
+fn user_muted_event() -> RoomEvent {
+    RoomEvent::UserMuted {
+        user: user("guest-7f3a9c"),
+        until: Some(1_767_262_200_000),
+        by: user("auth0|ada"),
+    }
+}
+
+fn user_unmuted_event() -> RoomEvent {
+    RoomEvent::UserUnmuted {
+        user: user("guest-7f3a9c"),
+        by: user("auth0|ada"),
+    }
+}
+
+fn announcement_event() -> RoomEvent {
+    RoomEvent::Announcement {
+        announcement: announcement(),
+    }
+}
+
+// ---- encoding -------------------------------------------------------------------------------
+
+/// The frame a client sends, checked to decode back to `msg`.
+fn client_json(msg: ClientMsg) -> String {
+    let json = msg.to_json();
+    assert_eq!(
+        serde_json::from_str::<ClientMsg>(&json).unwrap(),
+        msg,
+        "{json}"
+    );
+    json
+}
+
+/// The frame a node sends, checked to decode back to `msg`.
+fn server_json(msg: ServerMsg) -> String {
+    let json = msg.to_json();
+    assert_eq!(
+        serde_json::from_str::<ServerMsg>(&json).unwrap(),
+        msg,
+        "{json}"
+    );
+    json
+}
+
+/// A room event as published to the bus and nested in `event`, checked to decode back.
+fn event_json(event: RoomEvent) -> String {
+    let json = serde_json::to_string(&event).unwrap();
+    assert_eq!(
+        serde_json::from_str::<RoomEvent>(&json).unwrap(),
+        event,
+        "{json}"
+    );
+    json
+}
+
+#[test]
+fn every_variant_is_pinned() {
+    let clients = [
+        hello(),
+        refresh(),
+        join(),
+        leave(),
+        stage_update(),
+        chat_send(),
+        chat_history_request(),
+        chat_delete(),
+        mute(),
+        unmute(),
+        announce(),
+    ];
+    let servers = [
+        welcome(),
+        ack(),
+        error(),
+        snapshot(),
+        resumed(),
+        event(),
+        attendance_msg(),
+        attendance_summary(),
+        chat_history_answer(),
+    ];
+    let events = [
+        stage_event(),
+        chat_event(),
+        chat_deleted_event(),
+        user_muted_event(),
+        user_unmuted_event(),
+        announcement_event(),
+    ];
+    let seen: BTreeSet<&str> = clients.iter().map(client_tag).collect();
+    assert_eq!(
+        seen,
+        CLIENT_TAGS.iter().copied().collect(),
+        "client messages"
+    );
+    let seen: BTreeSet<&str> = servers.iter().map(server_tag).collect();
+    assert_eq!(
+        seen,
+        SERVER_TAGS.iter().copied().collect(),
+        "server messages"
+    );
+    let seen: BTreeSet<&str> = events.iter().map(event_tag).collect();
+    assert_eq!(seen, EVENT_TAGS.iter().copied().collect(), "room events");
+}
+
+// ---- client messages ------------------------------------------------------------------------
+
+#[test]
+fn client_hello() {
+    expect![[r#"{"type":"hello","protocol":[1],"token":"eyJhbGciOiJIUzI1NiJ9.e30.c2ln"}"#]]
+        .assert_eq(&client_json(hello()));
+}
+
+#[test]
+fn client_refresh() {
+    expect![[r#"{"type":"refresh","rid":7,"token":"eyJhbGciOiJIUzI1NiJ9.e30.bmV3"}"#]]
+        .assert_eq(&client_json(refresh()));
+}
+
+#[test]
+fn client_join() {
+    expect![[r#"{"type":"join","rid":12,"room":"session:keynote","since":{"epoch":"5d0c7f1e9a3b","seq":41}}"#]].assert_eq(&client_json(join()));
+}
+
+#[test]
+fn client_join_without_since() {
+    let msg = ClientMsg::Join {
+        rid: RequestId(1),
+        room: RoomId::event(),
+        since: None,
+    };
+    expect![[r#"{"type":"join","rid":1,"room":"event"}"#]].assert_eq(&client_json(msg));
+}
+
+#[test]
+fn client_leave() {
+    expect![[r#"{"type":"leave","rid":2,"room":"session:keynote"}"#]]
+        .assert_eq(&client_json(leave()));
+}
+
+#[test]
+fn client_stage_update() {
+    expect![[r#"{"type":"stage_update","rid":3,"room":"session:keynote","state":"live","title":"Opening keynote","speaker":"Grace Hopper"}"#]].assert_eq(&client_json(stage_update()));
+}
+
+#[test]
+fn client_stage_update_speaker_only() {
+    let msg = ClientMsg::StageUpdate {
+        rid: RequestId(4),
+        room: keynote(),
+        state: None,
+        title: None,
+        speaker: Some(String::new()),
+    };
+    expect![[r#"{"type":"stage_update","rid":4,"room":"session:keynote","speaker":""}"#]]
+        .assert_eq(&client_json(msg));
+}
+
+#[test]
+fn client_chat_send() {
+    expect![[r#"{"type":"chat_send","rid":5,"room":"session:keynote","text":"Hello from Zürich!\n\"quoted\""}"#]].assert_eq(&client_json(chat_send()));
+}
+
+#[test]
+fn client_chat_history() {
+    expect![[r#"{"type":"chat_history","rid":6,"room":"session:keynote","before":"01945c3e8b7a7c2d9e4f5a6b7c8d9e0f","limit":20}"#]].assert_eq(&client_json(chat_history_request()));
+}
+
+#[test]
+fn client_chat_history_newest() {
+    let msg = ClientMsg::ChatHistory {
+        rid: RequestId(6),
+        room: keynote(),
+        before: None,
+        limit: None,
+    };
+    expect![[r#"{"type":"chat_history","rid":6,"room":"session:keynote"}"#]]
+        .assert_eq(&client_json(msg));
+}
+
+#[test]
+fn client_chat_delete() {
+    expect![[r#"{"type":"chat_delete","rid":8,"room":"session:keynote","id":"01945c3e8b7a7c2d9e4f5a6b7c8d9e0f"}"#]].assert_eq(&client_json(chat_delete()));
+}
+
+#[test]
+fn client_mute() {
+    expect![[
+        r#"{"type":"mute","rid":9,"room":"session:keynote","user":"guest-7f3a9c","minutes":15}"#
+    ]]
+    .assert_eq(&client_json(mute()));
+}
+
+#[test]
+fn client_mute_until_unmuted() {
+    let msg = ClientMsg::Mute {
+        rid: RequestId(9),
+        room: keynote(),
+        user: user("guest-7f3a9c"),
+        minutes: None,
+    };
+    expect![[r#"{"type":"mute","rid":9,"room":"session:keynote","user":"guest-7f3a9c"}"#]]
+        .assert_eq(&client_json(msg));
+}
+
+#[test]
+fn client_unmute() {
+    expect![[r#"{"type":"unmute","rid":10,"room":"session:keynote","user":"guest-7f3a9c"}"#]]
+        .assert_eq(&client_json(unmute()));
+}
+
+#[test]
+fn client_announce() {
+    expect![[
+        r#"{"type":"announce","rid":11,"text":"Lunch is served in the atrium until 13:30."}"#
+    ]]
+    .assert_eq(&client_json(announce()));
+}
+
+// ---- server messages ------------------------------------------------------------------------
+
+#[test]
+fn server_welcome() {
+    expect![[r#"{"type":"welcome","protocol":1,"connection":"a1b2c3d4-17","user":{"id":"auth0|ada","name":"Ada Lovelace","country":"GB"},"roles":["attendee","moderator"],"expires_at":1767265200,"limits":{"max_message_bytes":16384,"max_rooms":8,"chat_max_chars":1000,"commands_per_second":20}}"#]].assert_eq(&server_json(welcome()));
+}
+
+#[test]
+fn server_ack() {
+    expect![[r#"{"type":"ack","rid":5}"#]].assert_eq(&server_json(ack()));
+}
+
+#[test]
+fn server_error() {
+    expect![[r#"{"type":"error","rid":5,"code":429,"message":"slow down: at most 20 chat messages a minute","retry_after_ms":2750}"#]].assert_eq(&server_json(error()));
+}
+
+#[test]
+fn server_error_without_rid() {
+    let msg = ServerMsg::Error {
+        rid: None,
+        code: ErrorCode::BadRequest,
+        message: "binary frames are not supported; send JSON text".into(),
+        retry_after_ms: None,
+    };
+    expect![[
+        r#"{"type":"error","code":400,"message":"binary frames are not supported; send JSON text"}"#
+    ]]
+    .assert_eq(&server_json(msg));
+}
+
+#[test]
+fn server_snapshot() {
+    expect![[r#"{"type":"snapshot","rid":1,"room":"session:keynote","epoch":"5d0c7f1e9a3b","seq":41,"recovered":false,"stage":{"state":"live","title":"Opening keynote","speaker":"Grace Hopper","started_at":1767258000000,"updated_at":1767258000000},"attendance":{"present":212,"unique":240},"chat":[{"id":"01945c3e8b7a7c2d9e4f5a6b7c8d9e0f","author":{"id":"guest-7f3a9c","name":"Alan T."},"text":"Can you hear us at the back?","at":1767258120000}],"chat_more":true,"announcements":[{"text":"Lunch is served in the atrium until 13:30.","by":{"id":"auth0|grace","name":"Grace Hopper","country":"US"},"at":1767265000000}],"you":{"role":"moderator","can_chat":true,"can_moderate":true,"can_manage_stage":true,"can_announce":false}}"#]].assert_eq(&server_json(snapshot()));
+}
+
+#[test]
+fn server_snapshot_minimal() {
+    let msg = ServerMsg::Snapshot {
+        rid: RequestId(1),
+        room: RoomId::event(),
+        epoch: epoch(),
+        seq: Seq::ZERO,
+        recovered: None,
+        stage: None,
+        attendance: Attendance {
+            present: 1,
+            unique: 1,
+        },
+        chat: vec![],
+        chat_more: false,
+        announcements: vec![],
+        you: Membership {
+            role: Role::Attendee,
+            can_chat: false,
+            can_moderate: false,
+            can_manage_stage: false,
+            can_announce: false,
+        },
+    };
+    expect![[r#"{"type":"snapshot","rid":1,"room":"event","epoch":"5d0c7f1e9a3b","seq":0,"attendance":{"present":1,"unique":1},"chat":[],"chat_more":false,"you":{"role":"attendee","can_chat":false,"can_moderate":false,"can_manage_stage":false,"can_announce":false}}"#]].assert_eq(&server_json(msg));
+}
+
+#[test]
+fn server_resumed() {
+    expect![[r#"{"type":"resumed","rid":12,"room":"session:keynote","epoch":"5d0c7f1e9a3b","replayed":2,"attendance":{"present":212,"unique":240},"you":{"role":"moderator","can_chat":true,"can_moderate":true,"can_manage_stage":true,"can_announce":false}}"#]].assert_eq(&server_json(resumed()));
+}
+
+#[test]
+fn server_event() {
+    expect![[r#"{"type":"event","room":"session:keynote","seq":42,"event":{"type":"chat","message":{"id":"01945c3e8b7a7c2d9e4f5a6b7c8d9e0f","author":{"id":"guest-7f3a9c","name":"Alan T."},"text":"Can you hear us at the back?","at":1767258120000}}}"#]].assert_eq(&server_json(event()));
+}
+
+#[test]
+fn server_attendance() {
+    expect![[r#"{"type":"attendance","room":"session:keynote","attendance":{"present":215,"unique":243}}"#]].assert_eq(&server_json(attendance_msg()));
+}
+
+#[test]
+fn server_attendance_summary() {
+    expect![[r#"{"type":"attendance_summary","sessions":[{"room":"session:keynote","state":"live","present":215},{"room":"session:rust-workshop","state":"break","present":38}]}"#]].assert_eq(&server_json(attendance_summary()));
+}
+
+#[test]
+fn server_chat_history() {
+    expect![[r#"{"type":"chat_history","rid":6,"room":"session:keynote","messages":[{"id":"01945c3e8b7a7c2d9e4f5a6b7c8d9e0f","author":{"id":"guest-7f3a9c","name":"Alan T."},"text":"Can you hear us at the back?","at":1767258120000}],"more":false}"#]].assert_eq(&server_json(chat_history_answer()));
+}
+
+// ---- room events ----------------------------------------------------------------------------
+
+#[test]
+fn event_stage() {
+    expect![[r#"{"type":"stage","stage":{"state":"live","title":"Opening keynote","speaker":"Grace Hopper","started_at":1767258000000,"updated_at":1767258000000},"by":"auth0|ada"}"#]].assert_eq(&event_json(stage_event()));
+}
+
+#[test]
+fn event_stage_minimal() {
+    let stage = Stage {
+        state: StageState::Scheduled,
+        title: "keynote".into(),
+        speaker: None,
+        started_at: None,
+        ended_at: None,
+        updated_at: 0,
+    };
+    expect![[r#"{"type":"stage","stage":{"state":"scheduled","title":"keynote","updated_at":0},"by":"auth0|grace"}"#]].assert_eq(&event_json(RoomEvent::Stage { stage, by: user("auth0|grace") }));
+}
+
+#[test]
+fn event_chat() {
+    expect![[r#"{"type":"chat","message":{"id":"01945c3e8b7a7c2d9e4f5a6b7c8d9e0f","author":{"id":"guest-7f3a9c","name":"Alan T."},"text":"Can you hear us at the back?","at":1767258120000}}"#]].assert_eq(&event_json(chat_event()));
+}
+
+#[test]
+fn event_chat_deleted() {
+    expect![[
+        r#"{"type":"chat_deleted","id":"01945c3e8b7a7c2d9e4f5a6b7c8d9e0f","by":"auth0|ada"}"#
+    ]]
+    .assert_eq(&event_json(chat_deleted_event()));
+}
+
+#[test]
+fn event_user_muted() {
+    expect![[
+        r#"{"type":"user_muted","user":"guest-7f3a9c","until":1767262200000,"by":"auth0|ada"}"#
+    ]]
+    .assert_eq(&event_json(user_muted_event()));
+}
+
+#[test]
+fn event_user_muted_until_unmuted() {
+    let event = RoomEvent::UserMuted {
+        user: user("guest-b41d0e"),
+        until: None,
+        by: user("auth0|grace"),
+    };
+    expect![[r#"{"type":"user_muted","user":"guest-b41d0e","by":"auth0|grace"}"#]]
+        .assert_eq(&event_json(event));
+}
+
+#[test]
+fn event_user_unmuted() {
+    expect![[r#"{"type":"user_unmuted","user":"guest-7f3a9c","by":"auth0|ada"}"#]]
+        .assert_eq(&event_json(user_unmuted_event()));
+}
+
+#[test]
+fn event_announcement() {
+    expect![[r#"{"type":"announcement","announcement":{"text":"Lunch is served in the atrium until 13:30.","by":{"id":"auth0|grace","name":"Grace Hopper","country":"US"},"at":1767265000000}}"#]].assert_eq(&event_json(announcement_event()));
+}
