@@ -73,7 +73,7 @@ code_enum!(
         Forbidden = 403, "forbidden";
         /// No such room, message or user.
         NotFound = 404, "not_found";
-        /// The command is not a member of this room (join first).
+        /// The caller is not a member of this room (join first).
         NotJoined = 405, "not_joined";
         /// The room's current state does not allow this (e.g. an invalid stage transition).
         Conflict = 409, "conflict";
@@ -121,7 +121,8 @@ code_enum!(
         HelloTimeout = 4002, "hello_timeout";
         /// The node has reached its connection limit: reconnect later (with a longer backoff).
         ServerFull = 4003, "server_full";
-        /// The first frame was not a valid `hello`, or a frame was not text.
+        /// The first frame was not a valid `hello` (or was binary), or a frame broke the
+        /// WebSocket protocol.
         ProtocolViolation = 4500, "protocol_violation";
         /// None of the protocol versions offered in `hello` is spoken by this node.
         UnsupportedProtocol = 4501, "unsupported_protocol";
@@ -157,10 +158,7 @@ mod tests {
         }
         for code in CloseCode::ALL {
             let v = code.as_u16();
-            assert!(
-                matches!(v, 1000 | 1001 | 1009 | 1011 | 4000..=4999),
-                "{code}"
-            );
+            assert!(matches!(v, 1000 | 1001 | 1009 | 1011 | 4000..=4999), "{code}");
             assert_eq!(CloseCode::try_from(v), Ok(*code));
         }
     }

@@ -133,11 +133,7 @@ impl RoomId {
     pub fn kind(&self) -> Option<RoomKind> {
         if self.0 == Self::EVENT {
             Some(RoomKind::Event)
-        } else if self
-            .0
-            .strip_prefix("session:")
-            .is_some_and(|slug| !slug.is_empty())
-        {
+        } else if self.0.strip_prefix("session:").is_some_and(|slug| !slug.is_empty()) {
             Some(RoomKind::Session)
         } else {
             None
@@ -186,10 +182,7 @@ mod tests {
     #[test]
     fn room_kinds() {
         assert_eq!(RoomId::event().kind(), Some(RoomKind::Event));
-        assert_eq!(
-            RoomId::session("hl-1").unwrap().kind(),
-            Some(RoomKind::Session)
-        );
+        assert_eq!(RoomId::session("hl-1").unwrap().kind(), Some(RoomKind::Session));
         assert_eq!(RoomId::parse("session:").unwrap().kind(), None);
         assert_eq!(RoomId::parse("booth:x").unwrap().kind(), None);
     }

@@ -23,11 +23,7 @@ pub const SUPPORTED_PROTOCOLS: &[u16] = &[1];
 
 /// Picks the highest protocol version offered by the client that this build supports.
 pub fn negotiate_protocol(offered: &[u16]) -> Option<u16> {
-    offered
-        .iter()
-        .copied()
-        .filter(|v| SUPPORTED_PROTOCOLS.contains(v))
-        .max()
+    offered.iter().copied().filter(|v| SUPPORTED_PROTOCOLS.contains(v)).max()
 }
 
 #[cfg(test)]

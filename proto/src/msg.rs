@@ -1,5 +1,6 @@
 //! The messages: [`ClientMsg`] from client to node and [`ServerMsg`] from node to client,
-//! each a JSON object tagged by `type`. Times are Unix epoch milliseconds. Unknown fields
+//! each a JSON object tagged by `type`. Times are Unix epoch milliseconds, except
+//! `welcome.expires_at`, which is the token's `exp` in seconds. Unknown fields
 //! are ignored, so a newer peer may add fields without breaking an older one.
 
 use serde::{Deserialize, Serialize};
@@ -40,11 +41,7 @@ pub enum ClientMsg {
         speaker: Option<String>,
     },
     /// Posts a chat message.
-    ChatSend {
-        rid: RequestId,
-        room: RoomId,
-        text: String,
-    },
+    ChatSend { rid: RequestId, room: RoomId, text: String },
     /// Asks for older chat messages: those before `before` (or the newest when absent),
     /// newest last, at most `limit` (default and maximum 50).
     ChatHistory {
@@ -56,11 +53,7 @@ pub enum ClientMsg {
         limit: Option<u16>,
     },
     /// Moderators, or the message's author: deletes a chat message for everyone.
-    ChatDelete {
-        rid: RequestId,
-        room: RoomId,
-        id: MessageId,
-    },
+    ChatDelete { rid: RequestId, room: RoomId, id: MessageId },
     /// Moderators: stops `user` from chatting in this room, for `minutes` or until unmuted.
     Mute {
         rid: RequestId,
@@ -70,11 +63,7 @@ pub enum ClientMsg {
         minutes: Option<u32>,
     },
     /// Moderators: lifts a mute.
-    Unmute {
-        rid: RequestId,
-        room: RoomId,
-        user: UserId,
-    },
+    Unmute { rid: RequestId, room: RoomId, user: UserId },
     /// Organisers: posts an announcement to the event room.
     Announce { rid: RequestId, text: String },
 }
@@ -115,7 +104,7 @@ pub enum ServerMsg {
         connection: ConnectionId,
         user: UserProfile,
         roles: Vec<Role>,
-        /// When the token expires; `refresh` before then.
+        /// When the token expires, in Unix *seconds* (the JWT `exp`); `refresh` before then.
         expires_at: i64,
         limits: Limits,
     },
@@ -155,26 +144,12 @@ pub enum ServerMsg {
     },
     /// Answers a `join` whose `since` could be served: exactly the `replayed` events after
     /// `since` follow as `event` frames, in order, then live events.
-    Resumed {
-        rid: RequestId,
-        room: RoomId,
-        epoch: Epoch,
-        replayed: u32,
-        attendance: Attendance,
-        you: Membership,
-    },
+    Resumed { rid: RequestId, room: RoomId, epoch: Epoch, replayed: u32, attendance: Attendance, you: Membership },
     /// One event in a room's stream.
-    Event {
-        room: RoomId,
-        seq: Seq,
-        event: RoomEvent,
-    },
+    Event { room: RoomId, seq: Seq, event: RoomEvent },
     /// The room's live attendance: sent at most once per second per room, and only when it
     /// changed. Not sequenced: only the latest value matters.
-    Attendance {
-        room: RoomId,
-        attendance: Attendance,
-    },
+    Attendance { room: RoomId, attendance: Attendance },
     /// In the event room: the attendance of every session whose stage is live or on a
     /// break, sent every few seconds when it changed. Not sequenced.
     AttendanceSummary { sessions: Vec<SessionAttendance> },
@@ -277,13 +252,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: &'static [Role] = &[
-        Role::Attendee,
-        Role::Speaker,
-        Role::Exhibitor,
-        Role::Moderator,
-        Role::Organiser,
-    ];
+    pub const ALL: &'static [Role] =
+        &[Role::Attendee, Role::Speaker, Role::Exhibitor, Role::Moderator, Role::Organiser];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -71,12 +71,7 @@ fn json_blocks(doc: &str) -> Vec<Example> {
             "json server" => Some(Direction::Server),
             _ => None,
         };
-        blocks.push(Example {
-            line: index + 1,
-            direction,
-            info,
-            body,
-        });
+        blocks.push(Example { line: index + 1, direction, info, body });
     }
     blocks
 }
@@ -87,22 +82,12 @@ where
     T: DeserializeOwned + Serialize + PartialEq + std::fmt::Debug,
 {
     let at = format!("PROTOCOL.md:{} ({})", example.line, example.info);
-    let decoded: T = serde_json::from_str(&example.body).unwrap_or_else(|e| {
-        panic!(
-            "{at}: does not decode as {}: {e}",
-            std::any::type_name::<T>()
-        )
-    });
-    let encoded =
-        serde_json::to_string(&decoded).unwrap_or_else(|e| panic!("{at}: does not encode: {e}"));
-    let again: T = serde_json::from_str(&encoded)
-        .unwrap_or_else(|e| panic!("{at}: re-encoding does not decode: {e}"));
-    assert_eq!(
-        again, decoded,
-        "{at}: decode(encode(decode(x))) != decode(x)"
-    );
-    let written: serde_json::Value =
-        serde_json::from_str(&example.body).expect("decoded above, so valid JSON");
+    let decoded: T = serde_json::from_str(&example.body)
+        .unwrap_or_else(|e| panic!("{at}: does not decode as {}: {e}", std::any::type_name::<T>()));
+    let encoded = serde_json::to_string(&decoded).unwrap_or_else(|e| panic!("{at}: does not encode: {e}"));
+    let again: T = serde_json::from_str(&encoded).unwrap_or_else(|e| panic!("{at}: re-encoding does not decode: {e}"));
+    assert_eq!(again, decoded, "{at}: decode(encode(decode(x))) != decode(x)");
+    let written: serde_json::Value = serde_json::from_str(&example.body).expect("decoded above, so valid JSON");
     let canonical: serde_json::Value = serde_json::from_str(&encoded).expect("just encoded");
     assert_eq!(
         canonical, written,
@@ -132,23 +117,18 @@ fn every_example_decodes_and_round_trips() {
                 assert_eq!(server_tag(&msg), type_of(&json), "{at}");
                 servers += 1;
             }
-            None => panic!(
-                "{at}: a ```{} block is checked by nothing; tag it ```json client or ```json server",
-                block.info
-            ),
+            None => {
+                panic!("{at}: a ```{} block is checked by nothing; tag it ```json client or ```json server", block.info)
+            }
         }
     }
-    assert!(
-        clients > 0 && servers > 0,
-        "{clients} client and {servers} server examples"
-    );
+    assert!(clients > 0 && servers > 0, "{clients} client and {servers} server examples");
 }
 
 #[test]
 fn every_variant_has_an_example() {
     let doc = document();
-    let (mut client_seen, mut server_seen, mut event_seen) =
-        (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    let (mut client_seen, mut server_seen, mut event_seen) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     for block in json_blocks(&doc) {
         match block.direction {
             Some(Direction::Client) => {
@@ -168,26 +148,11 @@ fn every_variant_has_an_example() {
         }
     }
     let missing = |all: &[&'static str], seen: &BTreeSet<&'static str>| -> Vec<&'static str> {
-        all.iter()
-            .copied()
-            .filter(|tag| !seen.contains(tag))
-            .collect()
+        all.iter().copied().filter(|tag| !seen.contains(tag)).collect()
     };
-    assert_eq!(
-        missing(CLIENT_TAGS, &client_seen),
-        Vec::<&str>::new(),
-        "client messages without an example"
-    );
-    assert_eq!(
-        missing(SERVER_TAGS, &server_seen),
-        Vec::<&str>::new(),
-        "server messages without an example"
-    );
-    assert_eq!(
-        missing(EVENT_TAGS, &event_seen),
-        Vec::<&str>::new(),
-        "room events without an example"
-    );
+    assert_eq!(missing(CLIENT_TAGS, &client_seen), Vec::<&str>::new(), "client messages without an example");
+    assert_eq!(missing(SERVER_TAGS, &server_seen), Vec::<&str>::new(), "server messages without an example");
+    assert_eq!(missing(EVENT_TAGS, &event_seen), Vec::<&str>::new(), "room events without an example");
 }
 
 /// The cells of every Markdown table row, trimmed and without backticks.
@@ -195,19 +160,13 @@ fn table_rows(doc: &str) -> Vec<Vec<String>> {
     doc.lines()
         .map(str::trim)
         .filter(|line| line.starts_with('|') && line.ends_with('|'))
-        .map(|line| {
-            line.trim_matches('|')
-                .split('|')
-                .map(|cell| cell.trim().trim_matches('`').to_owned())
-                .collect()
-        })
+        .map(|line| line.trim_matches('|').split('|').map(|cell| cell.trim().trim_matches('`').to_owned()).collect())
         .collect()
 }
 
 /// Whether some table row starts with `number` and `label`.
 fn has_row(rows: &[Vec<String>], number: u16, label: &str) -> bool {
-    rows.iter()
-        .any(|cells| cells.len() >= 3 && cells[0] == number.to_string() && cells[1] == label)
+    rows.iter().any(|cells| cells.len() >= 3 && cells[0] == number.to_string() && cells[1] == label)
 }
 
 #[test]
@@ -219,19 +178,13 @@ fn every_error_code_and_close_code_is_in_a_table() {
         .filter(|code| !has_row(&rows, code.as_u16(), code.label()))
         .map(ToString::to_string)
         .collect();
-    assert!(
-        missing_errors.is_empty(),
-        "error codes without a `| code | name | ... |` row: {missing_errors:?}"
-    );
+    assert!(missing_errors.is_empty(), "error codes without a `| code | name | ... |` row: {missing_errors:?}");
     let missing_closes: Vec<String> = CloseCode::ALL
         .iter()
         .filter(|code| !has_row(&rows, code.as_u16(), code.label()))
         .map(ToString::to_string)
         .collect();
-    assert!(
-        missing_closes.is_empty(),
-        "close codes without a `| code | name | ... |` row: {missing_closes:?}"
-    );
+    assert!(missing_closes.is_empty(), "close codes without a `| code | name | ... |` row: {missing_closes:?}");
 }
 
 #[test]

@@ -12,9 +12,9 @@ use std::collections::BTreeSet;
 use common::{CLIENT_TAGS, EVENT_TAGS, SERVER_TAGS, client_tag, event_tag, server_tag};
 use expect_test::expect;
 use plenary_proto::{
-    Announcement, Attendance, ChatMessage, ClientMsg, ConnectionId, Epoch, ErrorCode, Limits,
-    Membership, MessageId, RequestId, Role, RoomEvent, RoomId, Seq, ServerMsg, SessionAttendance,
-    Stage, StageState, StreamPosition, UserId, UserProfile,
+    Announcement, Attendance, ChatMessage, ClientMsg, ConnectionId, Epoch, ErrorCode, Limits, Membership, MessageId,
+    RequestId, Role, RoomEvent, RoomId, Seq, ServerMsg, SessionAttendance, Stage, StageState, StreamPosition, UserId,
+    UserProfile,
 };
 
 // ---- values ---------------------------------------------------------------------------------
@@ -40,27 +40,15 @@ fn epoch() -> Epoch {
 }
 
 fn ada() -> UserProfile {
-    UserProfile {
-        id: user("auth0|ada"),
-        name: "Ada Lovelace".into(),
-        country: Some("GB".into()),
-    }
+    UserProfile { id: user("auth0|ada"), name: "Ada Lovelace".into(), country: Some("GB".into()) }
 }
 
 fn alan() -> UserProfile {
-    UserProfile {
-        id: user("guest-7f3a9c"),
-        name: "Alan T.".into(),
-        country: None,
-    }
+    UserProfile { id: user("guest-7f3a9c"), name: "Alan T.".into(), country: None }
 }
 
 fn grace() -> UserProfile {
-    UserProfile {
-        id: user("auth0|grace"),
-        name: "Grace Hopper".into(),
-        country: Some("US".into()),
-    }
+    UserProfile { id: user("auth0|grace"), name: "Grace Hopper".into(), country: Some("US".into()) }
 }
 
 fn chat_message() -> ChatMessage {
@@ -84,11 +72,7 @@ fn live_stage() -> Stage {
 }
 
 fn announcement() -> Announcement {
-    Announcement {
-        text: "Lunch is served in the atrium until 13:30.".into(),
-        by: grace(),
-        at: 1_767_265_000_000,
-    }
+    Announcement { text: "Lunch is served in the atrium until 13:30.".into(), by: grace(), at: 1_767_265_000_000 }
 }
 
 fn moderator_membership() -> Membership {
@@ -102,44 +86,29 @@ fn moderator_membership() -> Membership {
 }
 
 fn attendance() -> Attendance {
-    Attendance {
-        present: 212,
-        unique: 240,
-    }
+    Attendance { present: 212, unique: 240 }
 }
 
 // ---- client messages ------------------------------------------------------------------------
 
 fn hello() -> ClientMsg {
-    ClientMsg::Hello {
-        protocol: vec![1],
-        token: "eyJhbGciOiJIUzI1NiJ9.e30.c2ln".into(),
-    }
+    ClientMsg::Hello { protocol: vec![1], token: "eyJhbGciOiJIUzI1NiJ9.e30.c2ln".into() }
 }
 
 fn refresh() -> ClientMsg {
-    ClientMsg::Refresh {
-        rid: RequestId(7),
-        token: "eyJhbGciOiJIUzI1NiJ9.e30.bmV3".into(),
-    }
+    ClientMsg::Refresh { rid: RequestId(7), token: "eyJhbGciOiJIUzI1NiJ9.e30.bmV3".into() }
 }
 
 fn join() -> ClientMsg {
     ClientMsg::Join {
         rid: RequestId(12),
         room: keynote(),
-        since: Some(StreamPosition {
-            epoch: epoch(),
-            seq: Seq(41),
-        }),
+        since: Some(StreamPosition { epoch: epoch(), seq: Seq(41) }),
     }
 }
 
 fn leave() -> ClientMsg {
-    ClientMsg::Leave {
-        rid: RequestId(2),
-        room: keynote(),
-    }
+    ClientMsg::Leave { rid: RequestId(2), room: keynote() }
 }
 
 fn stage_update() -> ClientMsg {
@@ -153,11 +122,7 @@ fn stage_update() -> ClientMsg {
 }
 
 fn chat_send() -> ClientMsg {
-    ClientMsg::ChatSend {
-        rid: RequestId(5),
-        room: keynote(),
-        text: "Hello from Zürich!\n\"quoted\"".into(),
-    }
+    ClientMsg::ChatSend { rid: RequestId(5), room: keynote(), text: "Hello from Zürich!\n\"quoted\"".into() }
 }
 
 fn chat_history_request() -> ClientMsg {
@@ -170,35 +135,19 @@ fn chat_history_request() -> ClientMsg {
 }
 
 fn chat_delete() -> ClientMsg {
-    ClientMsg::ChatDelete {
-        rid: RequestId(8),
-        room: keynote(),
-        id: message_id("01945c3e8b7a7c2d9e4f5a6b7c8d9e0f"),
-    }
+    ClientMsg::ChatDelete { rid: RequestId(8), room: keynote(), id: message_id("01945c3e8b7a7c2d9e4f5a6b7c8d9e0f") }
 }
 
 fn mute() -> ClientMsg {
-    ClientMsg::Mute {
-        rid: RequestId(9),
-        room: keynote(),
-        user: user("guest-7f3a9c"),
-        minutes: Some(15),
-    }
+    ClientMsg::Mute { rid: RequestId(9), room: keynote(), user: user("guest-7f3a9c"), minutes: Some(15) }
 }
 
 fn unmute() -> ClientMsg {
-    ClientMsg::Unmute {
-        rid: RequestId(10),
-        room: keynote(),
-        user: user("guest-7f3a9c"),
-    }
+    ClientMsg::Unmute { rid: RequestId(10), room: keynote(), user: user("guest-7f3a9c") }
 }
 
 fn announce() -> ClientMsg {
-    ClientMsg::Announce {
-        rid: RequestId(11),
-        text: "Lunch is served in the atrium until 13:30.".into(),
-    }
+    ClientMsg::Announce { rid: RequestId(11), text: "Lunch is served in the atrium until 13:30.".into() }
 }
 
 // ---- server messages ------------------------------------------------------------------------
@@ -210,12 +159,7 @@ fn welcome() -> ServerMsg {
         user: ada(),
         roles: vec![Role::Attendee, Role::Moderator],
         expires_at: 1_767_265_200,
-        limits: Limits {
-            max_message_bytes: 16_384,
-            max_rooms: 8,
-            chat_max_chars: 1_000,
-            commands_per_second: 20,
-        },
+        limits: Limits { max_message_bytes: 16_384, max_rooms: 8, chat_max_chars: 1_000, commands_per_second: 20 },
     }
 }
 
@@ -260,92 +204,50 @@ fn resumed() -> ServerMsg {
 }
 
 fn event() -> ServerMsg {
-    ServerMsg::Event {
-        room: keynote(),
-        seq: Seq(42),
-        event: RoomEvent::Chat {
-            message: chat_message(),
-        },
-    }
+    ServerMsg::Event { room: keynote(), seq: Seq(42), event: RoomEvent::Chat { message: chat_message() } }
 }
 
 fn attendance_msg() -> ServerMsg {
-    ServerMsg::Attendance {
-        room: keynote(),
-        attendance: Attendance {
-            present: 215,
-            unique: 243,
-        },
-    }
+    ServerMsg::Attendance { room: keynote(), attendance: Attendance { present: 215, unique: 243 } }
 }
 
 fn attendance_summary() -> ServerMsg {
     ServerMsg::AttendanceSummary {
         sessions: vec![
-            SessionAttendance {
-                room: keynote(),
-                state: StageState::Live,
-                present: 215,
-            },
-            SessionAttendance {
-                room: room("session:rust-workshop"),
-                state: StageState::Break,
-                present: 38,
-            },
+            SessionAttendance { room: keynote(), state: StageState::Live, present: 215 },
+            SessionAttendance { room: room("session:rust-workshop"), state: StageState::Break, present: 38 },
         ],
     }
 }
 
 fn chat_history_answer() -> ServerMsg {
-    ServerMsg::ChatHistory {
-        rid: RequestId(6),
-        room: keynote(),
-        messages: vec![chat_message()],
-        more: false,
-    }
+    ServerMsg::ChatHistory { rid: RequestId(6), room: keynote(), messages: vec![chat_message()], more: false }
 }
 
 // ---- room events ----------------------------------------------------------------------------
 
 fn stage_event() -> RoomEvent {
-    RoomEvent::Stage {
-        stage: live_stage(),
-        by: user("auth0|ada"),
-    }
+    RoomEvent::Stage { stage: live_stage(), by: user("auth0|ada") }
 }
 
 fn chat_event() -> RoomEvent {
-    RoomEvent::Chat {
-        message: chat_message(),
-    }
+    RoomEvent::Chat { message: chat_message() }
 }
 
 fn chat_deleted_event() -> RoomEvent {
-    RoomEvent::ChatDeleted {
-        id: message_id("01945c3e8b7a7c2d9e4f5a6b7c8d9e0f"),
-        by: user("auth0|ada"),
-    }
+    RoomEvent::ChatDeleted { id: message_id("01945c3e8b7a7c2d9e4f5a6b7c8d9e0f"), by: user("auth0|ada") }
 }
 
 fn user_muted_event() -> RoomEvent {
-    RoomEvent::UserMuted {
-        user: user("guest-7f3a9c"),
-        until: Some(1_767_262_200_000),
-        by: user("auth0|ada"),
-    }
+    RoomEvent::UserMuted { user: user("guest-7f3a9c"), until: Some(1_767_262_200_000), by: user("auth0|ada") }
 }
 
 fn user_unmuted_event() -> RoomEvent {
-    RoomEvent::UserUnmuted {
-        user: user("guest-7f3a9c"),
-        by: user("auth0|ada"),
-    }
+    RoomEvent::UserUnmuted { user: user("guest-7f3a9c"), by: user("auth0|ada") }
 }
 
 fn announcement_event() -> RoomEvent {
-    RoomEvent::Announcement {
-        announcement: announcement(),
-    }
+    RoomEvent::Announcement { announcement: announcement() }
 }
 
 // ---- encoding -------------------------------------------------------------------------------
@@ -353,33 +255,21 @@ fn announcement_event() -> RoomEvent {
 /// The frame a client sends, checked to decode back to `msg`.
 fn client_json(msg: ClientMsg) -> String {
     let json = msg.to_json();
-    assert_eq!(
-        serde_json::from_str::<ClientMsg>(&json).unwrap(),
-        msg,
-        "{json}"
-    );
+    assert_eq!(serde_json::from_str::<ClientMsg>(&json).unwrap(), msg, "{json}");
     json
 }
 
 /// The frame a node sends, checked to decode back to `msg`.
 fn server_json(msg: ServerMsg) -> String {
     let json = msg.to_json();
-    assert_eq!(
-        serde_json::from_str::<ServerMsg>(&json).unwrap(),
-        msg,
-        "{json}"
-    );
+    assert_eq!(serde_json::from_str::<ServerMsg>(&json).unwrap(), msg, "{json}");
     json
 }
 
 /// A room event as published to the bus and nested in `event`, checked to decode back.
 fn event_json(event: RoomEvent) -> String {
     let json = serde_json::to_string(&event).unwrap();
-    assert_eq!(
-        serde_json::from_str::<RoomEvent>(&json).unwrap(),
-        event,
-        "{json}"
-    );
+    assert_eq!(serde_json::from_str::<RoomEvent>(&json).unwrap(), event, "{json}");
     json
 }
 
@@ -418,17 +308,9 @@ fn every_variant_is_pinned() {
         announcement_event(),
     ];
     let seen: BTreeSet<&str> = clients.iter().map(client_tag).collect();
-    assert_eq!(
-        seen,
-        CLIENT_TAGS.iter().copied().collect(),
-        "client messages"
-    );
+    assert_eq!(seen, CLIENT_TAGS.iter().copied().collect(), "client messages");
     let seen: BTreeSet<&str> = servers.iter().map(server_tag).collect();
-    assert_eq!(
-        seen,
-        SERVER_TAGS.iter().copied().collect(),
-        "server messages"
-    );
+    assert_eq!(seen, SERVER_TAGS.iter().copied().collect(), "server messages");
     let seen: BTreeSet<&str> = events.iter().map(event_tag).collect();
     assert_eq!(seen, EVENT_TAGS.iter().copied().collect(), "room events");
 }
@@ -449,23 +331,19 @@ fn client_refresh() {
 
 #[test]
 fn client_join() {
-    expect![[r#"{"type":"join","rid":12,"room":"session:keynote","since":{"epoch":"5d0c7f1e9a3b","seq":41}}"#]].assert_eq(&client_json(join()));
+    expect![[r#"{"type":"join","rid":12,"room":"session:keynote","since":{"epoch":"5d0c7f1e9a3b","seq":41}}"#]]
+        .assert_eq(&client_json(join()));
 }
 
 #[test]
 fn client_join_without_since() {
-    let msg = ClientMsg::Join {
-        rid: RequestId(1),
-        room: RoomId::event(),
-        since: None,
-    };
+    let msg = ClientMsg::Join { rid: RequestId(1), room: RoomId::event(), since: None };
     expect![[r#"{"type":"join","rid":1,"room":"event"}"#]].assert_eq(&client_json(msg));
 }
 
 #[test]
 fn client_leave() {
-    expect![[r#"{"type":"leave","rid":2,"room":"session:keynote"}"#]]
-        .assert_eq(&client_json(leave()));
+    expect![[r#"{"type":"leave","rid":2,"room":"session:keynote"}"#]].assert_eq(&client_json(leave()));
 }
 
 #[test]
@@ -482,13 +360,13 @@ fn client_stage_update_speaker_only() {
         title: None,
         speaker: Some(String::new()),
     };
-    expect![[r#"{"type":"stage_update","rid":4,"room":"session:keynote","speaker":""}"#]]
-        .assert_eq(&client_json(msg));
+    expect![[r#"{"type":"stage_update","rid":4,"room":"session:keynote","speaker":""}"#]].assert_eq(&client_json(msg));
 }
 
 #[test]
 fn client_chat_send() {
-    expect![[r#"{"type":"chat_send","rid":5,"room":"session:keynote","text":"Hello from Zürich!\n\"quoted\""}"#]].assert_eq(&client_json(chat_send()));
+    expect![[r#"{"type":"chat_send","rid":5,"room":"session:keynote","text":"Hello from Zürich!\n\"quoted\""}"#]]
+        .assert_eq(&client_json(chat_send()));
 }
 
 #[test]
@@ -498,39 +376,26 @@ fn client_chat_history() {
 
 #[test]
 fn client_chat_history_newest() {
-    let msg = ClientMsg::ChatHistory {
-        rid: RequestId(6),
-        room: keynote(),
-        before: None,
-        limit: None,
-    };
-    expect![[r#"{"type":"chat_history","rid":6,"room":"session:keynote"}"#]]
-        .assert_eq(&client_json(msg));
+    let msg = ClientMsg::ChatHistory { rid: RequestId(6), room: keynote(), before: None, limit: None };
+    expect![[r#"{"type":"chat_history","rid":6,"room":"session:keynote"}"#]].assert_eq(&client_json(msg));
 }
 
 #[test]
 fn client_chat_delete() {
-    expect![[r#"{"type":"chat_delete","rid":8,"room":"session:keynote","id":"01945c3e8b7a7c2d9e4f5a6b7c8d9e0f"}"#]].assert_eq(&client_json(chat_delete()));
+    expect![[r#"{"type":"chat_delete","rid":8,"room":"session:keynote","id":"01945c3e8b7a7c2d9e4f5a6b7c8d9e0f"}"#]]
+        .assert_eq(&client_json(chat_delete()));
 }
 
 #[test]
 fn client_mute() {
-    expect![[
-        r#"{"type":"mute","rid":9,"room":"session:keynote","user":"guest-7f3a9c","minutes":15}"#
-    ]]
-    .assert_eq(&client_json(mute()));
+    expect![[r#"{"type":"mute","rid":9,"room":"session:keynote","user":"guest-7f3a9c","minutes":15}"#]]
+        .assert_eq(&client_json(mute()));
 }
 
 #[test]
 fn client_mute_until_unmuted() {
-    let msg = ClientMsg::Mute {
-        rid: RequestId(9),
-        room: keynote(),
-        user: user("guest-7f3a9c"),
-        minutes: None,
-    };
-    expect![[r#"{"type":"mute","rid":9,"room":"session:keynote","user":"guest-7f3a9c"}"#]]
-        .assert_eq(&client_json(msg));
+    let msg = ClientMsg::Mute { rid: RequestId(9), room: keynote(), user: user("guest-7f3a9c"), minutes: None };
+    expect![[r#"{"type":"mute","rid":9,"room":"session:keynote","user":"guest-7f3a9c"}"#]].assert_eq(&client_json(msg));
 }
 
 #[test]
@@ -541,10 +406,8 @@ fn client_unmute() {
 
 #[test]
 fn client_announce() {
-    expect![[
-        r#"{"type":"announce","rid":11,"text":"Lunch is served in the atrium until 13:30."}"#
-    ]]
-    .assert_eq(&client_json(announce()));
+    expect![[r#"{"type":"announce","rid":11,"text":"Lunch is served in the atrium until 13:30."}"#]]
+        .assert_eq(&client_json(announce()));
 }
 
 // ---- server messages ------------------------------------------------------------------------
@@ -572,10 +435,8 @@ fn server_error_without_rid() {
         message: "binary frames are not supported; send JSON text".into(),
         retry_after_ms: None,
     };
-    expect![[
-        r#"{"type":"error","code":400,"message":"binary frames are not supported; send JSON text"}"#
-    ]]
-    .assert_eq(&server_json(msg));
+    expect![[r#"{"type":"error","code":400,"message":"binary frames are not supported; send JSON text"}"#]]
+        .assert_eq(&server_json(msg));
 }
 
 #[test]
@@ -592,10 +453,7 @@ fn server_snapshot_minimal() {
         seq: Seq::ZERO,
         recovered: None,
         stage: None,
-        attendance: Attendance {
-            present: 1,
-            unique: 1,
-        },
+        attendance: Attendance { present: 1, unique: 1 },
         chat: vec![],
         chat_more: false,
         announcements: vec![],
@@ -622,7 +480,8 @@ fn server_event() {
 
 #[test]
 fn server_attendance() {
-    expect![[r#"{"type":"attendance","room":"session:keynote","attendance":{"present":215,"unique":243}}"#]].assert_eq(&server_json(attendance_msg()));
+    expect![[r#"{"type":"attendance","room":"session:keynote","attendance":{"present":215,"unique":243}}"#]]
+        .assert_eq(&server_json(attendance_msg()));
 }
 
 #[test]
@@ -652,7 +511,8 @@ fn event_stage_minimal() {
         ended_at: None,
         updated_at: 0,
     };
-    expect![[r#"{"type":"stage","stage":{"state":"scheduled","title":"keynote","updated_at":0},"by":"auth0|grace"}"#]].assert_eq(&event_json(RoomEvent::Stage { stage, by: user("auth0|grace") }));
+    expect![[r#"{"type":"stage","stage":{"state":"scheduled","title":"keynote","updated_at":0},"by":"auth0|grace"}"#]]
+        .assert_eq(&event_json(RoomEvent::Stage { stage, by: user("auth0|grace") }));
 }
 
 #[test]
@@ -662,29 +522,20 @@ fn event_chat() {
 
 #[test]
 fn event_chat_deleted() {
-    expect![[
-        r#"{"type":"chat_deleted","id":"01945c3e8b7a7c2d9e4f5a6b7c8d9e0f","by":"auth0|ada"}"#
-    ]]
-    .assert_eq(&event_json(chat_deleted_event()));
+    expect![[r#"{"type":"chat_deleted","id":"01945c3e8b7a7c2d9e4f5a6b7c8d9e0f","by":"auth0|ada"}"#]]
+        .assert_eq(&event_json(chat_deleted_event()));
 }
 
 #[test]
 fn event_user_muted() {
-    expect![[
-        r#"{"type":"user_muted","user":"guest-7f3a9c","until":1767262200000,"by":"auth0|ada"}"#
-    ]]
-    .assert_eq(&event_json(user_muted_event()));
+    expect![[r#"{"type":"user_muted","user":"guest-7f3a9c","until":1767262200000,"by":"auth0|ada"}"#]]
+        .assert_eq(&event_json(user_muted_event()));
 }
 
 #[test]
 fn event_user_muted_until_unmuted() {
-    let event = RoomEvent::UserMuted {
-        user: user("guest-b41d0e"),
-        until: None,
-        by: user("auth0|grace"),
-    };
-    expect![[r#"{"type":"user_muted","user":"guest-b41d0e","by":"auth0|grace"}"#]]
-        .assert_eq(&event_json(event));
+    let event = RoomEvent::UserMuted { user: user("guest-b41d0e"), until: None, by: user("auth0|grace") };
+    expect![[r#"{"type":"user_muted","user":"guest-b41d0e","by":"auth0|grace"}"#]].assert_eq(&event_json(event));
 }
 
 #[test]

@@ -125,10 +125,7 @@ impl Verifier {
         if let Some(secret) = secret {
             keys.insert(
                 settings.jwt_secret_kid.clone(),
-                VerifyingKey {
-                    algorithm: Algorithm::HS256,
-                    key: DecodingKey::from_secret(secret.as_bytes())?,
-                },
+                VerifyingKey { algorithm: Algorithm::HS256, key: DecodingKey::from_secret(secret.as_bytes())? },
             );
         }
         for spec in &settings.jwt_public_keys {
@@ -175,22 +172,18 @@ impl Verifier {
             required.push("iss");
         }
         validation.set_required_spec_claims(&required);
-        let data = jsonwebtoken::decode::<Claims>(token, &key.key, &validation).map_err(|e| {
-            match e.kind() {
-                ErrorKind::InvalidSignature => AuthError::BadSignature,
-                ErrorKind::ExpiredSignature => AuthError::Expired,
-                ErrorKind::ImmatureSignature => AuthError::NotYetValid,
-                ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
-                ErrorKind::InvalidAudience => AuthError::WrongAudience,
-                ErrorKind::InvalidAlgorithm => AuthError::AlgorithmNotAllowed,
-                ErrorKind::MissingRequiredClaim(claim) if claim == "aud" => AuthError::WrongAudience,
-                ErrorKind::MissingRequiredClaim(claim) if claim == "iss" => AuthError::WrongIssuer,
-                ErrorKind::MissingRequiredClaim(claim) => {
-                    AuthError::InvalidClaims(format!("missing `{claim}`"))
-                }
-                ErrorKind::Json(err) => AuthError::InvalidClaims(err.to_string()),
-                _ => AuthError::Malformed,
-            }
+        let data = jsonwebtoken::decode::<Claims>(token, &key.key, &validation).map_err(|e| match e.kind() {
+            ErrorKind::InvalidSignature => AuthError::BadSignature,
+            ErrorKind::ExpiredSignature => AuthError::Expired,
+            ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+            ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
+            ErrorKind::InvalidAudience => AuthError::WrongAudience,
+            ErrorKind::InvalidAlgorithm => AuthError::AlgorithmNotAllowed,
+            ErrorKind::MissingRequiredClaim(claim) if claim == "aud" => AuthError::WrongAudience,
+            ErrorKind::MissingRequiredClaim(claim) if claim == "iss" => AuthError::WrongIssuer,
+            ErrorKind::MissingRequiredClaim(claim) => AuthError::InvalidClaims(format!("missing `{claim}`")),
+            ErrorKind::Json(err) => AuthError::InvalidClaims(err.to_string()),
+            _ => AuthError::Malformed,
         })?;
         identity_from_claims(data.claims)
     }
@@ -200,9 +193,7 @@ fn load_public_key(spec: &JwtKeySpec) -> anyhow::Result<VerifyingKey> {
     let pem = std::fs::read(&spec.pem)
         .map_err(|e| anyhow::anyhow!("reading JWT key {:?} from {}: {e}", spec.kid, spec.pem.display()))?;
     let key = match spec.algorithm {
-        Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 | Algorithm::PS256 => {
-            DecodingKey::from_rsa_pem(&pem)?
-        }
+        Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 | Algorithm::PS256 => DecodingKey::from_rsa_pem(&pem)?,
         Algorithm::ES256 | Algorithm::ES384 => DecodingKey::from_ec_pem(&pem)?,
         Algorithm::EdDSA => DecodingKey::from_ed_pem(&pem)?,
         other => anyhow::bail!("JWT key {:?}: {other:?} is not a public-key algorithm", spec.kid),
@@ -214,12 +205,7 @@ fn load_public_key(spec: &JwtKeySpec) -> anyhow::Result<VerifyingKey> {
 pub fn identity_from_claims(claims: Claims) -> Result<Identity, AuthError> {
     let user = UserId::parse(claims.sub).map_err(|e| AuthError::InvalidClaims(e.to_string()))?;
     let name = validate_display_name(&claims.name).map_err(AuthError::InvalidClaims)?;
-    let country = claims
-        .country
-        .as_deref()
-        .map(validate_country)
-        .transpose()
-        .map_err(AuthError::InvalidClaims)?;
+    let country = claims.country.as_deref().map(validate_country).transpose().map_err(AuthError::InvalidClaims)?;
     let mut roles: Vec<Role> = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
     if roles.is_empty() {
         roles.push(Role::Attendee);
@@ -229,9 +215,7 @@ pub fn identity_from_claims(claims: Claims) -> Result<Identity, AuthError> {
     let mut moderated = Vec::new();
     for scope in &claims.scopes {
         if let Some(room) = scope.strip_prefix("moderate:") {
-            moderated.push(
-                RoomId::parse(room).map_err(|e| AuthError::InvalidClaims(format!("scope {scope:?}: {e}")))?,
-            );
+            moderated.push(RoomId::parse(room).map_err(|e| AuthError::InvalidClaims(format!("scope {scope:?}: {e}")))?);
         }
     }
     Ok(Identity {
@@ -336,11 +320,7 @@ pub fn load_or_create_dev_secret(path: &Path) -> anyhow::Result<String> {
         }
     }
     use rand::Rng;
-    let secret: String = rand::rng()
-        .sample_iter(rand::distr::Alphanumeric)
-        .take(48)
-        .map(char::from)
-        .collect();
+    let secret: String = rand::rng().sample_iter(rand::distr::Alphanumeric).take(48).map(char::from).collect();
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -352,12 +332,7 @@ pub fn load_or_create_dev_secret(path: &Path) -> anyhow::Result<String> {
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
     file.write_all(contents.as_bytes())
 }
 

@@ -101,20 +101,18 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         let state = app.state().clone();
         let url = state.settings.public_url();
         println!("Plenary is serving on {url} (WebSocket: {}/ws)", url.replace("http", "ws"));
-        if development {
-            if let Some(minter) = &state.minter {
-                let (token, _) = minter.mint(&TokenRequest {
-                    sub: "dev-moderator".into(),
-                    name: "Development Moderator".into(),
-                    roles: vec![Role::Moderator, Role::Organiser],
-                    country: None,
-                    scopes: Vec::new(),
-                    ttl: Duration::from_secs(12 * 3600),
-                })?;
-                println!("Development mode: secret in {}", state.settings.data_dir.join("dev-secret").display());
-                println!("Moderator token (12 h): {token}");
-                println!("Guests sign in with POST {url}/api/guest {{\"name\": \"...\", \"country\": \"..\"}}");
-            }
+        if development && let Some(minter) = &state.minter {
+            let (token, _) = minter.mint(&TokenRequest {
+                sub: "dev-moderator".into(),
+                name: "Development Moderator".into(),
+                roles: vec![Role::Moderator, Role::Organiser],
+                country: None,
+                scopes: Vec::new(),
+                ttl: Duration::from_secs(12 * 3600),
+            })?;
+            println!("Development mode: secret in {}", state.settings.data_dir.join("dev-secret").display());
+            println!("Moderator token (12 h): {token}");
+            println!("Guests sign in with POST {url}/api/guest {{\"name\": \"...\", \"country\": \"..\"}}");
         }
         app.run_until(shutdown_signal()).await
     })

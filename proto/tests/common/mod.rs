@@ -59,8 +59,5 @@ variant_tags!(RoomEvent, event_tag, EVENT_TAGS {
 
 /// The `type` field of an encoded message or event.
 pub fn type_of(value: &serde_json::Value) -> &str {
-    value
-        .get("type")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or("")
+    value.get("type").and_then(serde_json::Value::as_str).unwrap_or("")
 }

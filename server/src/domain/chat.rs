@@ -17,11 +17,8 @@ pub enum ChatError {
 /// Normalises a chat text: line endings to `\n`, other control characters removed,
 /// surrounding whitespace trimmed; then checks it is non-empty and at most `max_chars`.
 pub fn validate_text(text: &str, max_chars: usize) -> Result<String, ChatError> {
-    let cleaned: String = text
-        .replace("\r\n", "\n")
-        .chars()
-        .filter(|c| *c == '\n' || *c == '\t' || !c.is_control())
-        .collect();
+    let cleaned: String =
+        text.replace("\r\n", "\n").chars().filter(|c| *c == '\n' || *c == '\t' || !c.is_control()).collect();
     let cleaned = cleaned.trim();
     if cleaned.is_empty() {
         return Err(ChatError::Empty);

@@ -34,10 +34,7 @@ pub enum StageError {
 /// Whether the state machine allows `from → to` (a state to itself is not a transition).
 pub fn transition_allowed(from: StageState, to: StageState) -> bool {
     use StageState::*;
-    matches!(
-        (from, to),
-        (Scheduled, Live) | (Live, Break) | (Break, Live) | (Live, Ended) | (Break, Ended)
-    )
+    matches!((from, to), (Scheduled, Live) | (Live, Break) | (Break, Live) | (Live, Ended) | (Break, Ended))
 }
 
 /// A fresh stage for a room that has none yet.
@@ -58,17 +55,17 @@ pub fn apply(current: &Stage, change: StageChange, now_ms: i64) -> Result<Stage,
         return Err(StageError::Ended);
     }
     let mut next = current.clone();
-    if let Some(to) = change.state {
-        if to != current.state {
-            if !transition_allowed(current.state, to) {
-                return Err(StageError::InvalidTransition { from: current.state, to });
-            }
-            next.state = to;
-            match to {
-                StageState::Live if next.started_at.is_none() => next.started_at = Some(now_ms),
-                StageState::Ended => next.ended_at = Some(now_ms),
-                _ => {}
-            }
+    if let Some(to) = change.state
+        && to != current.state
+    {
+        if !transition_allowed(current.state, to) {
+            return Err(StageError::InvalidTransition { from: current.state, to });
+        }
+        next.state = to;
+        match to {
+            StageState::Live if next.started_at.is_none() => next.started_at = Some(now_ms),
+            StageState::Ended => next.ended_at = Some(now_ms),
+            _ => {}
         }
     }
     if let Some(title) = change.title {

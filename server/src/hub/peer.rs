@@ -42,14 +42,8 @@ impl Peer {
         metrics: Arc<Metrics>,
     ) -> (Arc<Peer>, mpsc::Receiver<Utf8Bytes>) {
         let (outbox, rx) = mpsc::channel(outbox_frames);
-        let peer = Peer {
-            id,
-            connection,
-            outbox,
-            closing: CancellationToken::new(),
-            close_code: OnceLock::new(),
-            metrics,
-        };
+        let peer =
+            Peer { id, connection, outbox, closing: CancellationToken::new(), close_code: OnceLock::new(), metrics };
         (Arc::new(peer), rx)
     }
 

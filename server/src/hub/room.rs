@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
 use plenary_proto::{
-    Announcement, Attendance, ChatMessage, Epoch, ErrorCode, MessageId, RequestId, RoomEvent, RoomId,
-    RoomKind, Seq, ServerMsg, Stage, StageState, StreamPosition, UserId,
+    Announcement, Attendance, ChatMessage, Epoch, ErrorCode, MessageId, RequestId, RoomEvent, RoomId, RoomKind, Seq,
+    ServerMsg, Stage, StageState, StreamPosition, UserId,
 };
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -45,10 +45,23 @@ const MAX_MUTE_MINUTES: u32 = 7 * 24 * 60;
 /// What a room actor is asked to do.
 #[derive(Debug)]
 pub enum RoomCmd {
-    Join { peer: Arc<Peer>, identity: Arc<Identity>, rid: RequestId, since: Option<StreamPosition> },
+    Join {
+        peer: Arc<Peer>,
+        identity: Arc<Identity>,
+        rid: RequestId,
+        since: Option<StreamPosition>,
+    },
     /// `rid` is absent when the connection closed rather than asked to leave.
-    Leave { peer: Arc<Peer>, rid: Option<RequestId> },
-    Request { peer: Arc<Peer>, identity: Arc<Identity>, rid: RequestId, request: RoomRequest },
+    Leave {
+        peer: Arc<Peer>,
+        rid: Option<RequestId>,
+    },
+    Request {
+        peer: Arc<Peer>,
+        identity: Arc<Identity>,
+        rid: RequestId,
+        request: RoomRequest,
+    },
     /// A publication from the bus (possibly this node's own).
     Deliver(Publication),
     /// An unsequenced frame for every member (the event room's attendance summary).
@@ -473,14 +486,14 @@ impl Room {
                 if !you.can_chat {
                     return Err(Refusal::new(ErrorCode::Forbidden, format!("{} has no chat", self.id)));
                 }
-                if let Some(until) = self.muted.get(identity.user()) {
-                    if until.is_none_or(|until| until > now) {
-                        let message = match until {
-                            Some(until) => format!("a moderator muted you in this room until {until}"),
-                            None => "a moderator muted you in this room".to_owned(),
-                        };
-                        return Err(Refusal::new(ErrorCode::Muted, message));
-                    }
+                if let Some(until) = self.muted.get(identity.user())
+                    && until.is_none_or(|until| until > now)
+                {
+                    let message = match until {
+                        Some(until) => format!("a moderator muted you in this room until {until}"),
+                        None => "a moderator muted you in this room".to_owned(),
+                    };
+                    return Err(Refusal::new(ErrorCode::Muted, message));
                 }
                 let text = chat::validate_text(&text, self.ctx.settings.chat_max_chars)?;
                 self.take_chat_token(identity.user())?;
@@ -489,10 +502,10 @@ impl Room {
             }
             RoomRequest::ChatHistory { before, limit } => {
                 let limit = usize::from(limit.unwrap_or(CHAT_PAGE as u16)).clamp(1, CHAT_PAGE);
-                if let Some(before) = &before {
-                    if self.chat.get(before).is_none() {
-                        return Err(Refusal::new(ErrorCode::NotFound, format!("no message {before} in {}", self.id)));
-                    }
+                if let Some(before) = &before
+                    && self.chat.get(before).is_none()
+                {
+                    return Err(Refusal::new(ErrorCode::NotFound, format!("no message {before} in {}", self.id)));
                 }
                 let (messages, more) = self.chat.page(before.as_ref(), limit);
                 let _ = peer.send_msg(&ServerMsg::ChatHistory { rid, room: self.id.clone(), messages, more });

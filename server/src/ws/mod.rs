@@ -1,5 +1,5 @@
-//! WebSocket connections: the upgrade (Origin allowlist and connection limit checked
-//! first), the `hello` handshake, and the connection loop that reads commands and writes
+//! WebSocket connections: the upgrade (Origin allowlist checked first, the connection
+//! limit right after it), the `hello` handshake, and the connection loop that reads commands and writes
 //! the outbox in batches.
 //!
 //! One task per connection owns the socket. It reads and parses frames, applies the
@@ -26,7 +26,7 @@ use tokio::time::{Instant, sleep_until, timeout};
 use tracing::Instrument;
 
 use crate::AppState;
-use crate::auth::{AuthError, Identity};
+use crate::auth::Identity;
 use crate::domain::rate::TokenBucket;
 use crate::domain::stage::StageChange;
 use crate::hub::HubError;
@@ -80,8 +80,8 @@ async fn serve(mut socket: WebSocket, state: AppState, id: u64) {
     }
     state.metrics.connections.inc();
     state.metrics.connections_opened.inc();
-    let identity = match handshake(&mut socket, &state).await {
-        Ok(identity) => identity,
+    let (identity, protocol) = match handshake(&mut socket, &state).await {
+        Ok(accepted) => accepted,
         Err((code, reason)) => {
             tracing::debug!(%code, reason, "handshake refused");
             close(&mut socket, &state, code, &reason).await;
@@ -92,7 +92,7 @@ async fn serve(mut socket: WebSocket, state: AppState, id: u64) {
     let connection = ConnectionId::parse(format!("{}-{id}", state.node_label)).expect("valid connection id");
     let (peer, outbox) = Peer::new(id, connection.clone(), state.settings.outbox_frames, state.metrics.clone());
     let welcome = ServerMsg::Welcome {
-        protocol: 1,
+        protocol,
         connection,
         user: identity.profile.clone(),
         roles: identity.roles.clone(),
@@ -130,7 +130,7 @@ fn limits(state: &AppState) -> Limits {
 }
 
 /// Waits for `hello` and checks it; on failure returns the close code and reason.
-async fn handshake(socket: &mut WebSocket, state: &AppState) -> Result<Identity, (CloseCode, String)> {
+async fn handshake(socket: &mut WebSocket, state: &AppState) -> Result<(Identity, u16), (CloseCode, String)> {
     let deadline = Instant::now() + state.settings.hello_timeout();
     let first = loop {
         let frame = timeout(deadline.saturating_duration_since(Instant::now()), socket.recv())
@@ -153,13 +153,14 @@ async fn handshake(socket: &mut WebSocket, state: &AppState) -> Result<Identity,
         Ok(_) => return Err((CloseCode::ProtocolViolation, "the first frame must be hello".to_owned())),
         Err(e) => return Err((CloseCode::ProtocolViolation, format!("the first frame must be hello: {e}"))),
     };
-    if negotiate_protocol(&protocol).is_none() {
+    let Some(protocol) = negotiate_protocol(&protocol) else {
         return Err((
             CloseCode::UnsupportedProtocol,
             format!("this node speaks protocol {:?}", plenary_proto::SUPPORTED_PROTOCOLS),
         ));
-    }
-    state.verifier.verify(&token).map_err(|e| (e.close_code(), e.to_string()))
+    };
+    let identity = state.verifier.verify(&token).map_err(|e| (e.close_code(), e.to_string()))?;
+    Ok((identity, protocol))
 }
 
 /// Maps a read error to the close code the node answers with.
@@ -385,15 +386,10 @@ impl Connection {
                 self.identity = Arc::new(identity);
                 let _ = self.peer.send_msg(&ServerMsg::Ack { rid });
             }
-            Ok(_) => self.reply_error(
-                Some(rid),
-                ErrorCode::Unauthorized,
-                "the new token names another user".into(),
-                None,
-            ),
-            Err(e @ (AuthError::Expired | _)) => {
-                self.reply_error(Some(rid), ErrorCode::Unauthorized, e.to_string(), None)
+            Ok(_) => {
+                self.reply_error(Some(rid), ErrorCode::Unauthorized, "the new token names another user".into(), None)
             }
+            Err(e) => self.reply_error(Some(rid), ErrorCode::Unauthorized, e.to_string(), None),
         }
     }
 

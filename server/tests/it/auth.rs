@@ -46,8 +46,8 @@ async fn bad_tokens_are_refused_with_codes() {
 
     let mut unknown_kid = Header::new(Algorithm::HS256);
     unknown_kid.kid = Some("who".into());
-    let token = jsonwebtoken::encode(&unknown_kid, &good, &EncodingKey::from_secret(SECRET.as_bytes()).unwrap())
-        .unwrap();
+    let token =
+        jsonwebtoken::encode(&unknown_kid, &good, &EncodingKey::from_secret(SECRET.as_bytes()).unwrap()).unwrap();
     assert_eq!(refused_with(&server, &token).await, Ended::Closed(4502), "unknown kid");
 
     let mut bad_claims = good.clone();
@@ -70,11 +70,8 @@ async fn audience_is_checked_when_configured() {
 #[tokio::test]
 async fn public_keys_are_pinned_to_their_algorithm() {
     let server = TestServer::spawn_with(|s| {
-        s.jwt_public_keys = vec![JwtKeySpec {
-            kid: "idp".into(),
-            algorithm: Algorithm::EdDSA,
-            pem: fixture("ed25519-public.pem"),
-        }]
+        s.jwt_public_keys =
+            vec![JwtKeySpec { kid: "idp".into(), algorithm: Algorithm::EdDSA, pem: fixture("ed25519-public.pem") }]
     })
     .await;
     let claims = claims("ada", &[Attendee], 600);

@@ -55,7 +55,9 @@ async fn a_client_that_never_reads_is_closed_as_slow_while_others_keep_receiving
 async fn an_oversize_frame_closes_with_1009() {
     let server = TestServer::spawn().await;
     let mut client = server.client("ada", &[Attendee]).await;
-    client.send_raw(&format!(r#"{{"type":"chat_send","rid":1,"room":"session:a","text":"{}"}}"#, "x".repeat(20_000))).await;
+    client
+        .send_raw(&format!(r#"{{"type":"chat_send","rid":1,"room":"session:a","text":"{}"}}"#, "x".repeat(20_000)))
+        .await;
     assert_eq!(client.ended().await, Ended::Closed(1009));
 }
 
@@ -113,7 +115,8 @@ async fn command_rate_and_room_limits() {
     // Burst exhausted: the next commands are refused with a retry hint.
     let mut limited = 0;
     for _ in 0..6 {
-        let answer = client.request(|rid| ClientMsg::ChatHistory { rid, room: session("a"), before: None, limit: None }).await;
+        let answer =
+            client.request(|rid| ClientMsg::ChatHistory { rid, room: session("a"), before: None, limit: None }).await;
         if let ServerMsg::Error { code, retry_after_ms, .. } = answer {
             assert_eq!(code.as_u16(), 429);
             assert!(retry_after_ms.is_some());

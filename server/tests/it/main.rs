@@ -2,6 +2,7 @@
 //! server on port 0.
 
 mod auth;
+mod binary;
 mod http;
 mod limits;
 mod multinode;

@@ -24,8 +24,14 @@ async fn resume_replays_exactly_the_missed_events_in_order() {
     drop(ada);
 
     let r = room.clone();
-    mo.request(|rid| ClientMsg::StageUpdate { rid, room: r, state: Some(StageState::Live), title: None, speaker: None })
-        .await;
+    mo.request(|rid| ClientMsg::StageUpdate {
+        rid,
+        room: r,
+        state: Some(StageState::Live),
+        title: None,
+        speaker: None,
+    })
+    .await;
     for text in ["one", "two", "three"] {
         let r = room.clone();
         mo.request(|rid| ClientMsg::ChatSend { rid, room: r, text: text.into() }).await;

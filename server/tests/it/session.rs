@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use plenary_proto::{ClientMsg, RoomEvent, RoomId, ServerMsg, StageState};
 use plenary_proto::Role::{Attendee, Moderator, Organiser};
+use plenary_proto::{ClientMsg, RoomEvent, RoomId, ServerMsg, StageState};
 
 use crate::support::*;
 
@@ -40,7 +40,10 @@ async fn unknown_rooms_are_not_found() {
     assert_eq!(error_code(&answer), 404);
 }
 
-fn stage_update(state: Option<StageState>, speaker: Option<&str>) -> impl FnOnce(plenary_proto::RequestId) -> ClientMsg {
+fn stage_update(
+    state: Option<StageState>,
+    speaker: Option<&str>,
+) -> impl FnOnce(plenary_proto::RequestId) -> ClientMsg {
     let speaker = speaker.map(str::to_owned);
     move |rid| ClientMsg::StageUpdate { rid, room: session("keynote"), state, title: None, speaker }
 }
@@ -220,8 +223,7 @@ async fn muted_users_cannot_chat_until_unmuted() {
         mo.request(|rid| ClientMsg::Mute { rid, room: r, user: u, minutes: Some(10) }).await,
         ServerMsg::Ack { .. }
     ));
-    bob.recv_until("mute event", |m| matches!(m, ServerMsg::Event { event: RoomEvent::UserMuted { .. }, .. }))
-        .await;
+    bob.recv_until("mute event", |m| matches!(m, ServerMsg::Event { event: RoomEvent::UserMuted { .. }, .. })).await;
     assert_eq!(error_code(&bob.request(chat(&room, "let me speak")).await), 423);
     let (r, u) = (room.clone(), user.clone());
     assert!(matches!(mo.request(|rid| ClientMsg::Unmute { rid, room: r, user: u }).await, ServerMsg::Ack { .. }));
@@ -267,9 +269,10 @@ async fn the_event_room_summarises_live_sessions() {
     ada.join(&session("keynote")).await;
     mo.request(stage_update(Some(StageState::Live), None)).await;
     let summary = watcher
-        .recv_until("a summary with the keynote", |m| {
-            matches!(m, ServerMsg::AttendanceSummary { sessions } if sessions.iter().any(|s| s.present == 2))
-        })
+        .recv_until(
+            "a summary with the keynote",
+            |m| matches!(m, ServerMsg::AttendanceSummary { sessions } if sessions.iter().any(|s| s.present == 2)),
+        )
         .await;
     let ServerMsg::AttendanceSummary { sessions } = summary else { unreachable!() };
     assert_eq!(sessions.len(), 1);
@@ -285,11 +288,17 @@ async fn attendance_reaches_members() {
     ada.join(&room).await;
     let mut bob = server.client("bob", &[Attendee]).await;
     bob.join(&room).await;
-    ada.recv_until("attendance 2", |m| matches!(m, ServerMsg::Attendance { attendance, .. } if attendance.present == 2))
-        .await;
+    ada.recv_until(
+        "attendance 2",
+        |m| matches!(m, ServerMsg::Attendance { attendance, .. } if attendance.present == 2),
+    )
+    .await;
     drop(bob);
     let msg = ada
-        .recv_until("attendance 1", |m| matches!(m, ServerMsg::Attendance { attendance, .. } if attendance.present == 1))
+        .recv_until(
+            "attendance 1",
+            |m| matches!(m, ServerMsg::Attendance { attendance, .. } if attendance.present == 1),
+        )
         .await;
     let ServerMsg::Attendance { attendance, .. } = msg else { unreachable!() };
     assert_eq!(attendance.unique, 2, "unique attendees are remembered");

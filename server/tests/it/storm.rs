@@ -49,12 +49,11 @@ async fn a_join_storm_costs_linear_attendance_traffic() {
         total += u64::from(messages);
         let allowed = 2.0 * elapsed.as_secs_f64() + 2.0;
         worst = f64::max(worst, f64::from(messages) / allowed);
-        assert!(
-            f64::from(messages) <= allowed,
-            "a client got {messages} attendance messages in {elapsed:?}"
-        );
+        assert!(f64::from(messages) <= allowed, "a client got {messages} attendance messages in {elapsed:?}");
     }
     // Linear, not quadratic: a few messages per client in total.
     assert!(total < (CLIENTS as u64) * 40, "{total} attendance messages for {CLIENTS} joins");
-    eprintln!("join storm: {total} attendance messages to {CLIENTS} clients; worst client at {worst:.2} of its allowance");
+    eprintln!(
+        "join storm: {total} attendance messages to {CLIENTS} clients; worst client at {worst:.2} of its allowance"
+    );
 }

@@ -167,6 +167,10 @@ impl TestClient {
         TestClient { ws, next_rid: 0 }
     }
 
+    pub fn from_socket(ws: Socket) -> TestClient {
+        TestClient { ws, next_rid: 0 }
+    }
+
     /// Connects with a small receive buffer, to simulate a client that stops reading.
     pub async fn connect_with_small_buffer(server: &TestServer) -> TestClient {
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
