@@ -50,6 +50,8 @@ pub(crate) struct HubContext {
     tracker: TaskTracker,
     pub(crate) shutdown: CancellationToken,
     generations: AtomicU64,
+    /// The last attendance summary sent to the event room, for members who join later.
+    pub(crate) latest_summary: std::sync::Mutex<Option<Utf8Bytes>>,
 }
 
 /// A cheap handle on the node's hub.
@@ -82,6 +84,7 @@ impl Hub {
             tracker,
             shutdown,
             generations: AtomicU64::new(0),
+            latest_summary: std::sync::Mutex::new(None),
         });
         let hub = Hub { ctx };
         hub.ctx.tracker.spawn(hub.clone().dispatch(inbox));
@@ -179,12 +182,16 @@ impl Hub {
             if last.as_ref() == Some(&sessions) {
                 continue;
             }
+            let frame = Utf8Bytes::from(ServerMsg::AttendanceSummary { sessions: sessions.clone() }.to_json());
+            *self.ctx.latest_summary.lock().expect("summary lock") = Some(frame.clone());
             let event_room = self.ctx.rooms.get(&RoomId::event()).map(|e| e.mailbox.clone());
-            if let Some(mailbox) = event_room {
-                let frame = Utf8Bytes::from(ServerMsg::AttendanceSummary { sessions: sessions.clone() }.to_json());
-                if mailbox.try_send(RoomCmd::Broadcast(frame)).is_ok() {
-                    last = Some(sessions);
+            match event_room {
+                Some(mailbox) => {
+                    if mailbox.try_send(RoomCmd::Broadcast(frame)).is_ok() {
+                        last = Some(sessions);
+                    }
                 }
+                None => last = Some(sessions),
             }
         }
     }

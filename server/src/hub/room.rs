@@ -318,7 +318,8 @@ impl Room {
             }
             self.catch_up(None).await;
         }
-        let you = membership(identity, &self.id);
+        let mut you = membership(identity, &self.id);
+        you.can_chat &= !self.is_muted(identity.user(), unix_millis());
         let replay = match &since {
             Some(position) if position.epoch == self.epoch => self.missed_since(position.seq).await,
             _ => None,
@@ -361,6 +362,17 @@ impl Room {
                 let _ = peer.send_msg(&snapshot);
             }
         }
+        if self.kind == RoomKind::Event {
+            // A programme page needs the live counts now, not at the next change.
+            let summary = self.ctx.latest_summary.lock().expect("summary lock").clone();
+            if let Some(frame) = summary {
+                let _ = peer.send(frame);
+            }
+        }
+    }
+
+    fn is_muted(&self, user: &UserId, now: i64) -> bool {
+        self.muted.get(user).is_some_and(|until| until.is_none_or(|until| until > now))
     }
 
     /// The frames after `seen`, from the resume window or else the bus history; `None`
@@ -486,10 +498,8 @@ impl Room {
                 if !you.can_chat {
                     return Err(Refusal::new(ErrorCode::Forbidden, format!("{} has no chat", self.id)));
                 }
-                if let Some(until) = self.muted.get(identity.user())
-                    && until.is_none_or(|until| until > now)
-                {
-                    let message = match until {
+                if self.is_muted(identity.user(), now) {
+                    let message = match self.muted.get(identity.user()).copied().flatten() {
                         Some(until) => format!("a moderator muted you in this room until {until}"),
                         None => "a moderator muted you in this room".to_owned(),
                     };

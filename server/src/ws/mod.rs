@@ -185,7 +185,19 @@ async fn close(socket: &mut WebSocket, state: &AppState, code: CloseCode, reason
         reason.pop();
     }
     let frame = CloseFrame { code: code.as_u16(), reason: Utf8Bytes::from(reason) };
-    let _ = timeout(CLOSE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
+    // Complete the closing handshake: wait for the client's close frame before dropping
+    // the socket, or the client may get a reset and lose the frames (and the code) in
+    // flight.
+    let _ = timeout(CLOSE_TIMEOUT, async {
+        socket.send(Message::Close(Some(frame))).await?;
+        while let Some(message) = socket.recv().await {
+            if matches!(message?, Message::Close(_)) {
+                break;
+            }
+        }
+        Ok::<(), axum::Error>(())
+    })
+    .await;
 }
 
 struct Connection {

@@ -125,3 +125,29 @@ async fn command_rate_and_room_limits() {
     }
     assert!(limited >= 4, "only {limited} of 6 commands were limited");
 }
+
+#[tokio::test]
+async fn a_silent_client_is_closed_after_the_idle_timeout() {
+    let server = TestServer::spawn_with(|s| {
+        s.ping_interval_ms = 50;
+        s.idle_timeout_ms = 300;
+    })
+    .await;
+    // A client that never reads never answers pings either.
+    let mut silent = server.client("silent", &[Attendee]).await;
+    let metrics = server.state.metrics.clone();
+    eventually("the idle close", || async {
+        metrics.closes.get_or_create(&plenary_server::metrics::CodeLabel { code: 4001 }).get() == 1
+    })
+    .await;
+    assert_eq!(silent.ended().await, Ended::Closed(4001));
+}
+
+#[tokio::test]
+async fn a_full_node_closes_new_connections_with_4003() {
+    let server = TestServer::spawn_with(|s| s.max_connections = 2).await;
+    let _a = server.client("a", &[Attendee]).await;
+    let _b = server.client("b", &[Attendee]).await;
+    let mut c = TestClient::connect(&server).await;
+    assert_eq!(c.ended().await, Ended::Closed(4003));
+}

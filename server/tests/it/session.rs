@@ -225,6 +225,11 @@ async fn muted_users_cannot_chat_until_unmuted() {
     ));
     bob.recv_until("mute event", |m| matches!(m, ServerMsg::Event { event: RoomEvent::UserMuted { .. }, .. })).await;
     assert_eq!(error_code(&bob.request(chat(&room, "let me speak")).await), 423);
+    // Rejoining does not hide the mute: the snapshot says Bob cannot chat.
+    let r = room.clone();
+    bob.request(|rid| ClientMsg::Leave { rid, room: r }).await;
+    let ServerMsg::Snapshot { you, .. } = bob.join(&room).await else { unreachable!() };
+    assert!(!you.can_chat);
     let (r, u) = (room.clone(), user.clone());
     assert!(matches!(mo.request(|rid| ClientMsg::Unmute { rid, room: r, user: u }).await, ServerMsg::Ack { .. }));
     assert!(matches!(bob.request(chat(&room, "thanks")).await, ServerMsg::Ack { .. }));
@@ -278,6 +283,12 @@ async fn the_event_room_summarises_live_sessions() {
     assert_eq!(sessions.len(), 1);
     assert_eq!(sessions[0].room, session("keynote"));
     assert_eq!(sessions[0].state, StageState::Live);
+
+    // Someone opening the programme now gets the counts right after the snapshot.
+    let mut late = server.client("late", &[Attendee]).await;
+    late.join(&RoomId::event()).await;
+    let next = late.recv().await;
+    assert!(matches!(&next, ServerMsg::AttendanceSummary { sessions } if sessions.len() == 1), "{next:?}");
 }
 
 #[tokio::test]
