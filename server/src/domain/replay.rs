@@ -85,4 +85,25 @@ mod tests {
         assert_eq!(w.since(Seq(0), Seq(0)), Some(vec![]));
         assert_eq!(w.since(Seq(2), Seq(3)), None);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// A resume is all or nothing: either exactly the events after `seen`, in
+            /// order, or `None`; never a partial list.
+            #[test]
+            fn since_is_exact_or_nothing(capacity in 1usize..20, events in 0u64..60, seen in 0u64..70) {
+                let mut w = ReplayWindow::new(capacity);
+                for s in 1..=events {
+                    w.push(Seq(s), s);
+                }
+                match w.since(Seq(seen), Seq(events)) {
+                    Some(frames) => prop_assert_eq!(frames, ((seen + 1)..=events).collect::<Vec<_>>()),
+                    None => prop_assert!(seen > events || events - seen > capacity as u64),
+                }
+            }
+        }
+    }
 }

@@ -159,4 +159,51 @@ mod tests {
         assert_eq!(apply(&s, StageChange::default(), 5), Err(StageError::NoChange));
         assert_eq!(apply(&s, to(Live), 5), Err(StageError::NoChange));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn any_state() -> impl Strategy<Value = StageState> {
+            prop_oneof![Just(Scheduled), Just(Live), Just(Break), Just(Ended)]
+        }
+
+        fn any_change() -> impl Strategy<Value = StageChange> {
+            (
+                proptest::option::of(any_state()),
+                proptest::option::of("[ a-z]{0,8}"),
+                proptest::option::of("[ a-z]{0,8}"),
+            )
+                .prop_map(|(state, title, speaker)| StageChange { state, title, speaker })
+        }
+
+        proptest! {
+            /// Whatever moderators send, the stage only moves along allowed transitions,
+            /// `ended` is final, the first start time is never rewritten and the clock
+            /// only moves forward.
+            #[test]
+            fn any_sequence_of_changes_keeps_the_invariants(changes in proptest::collection::vec(any_change(), 0..40)) {
+                let mut stage = initial("Opening", 0);
+                for (n, change) in changes.into_iter().enumerate() {
+                    let now = n as i64 + 1;
+                    match apply(&stage, change, now) {
+                        Ok(next) => {
+                            prop_assert!(stage.state != Ended);
+                            prop_assert!(next.state == stage.state || transition_allowed(stage.state, next.state));
+                            if stage.started_at.is_some() {
+                                prop_assert_eq!(next.started_at, stage.started_at);
+                            }
+                            prop_assert_eq!(next.started_at.is_some(), next.state != Scheduled);
+                            prop_assert_eq!(next.ended_at.is_some(), next.state == Ended);
+                            prop_assert!(!next.title.trim().is_empty());
+                            prop_assert_eq!(next.updated_at, now);
+                            stage = next;
+                        }
+                        Err(StageError::Ended) => prop_assert_eq!(stage.state, Ended),
+                        Err(_) => {}
+                    }
+                }
+            }
+        }
+    }
 }
