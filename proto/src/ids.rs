@@ -56,6 +56,13 @@ macro_rules! string_id {
             }
         }
 
+        impl std::str::FromStr for $name {
+            type Err = IdError;
+            fn from_str(value: &str) -> Result<Self, IdError> {
+                Self::parse(value)
+            }
+        }
+
         impl From<$name> for String {
             fn from(id: $name) -> String {
                 id.0

@@ -1,0 +1,143 @@
+//! The smoke run in the test command: every scenario, small and short, against a node in
+//! this process. It asserts that nothing is lost and every client got its snapshot; it
+//! asserts no timing (timing is what `BENCHMARKS.md` records).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use plenary_load::Context;
+use plenary_load::conn::Target;
+use plenary_load::probe::Probe;
+use plenary_load::report::Report;
+use plenary_load::scenarios::{churn, fanout, idle, join_storm};
+use plenary_load::tokens::TokenSource;
+use plenary_proto::RoomId;
+use plenary_server::Application;
+use plenary_server::config::Settings;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+const SECRET: &str = "smoke-test-secret-0123456789abcdef0123";
+
+/// A node with the chat limits raised as the benchmarks run it, unless `limited`.
+async fn node(limited: bool) -> (Context, oneshot::Sender<()>) {
+    let mut settings = Settings {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        jwt_secret: Some(SECRET.to_owned()),
+        attendance_interval_ms: 200,
+        ..Settings::default()
+    };
+    if !limited {
+        settings.chat_per_minute = 1_000_000;
+        settings.chat_burst = 100_000;
+        settings.commands_per_second = 100_000;
+        settings.command_burst = 100_000;
+    }
+    let app = Application::build(settings).await.unwrap();
+    let url = format!("ws://{}/ws", app.local_addr());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let ctx = Context {
+        target: Arc::new(Target::new(vec![url]).unwrap()),
+        tokens: Arc::new(TokenSource::from_secret(SECRET, None, None).unwrap()),
+        connect_rate: 2000.0,
+        // The node runs in this process: its figures are this process's.
+        probe: Some(Probe::this_process()),
+        progress: false,
+    };
+    (ctx, stop)
+}
+
+fn number(report: &Report, name: &str) -> f64 {
+    match report.get(name) {
+        Some(Value::Number(n)) => n.as_f64().unwrap(),
+        other => panic!("{name} is {other:?} in {}", report.to_table()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keynote_loses_nothing() {
+    let (ctx, _stop) = node(false).await;
+    let args = fanout::KeynoteArgs {
+        viewers: 200,
+        rate: 40.0,
+        duration: Duration::from_secs(2),
+        payload: 200,
+        chatters: 3,
+        stage_every: 5,
+        room: RoomId::session("smoke-keynote").unwrap(),
+        drain: Duration::from_secs(20),
+    };
+    let report = fanout::keynote(&ctx, &args).await.unwrap();
+    eprintln!("{}", report.to_table());
+    assert_eq!(number(&report, "joined"), 200.0);
+    assert_eq!(number(&report, "join_failures"), 0.0);
+    assert_eq!(number(&report, "events_accepted"), 80.0, "every event was accepted");
+    assert_eq!(number(&report, "deliveries_expected"), 80.0 * 200.0);
+    assert_eq!(number(&report, "lost"), 0.0);
+    assert_eq!(number(&report, "viewer_errors"), 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_storm_counts_rate_limited_messages_and_loses_none_accepted() {
+    let (ctx, _stop) = node(true).await;
+    let args = fanout::ChatStormArgs {
+        room_size: 100,
+        chatters: 4,
+        rate: 10.0,
+        duration: Duration::from_secs(2),
+        payload: 80,
+        room: RoomId::session("smoke-chat").unwrap(),
+        drain: Duration::from_secs(20),
+    };
+    let report = fanout::chat_storm(&ctx, &args).await.unwrap();
+    eprintln!("{}", report.to_table());
+    let sent = number(&report, "events_sent");
+    let accepted = number(&report, "events_accepted");
+    let limited = number(&report, "rate_limited");
+    assert_eq!(sent, 80.0);
+    assert_eq!(accepted + limited, sent, "every message was answered");
+    assert!(limited > 0.0, "the default chat limit refuses a 10/s chatter");
+    assert_eq!(number(&report, "lost"), 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn join_storm_every_client_gets_its_snapshot_and_the_full_count() {
+    let (ctx, _stop) = node(false).await;
+    let args = join_storm::JoinStormArgs {
+        clients: 300,
+        within: Duration::from_secs(1),
+        room: RoomId::session("smoke-storm").unwrap(),
+        settle: Duration::from_secs(10),
+    };
+    let report = join_storm::run(&ctx, &args).await.unwrap();
+    eprintln!("{}", report.to_table());
+    assert_eq!(number(&report, "joined"), 300.0);
+    assert_eq!(number(&report, "failures"), 0.0);
+    assert_eq!(number(&report, "heard_everyone"), 300.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_churn_run_clean() {
+    let (ctx, _stop) = node(false).await;
+    let args =
+        idle::IdleArgs { clients: 200, hold: Duration::from_millis(200), room: RoomId::session("smoke-idle").unwrap() };
+    let report = idle::run(&ctx, &args).await.unwrap();
+    eprintln!("{}", report.to_table());
+    assert_eq!(number(&report, "joined"), 200.0);
+    assert!(number(&report, "server_bytes_per_connection") >= 0.0);
+
+    let args = churn::ChurnArgs {
+        workers: 4,
+        duration: Duration::from_secs(1),
+        max_cycles: 200,
+        room: RoomId::session("smoke-churn").unwrap(),
+    };
+    let report = churn::run(&ctx, &args).await.unwrap();
+    eprintln!("{}", report.to_table());
+    assert!(number(&report, "cycles") > 0.0);
+    assert_eq!(number(&report, "errors"), 0.0);
+}
