@@ -30,8 +30,11 @@ pub struct Claims {
     pub iat: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
+    /// A string or an array of strings (identity providers issue both).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
+    pub aud: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
 }
 
 /// Who a connection belongs to, from a verified token.
@@ -157,6 +160,7 @@ impl Verifier {
         }
         let mut validation = Validation::new(key.algorithm);
         validation.leeway = self.leeway_secs;
+        validation.validate_nbf = true;
         // jsonwebtoken checks `aud` and `iss` only when the token carries them: require
         // them whenever they are configured, or a token without them would pass.
         let mut required = vec!["exp", "sub"];
@@ -300,7 +304,8 @@ impl Minter {
             exp,
             iat: Some(now),
             iss: self.issuer.clone(),
-            aud: self.audience.clone(),
+            aud: self.audience.clone().map(serde_json::Value::from),
+            nbf: None,
         };
         // Validate before signing so a minted token is one this node accepts.
         identity_from_claims(claims.clone())?;
@@ -402,6 +407,7 @@ mod tests {
             iat: None,
             iss: None,
             aud: None,
+            nbf: None,
         };
         let id = identity_from_claims(claims).unwrap();
         assert_eq!(id.roles, vec![Role::Moderator]);

@@ -58,6 +58,7 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     pub max_connections: usize,
     pub outbox_frames: usize,
+    pub outbox_bytes: usize,
     pub max_message_bytes: usize,
     pub hello_timeout_ms: u64,
     pub ping_interval_ms: u64,
@@ -94,6 +95,7 @@ impl Default for Settings {
             allowed_origins: Vec::new(),
             max_connections: 20_000,
             outbox_frames: 512,
+            outbox_bytes: 1024 * 1024,
             max_message_bytes: 16 * 1024,
             hello_timeout_ms: 5_000,
             ping_interval_ms: 20_000,
@@ -175,6 +177,9 @@ impl Settings {
             ensure!(secret.len() >= 32, "jwt_secret must be at least 32 bytes");
         }
         ensure!(self.outbox_frames >= 8, "outbox_frames must be at least 8");
+        ensure!(self.outbox_bytes >= 64 * 1024, "outbox_bytes must be at least 65536");
+        ensure!(self.ping_interval_ms >= 10, "ping_interval_ms must be at least 10");
+        ensure!(self.summary_interval_ms >= 100, "summary_interval_ms must be at least 100");
         ensure!(self.max_message_bytes >= 1024, "max_message_bytes must be at least 1024");
         ensure!(self.commands_per_second > 0 && self.command_burst > 0, "command rate must be positive");
         ensure!(self.chat_per_minute > 0 && self.chat_burst > 0, "chat rate must be positive");
@@ -284,6 +289,8 @@ settings_args! {
     max_connections: usize, "PLENARY_MAX_CONNECTIONS";
     /// Frames queued per connection before it is closed as a slow consumer (4000) [default: 512].
     outbox_frames: usize, "PLENARY_OUTBOX_FRAMES";
+    /// Bytes queued per connection before it is closed as a slow consumer (4000) [default: 1048576].
+    outbox_bytes: usize, "PLENARY_OUTBOX_BYTES";
     /// Largest frame read from a client, in bytes; larger closes with 1009 [default: 16384].
     max_message_bytes: usize, "PLENARY_MAX_MESSAGE_BYTES";
     /// Time allowed between the upgrade and `hello`, in ms [default: 5000].

@@ -3,6 +3,7 @@
 //! process against one broker, as they later run them against one Redis.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -31,13 +32,25 @@ struct Topic {
     latest: Seq,
     history: VecDeque<Publication>,
     /// Subscribed nodes by their broker-local id.
-    subscribers: HashMap<u64, mpsc::Sender<Publication>>,
+    subscribers: HashMap<u64, Inbox>,
+}
+
+/// A node's inbox and the flag raised when a delivery to it was dropped.
+#[derive(Debug, Clone)]
+struct Inbox {
+    sender: mpsc::Sender<Publication>,
+    lagged: Arc<AtomicBool>,
 }
 
 impl MemoryBroker {
     /// A broker keeping the last `history_len` publications of each topic.
     pub fn new(history_len: usize) -> Self {
         MemoryBroker { inner: Arc::default(), history_len: history_len.max(1) }
+    }
+
+    /// How many topics the broker holds (for tests and diagnostics).
+    pub fn topics(&self) -> usize {
+        self.inner.lock().expect("bus lock").topics.len()
     }
 
     /// How many nodes are subscribed to `topic` (for tests and diagnostics).
@@ -51,7 +64,8 @@ impl MemoryBroker {
         let (tx, rx) = mpsc::channel(inbox_capacity.max(1));
         let mut state = self.inner.lock().expect("bus lock");
         state.next_node += 1;
-        let bus = MemoryBus { broker: self.clone(), node: state.next_node, inbox: tx };
+        let inbox = Inbox { sender: tx, lagged: Arc::new(AtomicBool::new(false)) };
+        let bus = MemoryBus { broker: self.clone(), node: state.next_node, inbox };
         (bus, rx)
     }
 }
@@ -61,7 +75,7 @@ impl MemoryBroker {
 pub struct MemoryBus {
     broker: MemoryBroker,
     node: u64,
-    inbox: mpsc::Sender<Publication>,
+    inbox: Inbox,
 }
 
 fn new_epoch() -> Epoch {
@@ -93,10 +107,13 @@ impl Bus for MemoryBus {
             topic.history.pop_front();
         }
         topic.history.push_back(publication.clone());
-        topic.subscribers.retain(|_, inbox| match inbox.try_send(publication.clone()) {
+        topic.subscribers.retain(|_, inbox| match inbox.sender.try_send(publication.clone()) {
             Ok(()) => true,
-            // The node is behind: it will see the gap and read the history.
-            Err(mpsc::error::TrySendError::Full(_)) => true,
+            // The node is behind: it is told so, and its rooms read the history.
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                inbox.lagged.store(true, Ordering::Relaxed);
+                true
+            }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
         });
         Ok(publication)
@@ -123,6 +140,18 @@ impl Bus for MemoryBus {
         let complete = after.next() >= oldest;
         let publications = topic.history.iter().filter(|p| p.seq > after).take(limit).cloned().collect();
         Ok(History { epoch: topic.epoch.clone(), latest: topic.latest, publications, complete })
+    }
+
+    async fn release(&self, topic: &RoomId) -> Result<(), BusError> {
+        let mut state = self.broker.inner.lock().expect("bus lock");
+        if state.topics.get(topic).is_some_and(|t| t.subscribers.is_empty()) {
+            state.topics.remove(topic);
+        }
+        Ok(())
+    }
+
+    fn take_lagged(&self) -> bool {
+        self.inbox.lagged.swap(false, Ordering::Relaxed)
     }
 
     fn is_healthy(&self) -> bool {
@@ -182,7 +211,23 @@ mod tests {
         }
         assert_eq!(inbox.recv().await.unwrap().seq, Seq(1));
         assert!(inbox.try_recv().is_err(), "2 and 3 were dropped, not queued without bound");
+        assert!(bus.take_lagged(), "the node is told it missed deliveries");
+        assert!(!bus.take_lagged());
         let h = bus.history(&room("g"), Seq(1), 10).await.unwrap();
         assert_eq!(h.publications.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn released_topics_are_forgotten_unless_subscribed() {
+        let broker = MemoryBroker::new(10);
+        let (a, _ia) = broker.connect(4);
+        let (b, _ib) = broker.connect(4);
+        a.publish(&room("r"), Bytes::from_static(b"1")).await.unwrap();
+        b.subscribe(&room("r")).await.unwrap();
+        a.release(&room("r")).await.unwrap();
+        assert_eq!(broker.topics(), 1, "b still subscribes");
+        b.unsubscribe(&room("r")).await.unwrap();
+        b.release(&room("r")).await.unwrap();
+        assert_eq!(broker.topics(), 0);
     }
 }

@@ -58,6 +58,12 @@ pub trait Bus: Send + Sync + 'static {
     async fn unsubscribe(&self, topic: &RoomId) -> Result<(), BusError>;
     /// Publications after `after`, at most `limit`.
     async fn history(&self, topic: &RoomId, after: Seq, limit: usize) -> Result<History, BusError>;
+    /// This node closed its room for the topic: the bus may forget the topic's stream when
+    /// no node subscribes to it (a later publication starts a new epoch).
+    async fn release(&self, topic: &RoomId) -> Result<(), BusError>;
+    /// Whether publications for this node were dropped since the last call (its inbox was
+    /// full), so its rooms must check the history for gaps.
+    fn take_lagged(&self) -> bool;
     /// Whether the bus can serve requests now (for `/readyz`).
     fn is_healthy(&self) -> bool;
 }

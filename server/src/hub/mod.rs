@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::ws::Utf8Bytes;
 use dashmap::DashMap;
-use plenary_proto::{RoomId, RoomKind, ServerMsg, SessionAttendance};
+use plenary_proto::{RoomId, RoomKind, ServerMsg, SessionAttendance, StageState};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -21,10 +21,13 @@ use tokio_util::task::TaskTracker;
 use crate::bus::{Bus, Publication};
 use crate::config::Settings;
 use crate::metrics::Metrics;
-use room::{Room, RoomCmd, RoomStats};
+pub use room::RoomStats;
+use room::{Room, RoomCmd};
 
 /// Commands queued per room before senders wait.
 const ROOM_MAILBOX: usize = 1024;
+/// How often the dispatcher asks the bus whether it dropped deliveries to this node.
+const LAG_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
 
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
@@ -34,6 +37,8 @@ pub enum HubError {
     UnknownRoom(RoomId),
     #[error("the node is shutting down")]
     ShuttingDown,
+    #[error("the room is restarting; try again")]
+    Restarting,
 }
 
 struct RoomEntry {
@@ -110,7 +115,7 @@ impl Hub {
                 }
             }
         }
-        Err(HubError::ShuttingDown)
+        Err(HubError::Restarting)
     }
 
     fn mailbox(&self, room: &RoomId) -> Result<(mpsc::Sender<RoomCmd>, u64), HubError> {
@@ -139,14 +144,31 @@ impl Hub {
     /// Routes bus deliveries to local rooms. Never waits on a room: a full mailbox drops the
     /// delivery, and the room fills the gap from the bus history at the next event.
     async fn dispatch(self, mut inbox: mpsc::Receiver<Publication>) {
+        // Drops are noticed within this interval even when no later delivery arrives.
+        let mut lag_check = tokio::time::interval(LAG_CHECK_INTERVAL);
+        lag_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let publication = tokio::select! {
+            tokio::select! {
                 _ = self.ctx.shutdown.cancelled() => return,
-                p = inbox.recv() => match p { Some(p) => p, None => return },
-            };
-            let mailbox = self.ctx.rooms.get(&publication.topic).map(|e| e.mailbox.clone());
-            if let Some(mailbox) = mailbox {
-                let _ = mailbox.try_send(RoomCmd::Deliver(publication));
+                p = inbox.recv() => {
+                    let Some(publication) = p else { return };
+                    let room = self.ctx.rooms.get(&publication.topic).map(|e| (e.mailbox.clone(), e.stats.clone()));
+                    if let Some((mailbox, stats)) = room
+                        && mailbox.try_send(RoomCmd::Deliver(publication)).is_err()
+                    {
+                        stats.behind.store(true, Ordering::Relaxed);
+                        let _ = mailbox.try_send(RoomCmd::CatchUp);
+                    }
+                }
+                _ = lag_check.tick() => {}
+            }
+            if self.ctx.bus.take_lagged() {
+                // The bus dropped deliveries to this node: every room checks its history.
+                let rooms: Vec<_> = self.ctx.rooms.iter().map(|e| (e.mailbox.clone(), e.stats.clone())).collect();
+                for (mailbox, stats) in rooms {
+                    stats.behind.store(true, Ordering::Relaxed);
+                    let _ = mailbox.try_send(RoomCmd::CatchUp);
+                }
             }
         }
     }
@@ -162,23 +184,7 @@ impl Hub {
                 _ = self.ctx.shutdown.cancelled() => return,
                 _ = ticker.tick() => {}
             }
-            let mut sessions: Vec<SessionAttendance> = self
-                .ctx
-                .rooms
-                .iter()
-                .filter(|e| e.key().kind() == Some(RoomKind::Session))
-                .filter_map(|e| {
-                    let state = e.stats.stage_state()?;
-                    matches!(state, plenary_proto::StageState::Live | plenary_proto::StageState::Break).then(|| {
-                        SessionAttendance {
-                            room: e.key().clone(),
-                            state,
-                            present: e.stats.present.load(Ordering::Relaxed),
-                        }
-                    })
-                })
-                .collect();
-            sessions.sort_by(|a, b| a.room.cmp(&b.room));
+            let sessions = session_summary(self.ctx.rooms.iter().map(|e| (e.key().clone(), e.stats.clone())));
             if last.as_ref() == Some(&sessions) {
                 continue;
             }
@@ -195,4 +201,22 @@ impl Hub {
             }
         }
     }
+}
+
+/// The attendance summary's lines: every session room whose stage is live or on a break,
+/// sorted by room. One pass over the rooms.
+pub fn session_summary(rooms: impl Iterator<Item = (RoomId, Arc<RoomStats>)>) -> Vec<SessionAttendance> {
+    let mut sessions: Vec<SessionAttendance> = rooms
+        .filter(|(room, _)| room.kind() == Some(RoomKind::Session))
+        .filter_map(|(room, stats)| {
+            let state = stats.stage_state()?;
+            matches!(state, StageState::Live | StageState::Break).then(|| SessionAttendance {
+                room,
+                state,
+                present: stats.present.load(Ordering::Relaxed),
+            })
+        })
+        .collect();
+    sessions.sort_by(|a, b| a.room.cmp(&b.room));
+    sessions
 }

@@ -2,6 +2,7 @@
 //! it. Rooms never block on a peer: a full outbox closes the connection as a slow
 //! consumer instead of stalling everyone else or dropping frames silently.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::ws::Utf8Bytes;
@@ -19,6 +20,10 @@ pub struct Peer {
     pub id: PeerId,
     pub connection: ConnectionId,
     outbox: mpsc::Sender<Utf8Bytes>,
+    /// Bytes queued and not yet taken by the writer, bounded by `max_queued_bytes`: a
+    /// frame count alone would let a few large snapshots hold megabytes per connection.
+    queued_bytes: AtomicUsize,
+    max_queued_bytes: usize,
     closing: CancellationToken,
     close_code: OnceLock<CloseCode>,
     metrics: Arc<Metrics>,
@@ -39,11 +44,20 @@ impl Peer {
         id: PeerId,
         connection: ConnectionId,
         outbox_frames: usize,
+        max_queued_bytes: usize,
         metrics: Arc<Metrics>,
     ) -> (Arc<Peer>, mpsc::Receiver<Utf8Bytes>) {
         let (outbox, rx) = mpsc::channel(outbox_frames);
-        let peer =
-            Peer { id, connection, outbox, closing: CancellationToken::new(), close_code: OnceLock::new(), metrics };
+        let peer = Peer {
+            id,
+            connection,
+            outbox,
+            queued_bytes: AtomicUsize::new(0),
+            max_queued_bytes,
+            closing: CancellationToken::new(),
+            close_code: OnceLock::new(),
+            metrics,
+        };
         (Arc::new(peer), rx)
     }
 
@@ -53,21 +67,44 @@ impl Peer {
         if self.closing.is_cancelled() {
             return Err(Undeliverable::Closed);
         }
-        let len = frame.len() as u64;
+        let len = frame.len();
+        let queued = self.queued_bytes.fetch_add(len, Ordering::Relaxed) + len;
+        if queued > self.max_queued_bytes {
+            self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
+            return Err(self.overflowed());
+        }
         match self.outbox.try_send(frame) {
             Ok(()) => {
                 self.metrics.messages_out.inc();
-                self.metrics.bytes_out.inc_by(len);
+                self.metrics.bytes_out.inc_by(len as u64);
                 Ok(())
             }
             Err(mpsc::error::TrySendError::Full(_)) => {
-                if self.close(CloseCode::SlowConsumer) {
-                    self.metrics.slow_consumer_closes.inc();
-                }
-                Err(Undeliverable::Slow)
+                self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
+                Err(self.overflowed())
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(Undeliverable::Closed),
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
+                Err(Undeliverable::Closed)
+            }
         }
+    }
+
+    fn overflowed(&self) -> Undeliverable {
+        if self.close(CloseCode::SlowConsumer) {
+            self.metrics.slow_consumer_closes.inc();
+        }
+        Undeliverable::Slow
+    }
+
+    /// The writer took a frame of `len` bytes off the outbox.
+    pub fn dequeued(&self, len: usize) {
+        self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
+    }
+
+    /// Frames that can still be queued without overflowing.
+    pub fn room_left(&self) -> usize {
+        self.outbox.capacity()
     }
 
     /// Encodes and queues one message meant for this peer alone.
@@ -100,7 +137,7 @@ mod tests {
     #[test]
     fn a_full_outbox_closes_as_slow() {
         let metrics = Arc::new(Metrics::default());
-        let (peer, _rx) = Peer::new(1, ConnectionId::parse("c1").unwrap(), 2, metrics.clone());
+        let (peer, _rx) = Peer::new(1, ConnectionId::parse("c1").unwrap(), 2, 1024, metrics.clone());
         assert!(peer.send("a".into()).is_ok());
         assert!(peer.send("b".into()).is_ok());
         assert_eq!(peer.send("c".into()), Err(Undeliverable::Slow));
@@ -108,5 +145,18 @@ mod tests {
         assert_eq!(peer.send("d".into()), Err(Undeliverable::Closed));
         assert_eq!(metrics.slow_consumer_closes.get(), 1);
         assert_eq!(metrics.messages_out.get(), 2);
+    }
+
+    #[test]
+    fn queued_bytes_are_bounded_too() {
+        let metrics = Arc::new(Metrics::default());
+        let (peer, mut rx) = Peer::new(1, ConnectionId::parse("c1").unwrap(), 100, 10, metrics.clone());
+        assert!(peer.send("12345".into()).is_ok());
+        assert!(peer.send("12345".into()).is_ok());
+        let taken = rx.try_recv().unwrap();
+        peer.dequeued(taken.len());
+        assert!(peer.send("12345".into()).is_ok(), "the writer made room");
+        assert_eq!(peer.send("1".into()), Err(Undeliverable::Slow));
+        assert_eq!(metrics.slow_consumer_closes.get(), 1);
     }
 }

@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 
 use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
@@ -66,6 +66,8 @@ pub enum RoomCmd {
     Deliver(Publication),
     /// An unsequenced frame for every member (the event room's attendance summary).
     Broadcast(Utf8Bytes),
+    /// Deliveries for this room may have been dropped: read the bus history for gaps.
+    CatchUp,
 }
 
 /// A command that acts on a room the caller is in.
@@ -85,6 +87,8 @@ pub enum RoomRequest {
 pub struct RoomStats {
     pub present: AtomicU32,
     stage: AtomicU8,
+    /// Set by the dispatcher when it had to drop a delivery for this room.
+    pub behind: AtomicBool,
 }
 
 impl RoomStats {
@@ -98,7 +102,7 @@ impl RoomStats {
         }
     }
 
-    fn set_stage_state(&self, state: StageState) {
+    pub fn set_stage_state(&self, state: StageState) {
         let v = match state {
             StageState::Scheduled => 1,
             StageState::Live => 2,
@@ -221,18 +225,53 @@ impl Room {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 cmd = mailbox.recv() => match cmd {
-                    Some(cmd) => self.handle(cmd).await,
+                    Some(cmd) => {
+                        self.handle(cmd).await;
+                        self.housekeeping().await;
+                    }
                     None => return,
                 },
-                _ = sleep_until_some(attendance_due) => self.send_attendance(),
+                _ = sleep_until_some(attendance_due) => {
+                    self.send_attendance();
+                    self.housekeeping().await;
+                }
                 _ = sleep_until_some(evict_at) => {
-                    if self.members.is_empty() {
+                    if self.members.is_empty() && self.leave_registry() {
                         break;
                     }
+                    // Commands are queued: serve them, and try again after another idle spell.
+                    self.empty_since = Some(Instant::now());
                 }
             }
         }
         self.evict(mailbox).await;
+    }
+
+    /// After any work: a room whose last members were dropped while fanning out leaves its
+    /// topic, and a room that missed deliveries reads the history.
+    async fn housekeeping(&mut self) {
+        if self.members.is_empty() && self.subscribed {
+            self.subscribed = false;
+            if let Err(e) = self.ctx.bus.unsubscribe(&self.id).await {
+                tracing::warn!(room = %self.id, error = %e, "bus unsubscribe failed");
+            }
+        }
+        if self.stats.behind.swap(false, Ordering::Relaxed) && self.subscribed {
+            self.catch_up(None).await;
+        }
+    }
+
+    /// Removes this room from the registry if no command is queued for it. Checked under
+    /// the registry's shard lock, so no sender can take the mailbox meanwhile: commands
+    /// sent later go to a new room.
+    fn leave_registry(&self) -> bool {
+        let generation = self.generation;
+        self.ctx
+            .rooms
+            .remove_if(&self.id, |_, entry| {
+                entry.generation == generation && entry.mailbox.capacity() == entry.mailbox.max_capacity()
+            })
+            .is_some()
     }
 
     /// Rebuilds state from the bus history, so a room restarted on this node (or opened on a
@@ -247,8 +286,9 @@ impl Room {
                 };
                 self.seq = Seq(first.seq.0 - 1);
                 for publication in history.publications {
-                    if let Some(event) = self.decode(&publication) {
-                        self.accept(publication.seq, event, false);
+                    match self.decode(&publication) {
+                        Some(event) => self.accept(publication.seq, event, false),
+                        None => self.skip(publication.seq),
                     }
                 }
             }
@@ -256,19 +296,28 @@ impl Room {
         }
     }
 
-    /// Leaves the registry and hands commands still queued to the room's next incarnation.
+    /// After leaving the registry: lets the bus forget the topic and hands any command
+    /// that slipped into the mailbox meanwhile to the room's next incarnation, in order.
     async fn evict(self, mut mailbox: mpsc::Receiver<RoomCmd>) {
-        let generation = self.generation;
-        self.ctx.rooms.remove_if(&self.id, |_, entry| entry.generation == generation);
         self.ctx.metrics.rooms.dec();
-        if self.subscribed {
-            let _ = self.ctx.bus.unsubscribe(&self.id).await;
-        }
         mailbox.close();
+        if let Err(e) = self.ctx.bus.release(&self.id).await {
+            tracing::warn!(room = %self.id, error = %e, "bus release failed");
+        }
         let hub = Hub { ctx: self.ctx.clone() };
         while let Some(cmd) = mailbox.recv().await {
-            if matches!(cmd, RoomCmd::Join { .. } | RoomCmd::Request { .. }) {
-                let _ = hub.send(&self.id, cmd).await;
+            let answer_to = match &cmd {
+                RoomCmd::Join { peer, rid, .. } | RoomCmd::Request { peer, rid, .. } => Some((peer.clone(), *rid)),
+                RoomCmd::Leave { peer, rid: Some(rid) } => Some((peer.clone(), *rid)),
+                _ => None,
+            };
+            if matches!(cmd, RoomCmd::Deliver(_) | RoomCmd::Broadcast(_) | RoomCmd::CatchUp) {
+                continue;
+            }
+            if let Err(e) = hub.send(&self.id, cmd).await
+                && let Some((peer, rid)) = answer_to
+            {
+                self.refuse(&peer, rid, Refusal::new(ErrorCode::Unavailable, e.to_string()));
             }
         }
         tracing::debug!(room = %self.id, "room evicted after idling");
@@ -295,6 +344,11 @@ impl Room {
             }
             RoomCmd::Deliver(publication) => self.deliver(publication).await,
             RoomCmd::Broadcast(frame) => self.broadcast(&frame),
+            RoomCmd::CatchUp => {
+                if self.subscribed {
+                    self.catch_up(None).await;
+                }
+            }
         }
     }
 
@@ -323,7 +377,10 @@ impl Room {
         let replay = match &since {
             Some(position) if position.epoch == self.epoch => self.missed_since(position.seq).await,
             _ => None,
-        };
+        }
+        // A replay that would overflow the outbox would close the client as slow, and it
+        // would retry the same resume forever: it gets a snapshot instead.
+        .filter(|frames| frames.len() < peer.room_left());
         self.add_member(&peer, identity.user());
         let attendance = self.attendance.current();
         match replay {
@@ -547,7 +604,7 @@ impl Room {
                 if !you.can_moderate {
                     return Err(Refusal::new(ErrorCode::Forbidden, "only moderators unmute"));
                 }
-                if !self.muted.contains_key(&user) {
+                if !self.is_muted(&user, now) {
                     return Err(Refusal::new(ErrorCode::NotFound, format!("{user} is not muted here")));
                 }
                 RoomEvent::UserUnmuted { user, by: identity.user().clone() }
@@ -621,8 +678,14 @@ impl Room {
         };
         match event {
             Some(event) => self.accept(publication.seq, event, true),
-            None => self.seq = publication.seq,
+            None => self.skip(publication.seq),
         }
+    }
+
+    /// Steps over an event this node cannot read: resuming across it is impossible.
+    fn skip(&mut self, seq: Seq) {
+        self.seq = seq;
+        self.replay.clear();
     }
 
     fn restart_stream(&mut self, publication: &Publication) {
@@ -637,6 +700,9 @@ impl Room {
         let limit = self.ctx.settings.resume_window;
         let Ok(history) = self.ctx.bus.history(&self.id, self.seq, limit).await else { return };
         if history.epoch != self.epoch || !history.complete {
+            if history.latest != self.seq || history.epoch != self.epoch {
+                self.rebuild().await;
+            }
             return;
         }
         for publication in history.publications {
@@ -645,9 +711,21 @@ impl Room {
             }
             match self.decode(&publication) {
                 Some(event) => self.accept(publication.seq, event, true),
-                None => self.seq = publication.seq,
+                None => self.skip(publication.seq),
             }
         }
+    }
+
+    /// The bus no longer holds what this room missed: start over from what it holds. State
+    /// older than the bus history is lost here; the system of record keeps it.
+    async fn rebuild(&mut self) {
+        tracing::warn!(room = %self.id, "room fell behind the bus history: rebuilding from it");
+        self.stage = None;
+        self.chat = Box::new(MemoryChatLog::new(self.ctx.settings.chat_buffer));
+        self.announcements.clear();
+        self.muted.clear();
+        self.replay.clear();
+        self.restore().await;
     }
 
     fn decode(&self, publication: &Publication) -> Option<RoomEvent> {

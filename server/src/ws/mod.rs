@@ -38,6 +38,8 @@ use crate::metrics::{CodeLabel, ReasonLabel};
 const WRITE_BATCH: usize = 64;
 /// How long a close frame may take to go out before the socket is dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// A write that makes no progress for this long means the client stopped reading.
+const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `GET /ws`: checks the request, then upgrades.
 pub async fn upgrade(
@@ -90,7 +92,13 @@ async fn serve(mut socket: WebSocket, state: AppState, id: u64) {
         }
     };
     let connection = ConnectionId::parse(format!("{}-{id}", state.node_label)).expect("valid connection id");
-    let (peer, outbox) = Peer::new(id, connection.clone(), state.settings.outbox_frames, state.metrics.clone());
+    let (peer, outbox) = Peer::new(
+        id,
+        connection.clone(),
+        state.settings.outbox_frames,
+        state.settings.outbox_bytes,
+        state.metrics.clone(),
+    );
     let welcome = ServerMsg::Welcome {
         protocol,
         connection,
@@ -106,6 +114,7 @@ async fn serve(mut socket: WebSocket, state: AppState, id: u64) {
             f64::from(state.settings.commands_per_second),
             Instant::now(),
         ),
+        expires: expiry_deadline(identity.expires_at, &state),
         identity: Arc::new(identity),
         rooms: HashSet::new(),
         peer,
@@ -133,9 +142,14 @@ fn limits(state: &AppState) -> Limits {
 async fn handshake(socket: &mut WebSocket, state: &AppState) -> Result<(Identity, u16), (CloseCode, String)> {
     let deadline = Instant::now() + state.settings.hello_timeout();
     let first = loop {
-        let frame = timeout(deadline.saturating_duration_since(Instant::now()), socket.recv())
-            .await
-            .map_err(|_| (CloseCode::HelloTimeout, "no hello within the hello timeout".to_owned()))?;
+        let frame = tokio::select! {
+            frame = timeout(deadline.saturating_duration_since(Instant::now()), socket.recv()) => {
+                frame.map_err(|_| (CloseCode::HelloTimeout, "no hello within the hello timeout".to_owned()))?
+            }
+            _ = state.shutdown.cancelled() => {
+                return Err((CloseCode::GoingAway, "the node is shutting down".to_owned()));
+            }
+        };
         match frame {
             Some(Ok(Message::Text(text))) => break text,
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
@@ -172,6 +186,7 @@ fn read_error_code(error: &axum::Error) -> (CloseCode, String) {
     match inner {
         Some(WsError::Capacity(e)) => (CloseCode::MessageTooBig, e.to_string()),
         Some(WsError::Protocol(e)) => (CloseCode::ProtocolViolation, e.to_string()),
+        Some(WsError::Utf8(e)) => (CloseCode::ProtocolViolation, format!("a text frame is not UTF-8: {e}")),
         _ => (CloseCode::Normal, error.to_string()),
     }
 }
@@ -204,6 +219,9 @@ struct Connection {
     state: AppState,
     peer: Arc<Peer>,
     identity: Arc<Identity>,
+    /// When the connection closes with 4503 unless the token is refreshed: the token's
+    /// `exp` plus the leeway, fixed when the token is accepted.
+    expires: Instant,
     rooms: HashSet<RoomId>,
     bucket: TokenBucket,
 }
@@ -221,11 +239,10 @@ impl Connection {
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ping.tick().await;
         let mut last_heard = Instant::now();
-        let leeway = Duration::from_secs(self.state.settings.jwt_leeway_secs);
+        // No `biased`: under a steady stream of outgoing frames, reads, pings and the
+        // token's expiry must still get their turn.
         let (code, reason) = loop {
-            let expires = expiry_instant(self.identity.expires_at) + leeway;
             tokio::select! {
-                biased;
                 _ = shutdown.cancelled() => break (CloseCode::GoingAway, "the node is shutting down".to_owned()),
                 _ = peer.closing() => {
                     let code = peer.close_code().unwrap_or(CloseCode::Normal);
@@ -234,12 +251,14 @@ impl Connection {
                 frame = outbox.recv() => {
                     let Some(frame) = frame else { break (CloseCode::InternalError, String::new()) };
                     let written = tokio::select! {
-                        r = write_batch(&mut socket, frame, &mut outbox) => r,
+                        r = timeout(WRITE_STALL_TIMEOUT, write_batch(&mut socket, frame, &mut outbox, &peer)) => r,
                         _ = peer.closing() => continue,
                         _ = shutdown.cancelled() => continue,
                     };
-                    if written.is_err() {
-                        return;
+                    match written {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => return,
+                        Err(_) => self.stalled(),
                     }
                 }
                 message = socket.recv() => {
@@ -251,7 +270,12 @@ impl Connection {
                             Flow::Continue
                         }
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => Flow::Continue,
-                        Some(Ok(Message::Close(_))) | None => return,
+                        Some(Ok(Message::Close(_))) => {
+                            // tungstenite queued the close reply; send it before dropping.
+                            let _ = timeout(CLOSE_TIMEOUT, socket.flush()).await;
+                            return;
+                        }
+                        None => return,
                         Some(Err(e)) => {
                             let (code, reason) = read_error_code(&e);
                             if code == CloseCode::Normal {
@@ -268,24 +292,37 @@ impl Connection {
                     if last_heard.elapsed() >= self.state.settings.idle_timeout() {
                         break (CloseCode::IdleTimeout, "nothing received within the idle timeout".to_owned());
                     }
-                    if socket.send(Message::Ping(Default::default())).await.is_err() {
-                        return;
+                    match timeout(WRITE_STALL_TIMEOUT, socket.send(Message::Ping(Default::default()))).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => return,
+                        Err(_) => self.stalled(),
                     }
                 }
-                _ = sleep_until(expires) => break (CloseCode::TokenExpired, "the token expired; reconnect with a new one".to_owned()),
+                _ = sleep_until(self.expires) => break (CloseCode::TokenExpired, "the token expired; reconnect with a new one".to_owned()),
             }
         };
         self.peer.close(code);
         tracing::debug!(%code, reason, "closing");
         if code != CloseCode::SlowConsumer {
-            // Frames already queued (an error that explains the close, say) go first.
-            while let Ok(frame) = outbox.try_recv() {
-                if socket.feed(Message::Text(frame)).await.is_err() {
-                    return;
+            // Frames already queued (an error that explains the close, say) go first,
+            // within the close timeout.
+            let _ = timeout(CLOSE_TIMEOUT, async {
+                while let Ok(frame) = outbox.try_recv() {
+                    peer.dequeued(frame.len());
+                    socket.feed(Message::Text(frame)).await?;
                 }
-            }
+                Ok::<(), axum::Error>(())
+            })
+            .await;
         }
         close(&mut socket, &self.state, code, &reason).await;
+    }
+
+    /// A write made no progress for [`WRITE_STALL_TIMEOUT`]: the client is not reading.
+    fn stalled(&self) {
+        if self.peer.close(CloseCode::SlowConsumer) {
+            self.state.metrics.slow_consumer_closes.inc();
+        }
     }
 
     async fn on_text(&mut self, text: Utf8Bytes) -> Flow {
@@ -384,7 +421,7 @@ impl Connection {
             Err(e) => {
                 let code = match e {
                     HubError::UnknownRoom(_) => ErrorCode::NotFound,
-                    HubError::TooManyRooms | HubError::ShuttingDown => ErrorCode::Unavailable,
+                    HubError::TooManyRooms | HubError::ShuttingDown | HubError::Restarting => ErrorCode::Unavailable,
                 };
                 self.reply_error(Some(rid), code, e.to_string(), None);
                 false
@@ -395,6 +432,7 @@ impl Connection {
     fn refresh(&mut self, rid: RequestId, token: &str) {
         match self.state.verifier.verify(token) {
             Ok(identity) if identity.user() == self.identity.user() => {
+                self.expires = expiry_deadline(identity.expires_at, &self.state);
                 self.identity = Arc::new(identity);
                 let _ = self.peer.send_msg(&ServerMsg::Ack { rid });
             }
@@ -417,21 +455,28 @@ async fn write_batch(
     socket: &mut WebSocket,
     first: Utf8Bytes,
     outbox: &mut mpsc::Receiver<Utf8Bytes>,
+    peer: &Peer,
 ) -> Result<(), axum::Error> {
+    peer.dequeued(first.len());
     socket.feed(Message::Text(first)).await?;
     for _ in 1..WRITE_BATCH {
         match outbox.try_recv() {
-            Ok(frame) => socket.feed(Message::Text(frame)).await?,
+            Ok(frame) => {
+                peer.dequeued(frame.len());
+                socket.feed(Message::Text(frame)).await?
+            }
             Err(_) => break,
         }
     }
     socket.flush().await
 }
 
-/// The `tokio` instant at which a Unix-seconds expiry falls.
-fn expiry_instant(expires_at: i64) -> Instant {
-    let now_secs = crate::clock::unix_secs();
-    let remaining = u64::try_from(expires_at.saturating_sub(now_secs)).unwrap_or(0);
+/// The `tokio` instant at which a token expiring at `expires_at` (Unix seconds) stops
+/// being accepted: its expiry plus the configured leeway.
+fn expiry_deadline(expires_at: i64, state: &AppState) -> Instant {
+    let now_ms = crate::clock::unix_millis();
+    let remaining_ms = u64::try_from(expires_at.saturating_mul(1000).saturating_sub(now_ms)).unwrap_or(0);
     // Far-future tokens: cap so the addition cannot overflow.
-    Instant::now() + Duration::from_secs(remaining.min(10 * 365 * 24 * 3600))
+    let remaining = Duration::from_millis(remaining_ms.min(10 * 365 * 24 * 3600 * 1000));
+    Instant::now() + remaining + Duration::from_secs(state.settings.jwt_leeway_secs)
 }

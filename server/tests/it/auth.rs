@@ -61,10 +61,19 @@ async fn audience_is_checked_when_configured() {
     let mut wrong = claims("ada", &[Attendee], 600);
     wrong.aud = Some("some-other-app".into());
     assert_eq!(refused_with(&server, &sign(&wrong, SECRET)).await, Ended::Closed(4502));
+    wrong.aud = Some(serde_json::json!(["another", "one-more"]));
+    assert_eq!(refused_with(&server, &sign(&wrong, SECRET)).await, Ended::Closed(4502));
     let mut right = claims("ada", &[Attendee], 600);
     right.aud = Some("plenary-geneva".into());
     let mut client = TestClient::connect(&server).await;
     client.hello(&sign(&right, SECRET)).await;
+    // Identity providers often send an array of audiences.
+    right.aud = Some(serde_json::json!(["account", "plenary-geneva"]));
+    let mut client = TestClient::connect(&server).await;
+    client.hello(&sign(&right, SECRET)).await;
+    // A token not valid yet is refused.
+    right.nbf = Some(plenary_server::clock::unix_secs() + 3600);
+    assert_eq!(refused_with(&server, &sign(&right, SECRET)).await, Ended::Closed(4502));
 }
 
 #[tokio::test]
@@ -127,7 +136,13 @@ async fn welcome_describes_the_user_and_limits() {
 
 #[tokio::test]
 async fn tokens_refresh_on_a_live_connection_and_expiry_closes_it() {
-    let server = TestServer::spawn_with(|s| s.jwt_leeway_secs = 0).await;
+    // Pings faster than the leeway: a deadline that moved with every loop pass would never
+    // fire.
+    let server = TestServer::spawn_with(|s| {
+        s.jwt_leeway_secs = 1;
+        s.ping_interval_ms = 100;
+    })
+    .await;
     let mut client = TestClient::connect(&server).await;
     client.hello(&sign(&claims("ada", &[Attendee], 2), SECRET)).await;
 
@@ -138,8 +153,8 @@ async fn tokens_refresh_on_a_live_connection_and_expiry_closes_it() {
 
     let fresh = sign(&claims("ada", &[Attendee], 600), SECRET);
     assert!(matches!(client.request(|rid| ClientMsg::Refresh { rid, token: fresh }).await, ServerMsg::Ack { .. }));
-    // The first token's expiry passes; the refreshed connection stays open.
-    assert!(client.try_recv(std::time::Duration::from_millis(2500)).await.is_none());
+    // The first token's expiry (and leeway) passes; the refreshed connection stays open.
+    assert!(client.try_recv(std::time::Duration::from_millis(3500)).await.is_none());
     client.join(&session("after-refresh")).await;
 
     // A connection that does not refresh is closed when its token expires.

@@ -151,3 +151,11 @@ async fn a_full_node_closes_new_connections_with_4003() {
     let mut c = TestClient::connect(&server).await;
     assert_eq!(c.ended().await, Ended::Closed(4003));
 }
+
+#[tokio::test]
+async fn a_client_close_is_answered_with_a_close_frame() {
+    let server = TestServer::spawn().await;
+    let mut client = server.client("ada", &[Attendee]).await;
+    client.ws.close(None).await.unwrap();
+    assert_eq!(client.ended().await, Ended::Closed(1005), "the node echoed the close (no code given)");
+}

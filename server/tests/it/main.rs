@@ -7,6 +7,7 @@ mod http;
 mod limits;
 mod multinode;
 mod resume;
+mod rooms;
 mod session;
 mod shutdown;
 mod storm;

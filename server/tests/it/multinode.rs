@@ -52,3 +52,33 @@ async fn events_cross_nodes_in_order_and_subscriptions_follow_members() {
     ada.request(|rid| ClientMsg::Leave { rid, room: r }).await;
     eventually("node b to unsubscribe", || async { broker.subscribers(&room) == 1 }).await;
 }
+
+#[tokio::test]
+async fn a_node_that_missed_deliveries_fills_the_gap_from_history() {
+    let broker = MemoryBroker::new(1000);
+    let node_a = TestServer::spawn_on_configured(&broker, |s| {
+        s.chat_burst = 100;
+        s.command_burst = 100;
+    })
+    .await;
+    // Node B's inbox holds one publication: a burst overflows it.
+    let node_b = TestServer::spawn_on_with_inbox(&broker, 1).await;
+    let room = session("burst");
+    let mut mo = node_a.client("mo", &[Moderator]).await;
+    mo.join(&room).await;
+    let mut ada = node_b.client("ada", &[Attendee]).await;
+    ada.join(&room).await;
+    const BURST: u64 = 40;
+    for n in 0..BURST {
+        let msg =
+            ClientMsg::ChatSend { rid: plenary_proto::RequestId(n + 10), room: room.clone(), text: format!("m{n}") };
+        mo.send(&msg).await;
+    }
+    let mut seqs = Vec::new();
+    while seqs.len() < BURST as usize {
+        if let ServerMsg::Event { seq, .. } = ada.recv().await {
+            seqs.push(seq.0);
+        }
+    }
+    assert_eq!(seqs, (1..=BURST).collect::<Vec<_>>(), "every event, in order, without duplicates");
+}

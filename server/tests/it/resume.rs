@@ -100,3 +100,29 @@ async fn resume_outside_the_window_gets_a_fresh_snapshot() {
     let answer = bob.join_since(&room, Some(future)).await;
     assert!(matches!(answer, ServerMsg::Snapshot { recovered: Some(false), .. }), "{answer:?}");
 }
+
+#[tokio::test]
+async fn a_replay_larger_than_the_outbox_gets_a_snapshot_instead() {
+    let server = TestServer::spawn_with(|s| {
+        s.outbox_frames = 16;
+        s.chat_burst = 100;
+        s.command_burst = 100;
+    })
+    .await;
+    let room = session("long-absence");
+    let mut mo = server.client("mo", &[Moderator]).await;
+    let before = position_after_join(&mut mo, &room).await;
+    for n in 0..30 {
+        let r = room.clone();
+        mo.request(|rid| ClientMsg::ChatSend { rid, room: r, text: format!("m{n}") }).await;
+    }
+    let mut ada = server.client("ada", &[Attendee]).await;
+    let answer = ada.join_since(&room, Some(before)).await;
+    assert!(matches!(answer, ServerMsg::Snapshot { recovered: Some(false), .. }), "{answer:?}");
+    // And the connection is still healthy.
+    let r = room.clone();
+    assert!(matches!(
+        ada.request(|rid| ClientMsg::ChatSend { rid, room: r, text: "back".into() }).await,
+        ServerMsg::Ack { .. }
+    ));
+}

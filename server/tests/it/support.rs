@@ -54,7 +54,21 @@ impl TestServer {
 
     /// A node on a shared broker, for multi-node tests.
     pub async fn spawn_on(broker: &MemoryBroker) -> TestServer {
+        Self::spawn_on_with_inbox(broker, 1024).await
+    }
+
+    /// A node on a shared broker, with settings changed by `configure`.
+    pub async fn spawn_on_configured(broker: &MemoryBroker, configure: impl FnOnce(&mut Settings)) -> TestServer {
         let (bus, inbox): (MemoryBus, _) = broker.connect(1024);
+        let mut settings = test_settings();
+        configure(&mut settings);
+        let app = Application::build_with_bus(settings, Arc::new(bus), inbox).await.expect("server builds");
+        Self::start(app)
+    }
+
+    /// A node on a shared broker whose bus inbox holds only `inbox` publications.
+    pub async fn spawn_on_with_inbox(broker: &MemoryBroker, inbox: usize) -> TestServer {
+        let (bus, inbox): (MemoryBus, _) = broker.connect(inbox);
         let app = Application::build_with_bus(test_settings(), Arc::new(bus), inbox).await.expect("server builds");
         Self::start(app)
     }
@@ -115,6 +129,7 @@ pub fn claims(sub: &str, roles: &[Role], ttl_secs: i64) -> Claims {
         iat: Some(now),
         iss: None,
         aud: None,
+        nbf: None,
     }
 }
 
