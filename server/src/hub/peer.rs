@@ -2,7 +2,7 @@
 //! it. Rooms never block on a peer: a full outbox closes the connection as a slow
 //! consumer instead of stalling everyone else or dropping frames silently.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::ws::Utf8Bytes;
@@ -24,6 +24,8 @@ pub struct Peer {
     /// frame count alone would let a few large snapshots hold megabytes per connection.
     queued_bytes: AtomicUsize,
     max_queued_bytes: usize,
+    /// Read on every send: an atomic, where the token's state sits behind a mutex.
+    closed: AtomicBool,
     closing: CancellationToken,
     close_code: OnceLock<CloseCode>,
     metrics: Arc<Metrics>,
@@ -47,6 +49,19 @@ impl Peer {
         max_queued_bytes: usize,
         metrics: Arc<Metrics>,
     ) -> (Arc<Peer>, mpsc::Receiver<Utf8Bytes>) {
+        Self::new_under(&CancellationToken::new(), id, connection, outbox_frames, max_queued_bytes, metrics)
+    }
+
+    /// Like [`Peer::new`], with [`Peer::closing`] also resolving when `shutdown` is
+    /// cancelled (then without a close code), so the connection waits on one signal.
+    pub fn new_under(
+        shutdown: &CancellationToken,
+        id: PeerId,
+        connection: ConnectionId,
+        outbox_frames: usize,
+        max_queued_bytes: usize,
+        metrics: Arc<Metrics>,
+    ) -> (Arc<Peer>, mpsc::Receiver<Utf8Bytes>) {
         let (outbox, rx) = mpsc::channel(outbox_frames);
         let peer = Peer {
             id,
@@ -54,7 +69,8 @@ impl Peer {
             outbox,
             queued_bytes: AtomicUsize::new(0),
             max_queued_bytes,
-            closing: CancellationToken::new(),
+            closed: AtomicBool::new(false),
+            closing: shutdown.child_token(),
             close_code: OnceLock::new(),
             metrics,
         };
@@ -64,7 +80,7 @@ impl Peer {
     /// Queues a frame without waiting. Cloning a `Utf8Bytes` shares the bytes, so a
     /// broadcast encoded once is queued to every member without copying.
     pub fn send(&self, frame: Utf8Bytes) -> Result<(), Undeliverable> {
-        if self.closing.is_cancelled() {
+        if self.closed.load(Ordering::Relaxed) {
             return Err(Undeliverable::Closed);
         }
         let len = frame.len();
@@ -116,11 +132,12 @@ impl Peer {
     /// whether this call was the first.
     pub fn close(&self, code: CloseCode) -> bool {
         let first = self.close_code.set(code).is_ok();
+        self.closed.store(true, Ordering::Relaxed);
         self.closing.cancel();
         first
     }
 
-    /// Resolves once someone asked this connection to close.
+    /// Resolves once someone asked this connection to close, or the node shuts down.
     pub async fn closing(&self) {
         self.closing.cancelled().await
     }

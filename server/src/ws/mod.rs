@@ -34,6 +34,8 @@ use crate::hub::peer::Peer;
 use crate::hub::room::{RoomCmd, RoomRequest};
 use crate::metrics::{CodeLabel, ReasonLabel};
 
+/// Bytes read from a client's socket at a time.
+const READ_BUFFER: usize = 1024;
 /// Frames written before one flush.
 const WRITE_BATCH: usize = 64;
 /// How long a close frame may take to go out before the socket is dropped.
@@ -62,7 +64,9 @@ pub async fn upgrade(
     let settings = &state.settings;
     ws.max_message_size(settings.max_message_bytes)
         .max_frame_size(settings.max_message_bytes)
-        .read_buffer_size(8 * 1024)
+        // tungstenite zeroes `read_buffer_size` bytes before every read attempt, and every
+        // connection holds that much: client frames are small, so the buffer is too.
+        .read_buffer_size(READ_BUFFER)
         .write_buffer_size(8 * 1024)
         .max_write_buffer_size(settings.max_message_bytes.max(64 * 1024) * 4)
         .on_upgrade(move |socket| {
@@ -92,7 +96,8 @@ async fn serve(mut socket: WebSocket, state: AppState, id: u64) {
         }
     };
     let connection = ConnectionId::parse(format!("{}-{id}", state.node_label)).expect("valid connection id");
-    let (peer, outbox) = Peer::new(
+    let (peer, outbox) = Peer::new_under(
+        &state.shutdown,
         id,
         connection.clone(),
         state.settings.outbox_frames,
@@ -233,27 +238,31 @@ enum Flow {
 
 impl Connection {
     async fn run(&mut self, mut socket: WebSocket, mut outbox: mpsc::Receiver<Utf8Bytes>) {
-        let shutdown = self.state.shutdown.clone();
         let peer = self.peer.clone();
         let mut ping = tokio::time::interval(self.state.settings.ping_interval());
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ping.tick().await;
         let mut last_heard = Instant::now();
+        // These futures live across iterations: making them anew on every wake-up would
+        // register a waiter (a lock) and a timer per frame sent. `closing` also fires on
+        // shutdown: the peer's token is a child of the node's, so polling it locks only
+        // this connection's node of the token tree, not one lock shared by every connection.
+        let closing = peer.closing();
+        let expiry = sleep_until(self.expires);
+        tokio::pin!(closing, expiry);
         // No `biased`: under a steady stream of outgoing frames, reads, pings and the
         // token's expiry must still get their turn.
         let (code, reason) = loop {
+            if expiry.deadline() != self.expires {
+                expiry.as_mut().reset(self.expires);
+            }
             tokio::select! {
-                _ = shutdown.cancelled() => break (CloseCode::GoingAway, "the node is shutting down".to_owned()),
-                _ = peer.closing() => {
-                    let code = peer.close_code().unwrap_or(CloseCode::Normal);
-                    break (code, code.label().to_owned());
-                }
+                _ = &mut closing => break closing_reason(&peer),
                 frame = outbox.recv() => {
                     let Some(frame) = frame else { break (CloseCode::InternalError, String::new()) };
                     let written = tokio::select! {
                         r = timeout(WRITE_STALL_TIMEOUT, write_batch(&mut socket, frame, &mut outbox, &peer)) => r,
-                        _ = peer.closing() => continue,
-                        _ = shutdown.cancelled() => continue,
+                        _ = &mut closing => break closing_reason(&peer),
                     };
                     match written {
                         Ok(Ok(())) => {}
@@ -298,7 +307,7 @@ impl Connection {
                         Err(_) => self.stalled(),
                     }
                 }
-                _ = sleep_until(self.expires) => break (CloseCode::TokenExpired, "the token expired; reconnect with a new one".to_owned()),
+                _ = &mut expiry => break (CloseCode::TokenExpired, "the token expired; reconnect with a new one".to_owned()),
             }
         };
         self.peer.close(code);
@@ -447,6 +456,15 @@ impl Connection {
         for room in std::mem::take(&mut self.rooms) {
             let _ = self.state.hub.send(&room, RoomCmd::Leave { peer: self.peer.clone(), rid: None }).await;
         }
+    }
+}
+
+/// The code and reason of a close someone asked the peer for.
+fn closing_reason(peer: &Peer) -> (CloseCode, String) {
+    match peer.close_code() {
+        Some(code) => (code, code.label().to_owned()),
+        // Only the node's shutdown cancels a peer without a code.
+        None => (CloseCode::GoingAway, "the node is shutting down".to_owned()),
     }
 }
 
