@@ -234,11 +234,20 @@ async fn run(ctx: &Context, plan: &Plan, mut report: Report) -> anyhow::Result<R
 
     let delivered = delivered.load(Ordering::Relaxed);
     let window = Duration::from_micros(last_delivery.get()).max(production);
+    let sent = answers.sent.load(Ordering::Relaxed);
+    let rate_limited = answers.rate_limited.load(Ordering::Relaxed);
+    let refused = answers.refused.load(Ordering::Relaxed);
+    // Requests still unanswered when the producers gave up (an overloaded node, or a
+    // producer closed as a slow consumer): they may or may not have been delivered, so
+    // `lost` is then a lower bound.
+    let unanswered = sent.saturating_sub(accepted + rate_limited + refused);
     report
-        .add("events_sent", answers.sent.load(Ordering::Relaxed))
+        .add("events_planned", total_events)
+        .add("events_sent", sent)
         .add("events_accepted", accepted)
-        .add("rate_limited", answers.rate_limited.load(Ordering::Relaxed))
-        .add("refused_other", answers.refused.load(Ordering::Relaxed))
+        .add("rate_limited", rate_limited)
+        .add("refused_other", refused)
+        .add("unanswered", unanswered)
         .add("deliveries_expected", expected)
         .add("deliveries", delivered)
         .add("lost", expected.saturating_sub(delivered))
@@ -247,6 +256,7 @@ async fn run(ctx: &Context, plan: &Plan, mut report: Report) -> anyhow::Result<R
     let summary = latencies.summary();
     report.add("p50_ms", summary.p50_ms).add("p99_ms", summary.p99_ms).add("max_ms", summary.max_ms);
     report.add("viewer_errors", viewer_errors.len());
+    report.add("viewers_closed_slow", viewer_errors.iter().filter(|e| e.contains("4000")).count());
     if let Some(first) = viewer_errors.first() {
         report.add("first_viewer_error", first.clone());
     }

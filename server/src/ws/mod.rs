@@ -8,7 +8,9 @@
 //! them to the socket and flushes once.
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,7 +37,7 @@ use crate::hub::room::{RoomCmd, RoomRequest};
 use crate::metrics::{CodeLabel, ReasonLabel};
 
 /// Bytes read from a client's socket at a time.
-const READ_BUFFER: usize = 1024;
+const READ_BUFFER: usize = 512;
 /// Frames written before one flush.
 const WRITE_BATCH: usize = 64;
 /// How long a close frame may take to go out before the socket is dropped.
@@ -73,16 +75,31 @@ pub async fn upgrade(
             let id = state.next_peer_id();
             let span = tracing::info_span!("conn", id, %remote);
             let tracker = state.tracker.clone();
-            tracker.track_future(serve(socket, state, id).instrument(span))
+            // Boxed before `serve` takes it: an async fn keeps its arguments in its state for
+            // its whole life, and this one lives as long as the connection.
+            let opening = Box::pin(open(socket, state, id));
+            tracker.track_future(serve(opening).instrument(span))
         })
 }
 
-/// A socket that has been upgraded.
-async fn serve(mut socket: WebSocket, state: AppState, id: u64) {
+/// A socket that has been upgraded: opening, the loop and the end each run in their own
+/// boxed future, so the task itself, which lives as long as the connection, stays small.
+async fn serve(opening: Pin<Box<impl Future<Output = Option<Opened>>>>) {
+    if let Some((mut conn, socket, outbox)) = opening.await {
+        Box::pin(conn.run(socket, outbox)).await;
+        Box::pin(conn.finish()).await;
+    }
+}
+
+/// An admitted connection, its socket and its outbox.
+type Opened = (Connection, WebSocket, mpsc::Receiver<Utf8Bytes>);
+
+/// Admits the connection (limit, `hello`), then builds its peer and sends `welcome`.
+async fn open(mut socket: WebSocket, state: AppState, id: u64) -> Option<Opened> {
     if state.metrics.connections.get() >= i64::try_from(state.settings.max_connections).unwrap_or(i64::MAX) {
         state.metrics.rejected_upgrades.get_or_create(&ReasonLabel { reason: "full" }).inc();
         close(&mut socket, &state, CloseCode::ServerFull, "this node is full; try again later").await;
-        return;
+        return None;
     }
     state.metrics.connections.inc();
     state.metrics.connections_opened.inc();
@@ -92,7 +109,7 @@ async fn serve(mut socket: WebSocket, state: AppState, id: u64) {
             tracing::debug!(%code, reason, "handshake refused");
             close(&mut socket, &state, code, &reason).await;
             state.metrics.connections.dec();
-            return;
+            return None;
         }
     };
     let connection = ConnectionId::parse(format!("{}-{id}", state.node_label)).expect("valid connection id");
@@ -104,14 +121,17 @@ async fn serve(mut socket: WebSocket, state: AppState, id: u64) {
         state.settings.outbox_bytes,
         state.metrics.clone(),
     );
-    let welcome = ServerMsg::Welcome {
-        protocol,
-        connection,
-        user: identity.profile.clone(),
-        roles: identity.roles.clone(),
-        expires_at: identity.expires_at,
-        limits: limits(&state),
-    };
+    let welcome = Utf8Bytes::from(
+        ServerMsg::Welcome {
+            protocol,
+            connection,
+            user: identity.profile.clone(),
+            roles: identity.roles.clone(),
+            expires_at: identity.expires_at,
+            limits: limits(&state),
+        }
+        .to_json(),
+    );
     tracing::info!(user = %identity.user(), "connected");
     let mut conn = Connection {
         bucket: TokenBucket::new(
@@ -125,12 +145,11 @@ async fn serve(mut socket: WebSocket, state: AppState, id: u64) {
         peer,
         state,
     };
-    if conn.peer.send_msg(&welcome).is_ok() {
-        conn.run(socket, outbox).await;
+    if conn.peer.send(welcome).is_err() {
+        conn.finish().await;
+        return None;
     }
-    conn.leave_all().await;
-    conn.state.metrics.connections.dec();
-    tracing::info!("disconnected");
+    Some((conn, socket, outbox))
 }
 
 fn limits(state: &AppState) -> Limits {
@@ -273,7 +292,7 @@ impl Connection {
                 message = socket.recv() => {
                     last_heard = Instant::now();
                     let flow = match message {
-                        Some(Ok(Message::Text(text))) => self.on_text(text).await,
+                        Some(Ok(Message::Text(text))) => Box::pin(self.on_text(text)).await,
                         Some(Ok(Message::Binary(_))) => {
                             self.reply_error(None, ErrorCode::BadRequest, "binary frames are not supported; send JSON text".into(), None);
                             Flow::Continue
@@ -324,7 +343,8 @@ impl Connection {
             })
             .await;
         }
-        close(&mut socket, &self.state, code, &reason).await;
+        // Boxed: the close is a one-off; its state need not sit in every connection's loop.
+        Box::pin(close(&mut socket, &self.state, code, &reason)).await;
     }
 
     /// A write made no progress for [`WRITE_STALL_TIMEOUT`]: the client is not reading.
@@ -452,10 +472,13 @@ impl Connection {
         }
     }
 
-    async fn leave_all(&mut self) {
+    /// Leaves every room and counts the connection gone.
+    async fn finish(&mut self) {
         for room in std::mem::take(&mut self.rooms) {
             let _ = self.state.hub.send(&room, RoomCmd::Leave { peer: self.peer.clone(), rid: None }).await;
         }
+        self.state.metrics.connections.dec();
+        tracing::info!("disconnected");
     }
 }
 
