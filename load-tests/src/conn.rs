@@ -82,9 +82,10 @@ pub struct Client {
     next_rid: u64,
 }
 
-/// Small buffers: the tool holds thousands of connections on the same machine as the node.
+/// Small buffers: the tool holds thousands of connections on the same machine as the node,
+/// and tungstenite zeroes the whole read buffer before every read attempt.
 fn client_config() -> WebSocketConfig {
-    WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0).max_message_size(Some(1 << 20))
+    WebSocketConfig::default().read_buffer_size(1024).write_buffer_size(0).max_message_size(Some(1 << 20))
 }
 
 impl Client {

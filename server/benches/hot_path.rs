@@ -53,10 +53,8 @@ fn fan_out(c: &mut Criterion) {
                 }
                 timed += started.elapsed();
                 // Empty the outboxes outside the timed part, as the writers would.
-                for (peer, outbox) in peers.iter().zip(&mut outboxes) {
-                    while let Ok(frame) = outbox.try_recv() {
-                        peer.dequeued(frame.len());
-                    }
+                for outbox in &mut outboxes {
+                    while outbox.try_recv().is_some() {}
                 }
             }
             timed

@@ -51,6 +51,12 @@ struct TokenArgs {
     ttl: Duration,
 }
 
+/// mimalloc instead of the system allocator: connection churn and fan-out allocate many
+/// small, short-lived objects across threads, where glibc's malloc spent a seventh of the
+/// node's CPU time (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn parse_role(value: &str) -> Result<Role, String> {
     Role::parse(value).ok_or_else(|| format!("unknown role {value:?}"))
 }
@@ -100,7 +106,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         let app = Application::build(settings).await?;
         let state = app.state().clone();
         let url = state.settings.public_url();
-        println!("Plenary is serving on {url} (WebSocket: {}/ws)", url.replace("http", "ws"));
+        announce(format_args!("Plenary is serving on {url} (WebSocket: {}/ws)", url.replace("http", "ws")));
         if development && let Some(minter) = &state.minter {
             let (token, _) = minter.mint(&TokenRequest {
                 sub: "dev-moderator".into(),
@@ -110,12 +116,25 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
                 scopes: Vec::new(),
                 ttl: Duration::from_secs(12 * 3600),
             })?;
-            println!("Development mode: secret in {}", state.settings.data_dir.join("dev-secret").display());
-            println!("Moderator token (12 h): {token}");
-            println!("Guests sign in with POST {url}/api/guest {{\"name\": \"...\", \"country\": \"..\"}}");
+            announce(format_args!(
+                "Development mode: secret in {}",
+                state.settings.data_dir.join("dev-secret").display()
+            ));
+            announce(format_args!("Moderator token (12 h): {token}"));
+            announce(format_args!(
+                "Guests sign in with POST {url}/api/guest {{\"name\": \"...\", \"country\": \"..\"}}"
+            ));
         }
         app.run_until(shutdown_signal()).await
     })
+}
+
+/// Prints a line for the person who started the node. A closed stdout (a supervisor that
+/// stopped reading) must not take the node down, as `println!` would.
+fn announce(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
 async fn shutdown_signal() {

@@ -1,13 +1,19 @@
 //! A connection as the hub sees it: a bounded outbox of encoded frames and a way to close
 //! it. Rooms never block on a peer: a full outbox closes the connection as a slow
 //! consumer instead of stalling everyone else or dropping frames silently.
+//!
+//! The outbox is a `VecDeque` behind a short std `Mutex` (never held across an `.await`)
+//! with a `Notify` for the writer, rather than a tokio `mpsc` channel: a channel allocates
+//! a block of 32 slots (about 1 KiB) up front for every connection, where an idle
+//! connection's deque holds nothing.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::extract::ws::Utf8Bytes;
 use plenary_proto::{CloseCode, ConnectionId, ServerMsg};
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::Metrics;
@@ -15,15 +21,25 @@ use crate::metrics::Metrics;
 /// A node-local connection number.
 pub type PeerId = u64;
 
+/// Capacity an empty outbox keeps; a larger one (left by a burst) is given back.
+const IDLE_OUTBOX_CAPACITY: usize = 8;
+
+#[derive(Debug, Default)]
+struct Queue {
+    frames: VecDeque<Utf8Bytes>,
+    bytes: usize,
+}
+
 #[derive(Debug)]
 pub struct Peer {
     pub id: PeerId,
     pub connection: ConnectionId,
-    outbox: mpsc::Sender<Utf8Bytes>,
-    /// Bytes queued and not yet taken by the writer, bounded by `max_queued_bytes`: a
-    /// frame count alone would let a few large snapshots hold megabytes per connection.
-    queued_bytes: AtomicUsize,
-    max_queued_bytes: usize,
+    queue: Mutex<Queue>,
+    /// Wakes the writer when the outbox goes from empty to not empty.
+    ready: Notify,
+    max_frames: usize,
+    /// A frame count alone would let a few large snapshots hold megabytes per connection.
+    max_bytes: usize,
     /// Read on every send: an atomic, where the token's state sits behind a mutex.
     closed: AtomicBool,
     closing: CancellationToken,
@@ -40,6 +56,13 @@ pub enum Undeliverable {
     Closed,
 }
 
+/// The receiving end of a peer's outbox, owned by the connection's writer. Dropping it
+/// marks the peer closed, so rooms stop queueing to a connection that is gone.
+#[derive(Debug)]
+pub struct Outbox {
+    peer: Arc<Peer>,
+}
+
 impl Peer {
     /// A peer and the receiving end of its outbox, which the connection's writer drains.
     pub fn new(
@@ -48,7 +71,7 @@ impl Peer {
         outbox_frames: usize,
         max_queued_bytes: usize,
         metrics: Arc<Metrics>,
-    ) -> (Arc<Peer>, mpsc::Receiver<Utf8Bytes>) {
+    ) -> (Arc<Peer>, Outbox) {
         Self::new_under(&CancellationToken::new(), id, connection, outbox_frames, max_queued_bytes, metrics)
     }
 
@@ -61,20 +84,21 @@ impl Peer {
         outbox_frames: usize,
         max_queued_bytes: usize,
         metrics: Arc<Metrics>,
-    ) -> (Arc<Peer>, mpsc::Receiver<Utf8Bytes>) {
-        let (outbox, rx) = mpsc::channel(outbox_frames);
-        let peer = Peer {
+    ) -> (Arc<Peer>, Outbox) {
+        let peer = Arc::new(Peer {
             id,
             connection,
-            outbox,
-            queued_bytes: AtomicUsize::new(0),
-            max_queued_bytes,
+            queue: Mutex::new(Queue::default()),
+            ready: Notify::new(),
+            max_frames: outbox_frames.max(1),
+            max_bytes: max_queued_bytes,
             closed: AtomicBool::new(false),
             closing: shutdown.child_token(),
             close_code: OnceLock::new(),
             metrics,
-        };
-        (Arc::new(peer), rx)
+        });
+        let outbox = Outbox { peer: peer.clone() };
+        (peer, outbox)
     }
 
     /// Queues a frame without waiting. Cloning a `Utf8Bytes` shares the bytes, so a
@@ -84,26 +108,23 @@ impl Peer {
             return Err(Undeliverable::Closed);
         }
         let len = frame.len();
-        let queued = self.queued_bytes.fetch_add(len, Ordering::Relaxed) + len;
-        if queued > self.max_queued_bytes {
-            self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
-            return Err(self.overflowed());
+        let was_empty = {
+            let mut queue = self.queue.lock().expect("outbox lock");
+            if queue.frames.len() >= self.max_frames || queue.bytes + len > self.max_bytes {
+                drop(queue);
+                return Err(self.overflowed());
+            }
+            queue.bytes += len;
+            queue.frames.push_back(frame);
+            queue.frames.len() == 1
+        };
+        if was_empty {
+            // A permit is kept if the writer is not waiting yet, so no wake-up is lost.
+            self.ready.notify_one();
         }
-        match self.outbox.try_send(frame) {
-            Ok(()) => {
-                self.metrics.messages_out.inc();
-                self.metrics.bytes_out.inc_by(len as u64);
-                Ok(())
-            }
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
-                Err(self.overflowed())
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
-                Err(Undeliverable::Closed)
-            }
-        }
+        self.metrics.messages_out.inc();
+        self.metrics.bytes_out.inc_by(len as u64);
+        Ok(())
     }
 
     fn overflowed(&self) -> Undeliverable {
@@ -113,19 +134,14 @@ impl Peer {
         Undeliverable::Slow
     }
 
-    /// The writer took a frame of `len` bytes off the outbox.
-    pub fn dequeued(&self, len: usize) {
-        self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
+    /// Encodes and queues one message meant for this peer alone.
+    pub fn send_msg(&self, msg: &ServerMsg) -> Result<(), Undeliverable> {
+        self.send(Utf8Bytes::from(msg.to_json()))
     }
 
     /// Frames that can still be queued without overflowing.
     pub fn room_left(&self) -> usize {
-        self.outbox.capacity()
-    }
-
-    /// Encodes and queues one message meant for this peer alone.
-    pub fn send_msg(&self, msg: &ServerMsg) -> Result<(), Undeliverable> {
-        self.send(Utf8Bytes::from(msg.to_json()))
+        self.max_frames.saturating_sub(self.queue.lock().expect("outbox lock").frames.len())
     }
 
     /// Asks the connection to close with `code`; the first code asked for wins. Returns
@@ -144,6 +160,38 @@ impl Peer {
 
     pub fn close_code(&self) -> Option<CloseCode> {
         self.close_code.get().copied()
+    }
+}
+
+impl Outbox {
+    /// The next frame, waiting for one.
+    pub async fn recv(&mut self) -> Utf8Bytes {
+        loop {
+            if let Some(frame) = self.try_recv() {
+                return frame;
+            }
+            self.peer.ready.notified().await;
+        }
+    }
+
+    /// The next frame if one is queued.
+    pub fn try_recv(&mut self) -> Option<Utf8Bytes> {
+        let mut queue = self.peer.queue.lock().expect("outbox lock");
+        let frame = queue.frames.pop_front()?;
+        queue.bytes -= frame.len();
+        if queue.frames.is_empty() && queue.frames.capacity() > IDLE_OUTBOX_CAPACITY {
+            queue.frames.shrink_to(IDLE_OUTBOX_CAPACITY);
+        }
+        Some(frame)
+    }
+}
+
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        self.peer.closed.store(true, Ordering::Relaxed);
+        let mut queue = self.peer.queue.lock().expect("outbox lock");
+        queue.frames = VecDeque::new();
+        queue.bytes = 0;
     }
 }
 
@@ -170,10 +218,31 @@ mod tests {
         let (peer, mut rx) = Peer::new(1, ConnectionId::parse("c1").unwrap(), 100, 10, metrics.clone());
         assert!(peer.send("12345".into()).is_ok());
         assert!(peer.send("12345".into()).is_ok());
-        let taken = rx.try_recv().unwrap();
-        peer.dequeued(taken.len());
+        assert_eq!(rx.try_recv().as_deref(), Some("12345"));
         assert!(peer.send("12345".into()).is_ok(), "the writer made room");
         assert_eq!(peer.send("1".into()), Err(Undeliverable::Slow));
         assert_eq!(metrics.slow_consumer_closes.get(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_writer_wakes_for_frames_queued_while_it_waits() {
+        let metrics = Arc::new(Metrics::default());
+        let (peer, mut rx) = Peer::new(1, ConnectionId::parse("c1").unwrap(), 8, 1024, metrics);
+        let writer = tokio::spawn(async move { [rx.recv().await, rx.recv().await] });
+        tokio::task::yield_now().await;
+        peer.send("one".into()).unwrap();
+        peer.send("two".into()).unwrap();
+        let frames = tokio::time::timeout(std::time::Duration::from_secs(5), writer).await.unwrap().unwrap();
+        assert_eq!(frames.iter().map(|f| f.as_str()).collect::<Vec<_>>(), ["one", "two"]);
+    }
+
+    #[test]
+    fn a_dropped_outbox_refuses_frames() {
+        let metrics = Arc::new(Metrics::default());
+        let (peer, rx) = Peer::new(1, ConnectionId::parse("c1").unwrap(), 8, 1024, metrics.clone());
+        peer.send("queued".into()).unwrap();
+        drop(rx);
+        assert_eq!(peer.send("late".into()), Err(Undeliverable::Closed));
+        assert_eq!(metrics.slow_consumer_closes.get(), 0);
     }
 }

@@ -23,7 +23,6 @@ use plenary_proto::{
     ClientMsg, CloseCode, ConnectionId, ErrorCode, Limits, RequestId, RequestIdOnly, RoomId, ServerMsg,
     negotiate_protocol,
 };
-use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 use tracing::Instrument;
 
@@ -32,7 +31,7 @@ use crate::auth::Identity;
 use crate::domain::rate::TokenBucket;
 use crate::domain::stage::StageChange;
 use crate::hub::HubError;
-use crate::hub::peer::Peer;
+use crate::hub::peer::{Outbox, Peer};
 use crate::hub::room::{RoomCmd, RoomRequest};
 use crate::metrics::{CodeLabel, ReasonLabel};
 
@@ -92,7 +91,7 @@ async fn serve(opening: Pin<Box<impl Future<Output = Option<Opened>>>>) {
 }
 
 /// An admitted connection, its socket and its outbox.
-type Opened = (Connection, WebSocket, mpsc::Receiver<Utf8Bytes>);
+type Opened = (Connection, WebSocket, Outbox);
 
 /// Admits the connection (limit, `hello`), then builds its peer and sends `welcome`.
 async fn open(mut socket: WebSocket, state: AppState, id: u64) -> Option<Opened> {
@@ -256,7 +255,7 @@ enum Flow {
 }
 
 impl Connection {
-    async fn run(&mut self, mut socket: WebSocket, mut outbox: mpsc::Receiver<Utf8Bytes>) {
+    async fn run(&mut self, mut socket: WebSocket, mut outbox: Outbox) {
         let peer = self.peer.clone();
         let mut ping = tokio::time::interval(self.state.settings.ping_interval());
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -278,9 +277,8 @@ impl Connection {
             tokio::select! {
                 _ = &mut closing => break closing_reason(&peer),
                 frame = outbox.recv() => {
-                    let Some(frame) = frame else { break (CloseCode::InternalError, String::new()) };
                     let written = tokio::select! {
-                        r = timeout(WRITE_STALL_TIMEOUT, write_batch(&mut socket, frame, &mut outbox, &peer)) => r,
+                        r = timeout(WRITE_STALL_TIMEOUT, write_batch(&mut socket, frame, &mut outbox)) => r,
                         _ = &mut closing => break closing_reason(&peer),
                     };
                     match written {
@@ -335,8 +333,7 @@ impl Connection {
             // Frames already queued (an error that explains the close, say) go first,
             // within the close timeout.
             let _ = timeout(CLOSE_TIMEOUT, async {
-                while let Ok(frame) = outbox.try_recv() {
-                    peer.dequeued(frame.len());
+                while let Some(frame) = outbox.try_recv() {
                     socket.feed(Message::Text(frame)).await?;
                 }
                 Ok::<(), axum::Error>(())
@@ -492,21 +489,12 @@ fn closing_reason(peer: &Peer) -> (CloseCode, String) {
 }
 
 /// Feeds `first` and every frame already queued (up to a batch), then flushes once.
-async fn write_batch(
-    socket: &mut WebSocket,
-    first: Utf8Bytes,
-    outbox: &mut mpsc::Receiver<Utf8Bytes>,
-    peer: &Peer,
-) -> Result<(), axum::Error> {
-    peer.dequeued(first.len());
+async fn write_batch(socket: &mut WebSocket, first: Utf8Bytes, outbox: &mut Outbox) -> Result<(), axum::Error> {
     socket.feed(Message::Text(first)).await?;
     for _ in 1..WRITE_BATCH {
         match outbox.try_recv() {
-            Ok(frame) => {
-                peer.dequeued(frame.len());
-                socket.feed(Message::Text(frame)).await?
-            }
-            Err(_) => break,
+            Some(frame) => socket.feed(Message::Text(frame)).await?,
+            None => break,
         }
     }
     socket.flush().await

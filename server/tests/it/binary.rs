@@ -47,21 +47,24 @@ async fn the_binary_runs_a_development_event_out_of_the_box() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let (url, token) = tokio::task::spawn_blocking(move || {
+    let (url, token, rest) = tokio::task::spawn_blocking(move || {
         let mut url = None;
-        for line in BufReader::new(stdout).lines() {
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
             let line = line.unwrap();
             if let Some(rest) = line.strip_prefix("Plenary is serving on ") {
                 url = Some(rest.split_whitespace().next().unwrap().to_owned());
             }
             if let Some(token) = line.strip_prefix("Moderator token (12 h): ") {
-                return (url.expect("the URL is printed first"), token.to_owned());
+                return (url.expect("the URL is printed first"), token.to_owned(), lines);
             }
         }
         panic!("the binary never printed a token");
     })
     .await
     .unwrap();
+    // Keep reading what the node prints, as a terminal would.
+    let drain = std::thread::spawn(move || rest.count());
 
     let ws_url = format!("{}/ws", url.replace("http://", "ws://"));
     let (ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
@@ -96,6 +99,7 @@ async fn the_binary_runs_a_development_event_out_of_the_box() {
     assert_eq!(moderator.ended().await, Ended::Closed(1001));
     let exit = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
     assert!(exit.success(), "exit status {exit}");
+    drain.join().unwrap();
 }
 
 #[test]
