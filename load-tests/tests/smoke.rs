@@ -26,6 +26,7 @@ async fn node(limited: bool) -> (Context, oneshot::Sender<()>) {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         jwt_secret: Some(SECRET.to_owned()),
         attendance_interval_ms: 200,
+        database_url: Some("memory".to_owned()),
         ..Settings::default()
     };
     if !limited {

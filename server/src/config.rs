@@ -47,6 +47,7 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub public_url: Option<String>,
     pub data_dir: PathBuf,
+    pub database_url: Option<String>,
     pub jwt_secret: Option<String>,
     pub jwt_secret_kid: Option<String>,
     pub jwt_public_keys: Vec<JwtKeySpec>,
@@ -84,6 +85,7 @@ impl Default for Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
             data_dir: PathBuf::from(".plenary"),
+            database_url: None,
             jwt_secret: None,
             jwt_secret_kid: None,
             jwt_public_keys: Vec::new(),
@@ -126,6 +128,15 @@ impl Settings {
 
     pub fn guest_signin_enabled(&self) -> bool {
         self.guest_signin.unwrap_or_else(|| self.is_development())
+    }
+
+    /// The database the record goes to, or `None` for memory only.
+    pub fn database(&self) -> Option<String> {
+        match self.database_url.as_deref() {
+            Some("memory") => None,
+            Some(url) => Some(url.to_owned()),
+            None => Some(format!("sqlite://{}?mode=rwc", self.data_dir.join("plenary.db").display())),
+        }
     }
 
     /// The address people open in a browser.
@@ -175,6 +186,12 @@ impl Settings {
         use anyhow::ensure;
         if let Some(secret) = &self.jwt_secret {
             ensure!(secret.len() >= 32, "jwt_secret must be at least 32 bytes");
+        }
+        if let Some(url) = self.database() {
+            ensure!(
+                url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"),
+                "database_url must be postgres://..., sqlite://... or memory"
+            );
         }
         ensure!(self.outbox_frames >= 8, "outbox_frames must be at least 8");
         ensure!(self.outbox_bytes >= 64 * 1024, "outbox_bytes must be at least 65536");
@@ -271,6 +288,9 @@ settings_args! {
     public_url: String, "PLENARY_PUBLIC_URL";
     /// Directory for node files such as the development secret [default: .plenary].
     data_dir: PathBuf, "PLENARY_DATA_DIR";
+    /// Where the record is kept: `postgres://...` (shared by several nodes), `sqlite://PATH`,
+    /// or `memory` (nothing survives a restart) [default: sqlite in DATA_DIR/plenary.db].
+    database_url: String, "DATABASE_URL";
     /// HS256 shared secret (32 bytes or more) that signs and verifies tokens. Without it and without public keys, the node generates a development secret in DATA_DIR.
     jwt_secret: String, "PLENARY_JWT_SECRET";
     /// The `kid` of the HS256 secret, when tokens carry one.

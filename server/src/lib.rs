@@ -7,6 +7,7 @@
 //! - [`hub`]: the room registry and the room actors that own all room state.
 //! - [`bus`]: carries and sequences room events between nodes ([`bus::MemoryBus`] today).
 //! - [`domain`]: the rules (stage, chat, attendance, permissions, rates, resume), no IO.
+//! - [`store`]: the system of record (SQLite or PostgreSQL) and its batching writer.
 //! - [`metrics`]: Prometheus counters and gauges.
 //!
 //! [`Application`] builds a node on a bound port and runs it until a shutdown signal; the
@@ -20,6 +21,7 @@ pub mod domain;
 pub mod http;
 pub mod hub;
 pub mod metrics;
+pub mod store;
 pub mod ws;
 
 use std::future::Future;
@@ -76,6 +78,7 @@ impl AppState {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    writer_task: Option<store::WriterTask>,
 }
 
 impl std::fmt::Debug for Application {
@@ -118,7 +121,30 @@ impl Application {
         let metrics = Arc::new(Metrics::default());
         let tracker = TaskTracker::new();
         let shutdown = CancellationToken::new();
-        let hub = Hub::start(settings.clone(), bus.clone(), inbox, metrics.clone(), tracker.clone(), shutdown.clone());
+        if settings.database_url.is_none() {
+            // The default SQLite file lives in the data directory, created on first run.
+            std::fs::create_dir_all(&settings.data_dir)
+                .map_err(|e| anyhow::anyhow!("creating {}: {e}", settings.data_dir.display()))?;
+        }
+        let (writer, writer_task) = match settings.database() {
+            Some(url) => {
+                let store = store::SqlStore::open(&url)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("opening the database {}: {e}", redact(&url)))?;
+                let (writer, task) = store::StoreWriter::start(Arc::new(store), metrics.clone());
+                (Some(writer), Some(task))
+            }
+            None => (None, None),
+        };
+        let hub = Hub::start(
+            settings.clone(),
+            bus.clone(),
+            inbox,
+            writer,
+            metrics.clone(),
+            tracker.clone(),
+            shutdown.clone(),
+        );
         let node_label: Arc<str> = uuid::Uuid::new_v4().simple().to_string()[..8].into();
         let state = AppState {
             allowed_origins: Arc::new(settings.effective_origins()),
@@ -133,7 +159,7 @@ impl Application {
             node_label,
             peer_ids: Arc::default(),
         };
-        Ok(Application { listener, state })
+        Ok(Application { listener, state, writer_task })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -169,6 +195,18 @@ impl Application {
         if tokio::time::timeout(state.settings.shutdown_grace(), state.tracker.wait()).await.is_err() {
             tracing::warn!(remaining = state.tracker.len(), "tasks still running after the shutdown grace");
         }
+        // Rooms have stopped producing: write what they recorded before exiting.
+        if let Some(task) = self.writer_task {
+            task.finish().await;
+        }
         Ok(())
+    }
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://***{}", &url[..scheme], &url[at..]),
+        _ => url.to_owned(),
     }
 }

@@ -31,6 +31,8 @@ pub struct Metrics {
     pub rejected_commands: Family<ReasonLabel, Counter>,
     pub closes: Family<CodeLabel, Counter>,
     pub rejected_upgrades: Family<ReasonLabel, Counter>,
+    pub store_records: Counter,
+    pub store_errors: Counter,
 }
 
 impl Metrics {
@@ -52,6 +54,8 @@ impl Metrics {
         registry.register("rejected_commands", "Commands answered with an error", self.rejected_commands.clone());
         registry.register("closes", "Connections closed by the node, by close code", self.closes.clone());
         registry.register("rejected_upgrades", "WebSocket upgrades refused", self.rejected_upgrades.clone());
+        registry.register("store_records", "Records written to the database", self.store_records.clone());
+        registry.register("store_errors", "Failed database writes (retried)", self.store_errors.clone());
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &registry).expect("writing to a String cannot fail");
         out

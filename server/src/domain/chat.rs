@@ -31,7 +31,8 @@ pub fn validate_text(text: &str, max_chars: usize) -> Result<String, ChatError> 
 
 /// A room's chat messages, oldest first.
 pub trait ChatLog: Send + Sync + 'static {
-    fn append(&mut self, message: ChatMessage);
+    /// Adds the newest message; returns whether an old one was evicted to make room.
+    fn append(&mut self, message: ChatMessage) -> bool;
     /// Removes a message and returns it.
     fn delete(&mut self, id: &MessageId) -> Option<ChatMessage>;
     fn get(&self, id: &MessageId) -> Option<&ChatMessage>;
@@ -59,11 +60,13 @@ impl MemoryChatLog {
 }
 
 impl ChatLog for MemoryChatLog {
-    fn append(&mut self, message: ChatMessage) {
-        if self.messages.len() == self.capacity {
+    fn append(&mut self, message: ChatMessage) -> bool {
+        let evicted = self.messages.len() == self.capacity;
+        if evicted {
             self.messages.pop_front();
         }
         self.messages.push_back(message);
+        evicted
     }
 
     fn delete(&mut self, id: &MessageId) -> Option<ChatMessage> {

@@ -21,6 +21,7 @@ use tokio_util::task::TaskTracker;
 use crate::bus::{Bus, Publication};
 use crate::config::Settings;
 use crate::metrics::Metrics;
+use crate::store::StoreWriter;
 pub use room::RoomStats;
 use room::{Room, RoomCmd};
 
@@ -57,6 +58,8 @@ pub(crate) struct HubContext {
     generations: AtomicU64,
     /// The last attendance summary sent to the event room, for members who join later.
     pub(crate) latest_summary: std::sync::Mutex<Option<Utf8Bytes>>,
+    /// Where room events and visits are recorded; `None` keeps everything in memory.
+    pub(crate) writer: Option<StoreWriter>,
 }
 
 /// A cheap handle on the node's hub.
@@ -77,6 +80,7 @@ impl Hub {
         settings: Arc<Settings>,
         bus: Arc<dyn Bus>,
         inbox: mpsc::Receiver<Publication>,
+        writer: Option<StoreWriter>,
         metrics: Arc<Metrics>,
         tracker: TaskTracker,
         shutdown: CancellationToken,
@@ -90,6 +94,7 @@ impl Hub {
             shutdown,
             generations: AtomicU64::new(0),
             latest_summary: std::sync::Mutex::new(None),
+            writer,
         });
         let hub = Hub { ctx };
         hub.ctx.tracker.spawn(hub.clone().dispatch(inbox));

@@ -32,6 +32,7 @@ use crate::domain::rate::TokenBucket;
 use crate::domain::replay::ReplayWindow;
 use crate::domain::stage::{self, StageChange, StageError};
 use crate::metrics::ReasonLabel;
+use crate::store::Record;
 
 /// Chat messages in a snapshot and the largest `chat_history` page.
 pub const CHAT_PAGE: usize = 50;
@@ -117,6 +118,8 @@ impl RoomStats {
 struct Member {
     peer: Arc<Peer>,
     user: UserId,
+    /// Names this stay in the attendance record.
+    visit: String,
 }
 
 /// A refusal, sent to the caller as an `error`.
@@ -173,6 +176,10 @@ pub(super) struct Room {
     attendance: AttendanceCoalescer,
     empty_since: Option<Instant>,
     subscribed: bool,
+    /// Records made while handling a command, handed to the store writer in order after it.
+    pending_records: Vec<Record>,
+    /// Whether chat older than the in-memory log exists in the record.
+    older_chat_in_record: bool,
 }
 
 async fn sleep_until_some(deadline: Option<Instant>) {
@@ -209,6 +216,8 @@ impl Room {
             attendance: AttendanceCoalescer::new(settings.attendance_interval()),
             empty_since: Some(Instant::now()),
             subscribed: false,
+            pending_records: Vec::new(),
+            older_chat_in_record: false,
             id,
             ctx,
         }
@@ -216,20 +225,26 @@ impl Room {
 
     /// Runs the actor until the node shuts down or the room stays empty for the idle TTL.
     pub(super) async fn run(mut self, mut mailbox: mpsc::Receiver<RoomCmd>) {
-        self.restore().await;
+        self.open().await;
         let idle_ttl = self.ctx.settings.room_idle_ttl();
         let shutdown = self.ctx.shutdown.clone();
         loop {
             let attendance_due = self.attendance.deadline();
             let evict_at = self.empty_since.map(|since| since + idle_ttl);
             tokio::select! {
-                _ = shutdown.cancelled() => return,
+                _ = shutdown.cancelled() => {
+                    self.close_visits().await;
+                    return;
+                }
                 cmd = mailbox.recv() => match cmd {
                     Some(cmd) => {
                         self.handle(cmd).await;
                         self.housekeeping().await;
                     }
-                    None => return,
+                    None => {
+                        self.close_visits().await;
+                        return;
+                    }
                 },
                 _ = sleep_until_some(attendance_due) => {
                     self.send_attendance();
@@ -250,6 +265,7 @@ impl Room {
     /// After any work: a room whose last members were dropped while fanning out leaves its
     /// topic, and a room that missed deliveries reads the history.
     async fn housekeeping(&mut self) {
+        self.flush_records().await;
         if self.members.is_empty() && self.subscribed {
             self.subscribed = false;
             if let Err(e) = self.ctx.bus.unsubscribe(&self.id).await {
@@ -274,8 +290,30 @@ impl Room {
             .is_some()
     }
 
-    /// Rebuilds state from the bus history, so a room restarted on this node (or opened on a
-    /// second node) starts where the stream is.
+    /// Loads the room's state: first from the record (stage, recent chat, mutes), then
+    /// from the bus history on top, so a room restarted on this node (or opened on a second
+    /// node) starts where the stream is.
+    async fn open(&mut self) {
+        if let Some(writer) = &self.ctx.writer {
+            match writer.store().room(&self.id, self.ctx.settings.chat_buffer, unix_millis()).await {
+                Ok(stored) => {
+                    if let Some(stage) = stored.stage {
+                        self.stats.set_stage_state(stage.state);
+                        self.stage = Some(stage);
+                    }
+                    for message in stored.chat {
+                        self.chat.append(message);
+                    }
+                    self.older_chat_in_record = stored.chat_more;
+                    self.muted.extend(stored.mutes);
+                }
+                Err(e) => tracing::error!(room = %self.id, error = %e, "could not read the room's record"),
+            }
+        }
+        self.restore().await;
+    }
+
+    /// Applies the bus history.
     async fn restore(&mut self) {
         match self.ctx.bus.history(&self.id, Seq::ZERO, self.ctx.settings.resume_window).await {
             Ok(history) => {
@@ -381,7 +419,7 @@ impl Room {
         // A replay that would overflow the outbox would close the client as slow, and it
         // would retry the same resume forever: it gets a snapshot instead.
         .filter(|frames| frames.len() < peer.room_left());
-        self.add_member(&peer, identity.user());
+        self.add_member(&peer, identity);
         let attendance = self.attendance.current();
         match replay {
             Some(frames) => {
@@ -403,6 +441,7 @@ impl Room {
             }
             None => {
                 let (chat, chat_more) = self.chat.page(None, CHAT_PAGE);
+                let chat_more = chat_more || self.older_chat_in_record;
                 let snapshot = ServerMsg::Snapshot {
                     rid,
                     room: self.id.clone(),
@@ -457,12 +496,18 @@ impl Room {
         (frames.len() == wanted).then_some(frames)
     }
 
-    fn add_member(&mut self, peer: &Arc<Peer>, user: &UserId) {
-        let previous = self.members.insert(peer.id, Member { peer: peer.clone(), user: user.clone() });
-        if previous.is_none() {
-            *self.connections_per_user.entry(user.clone()).or_default() += 1;
-            self.unique_users.insert(user.clone());
+    fn add_member(&mut self, peer: &Arc<Peer>, identity: &Identity) {
+        let user = identity.user();
+        let visit = uuid::Uuid::now_v7().simple().to_string();
+        let member = Member { peer: peer.clone(), user: user.clone(), visit: visit.clone() };
+        match self.members.insert(peer.id, member) {
+            None => {
+                *self.connections_per_user.entry(user.clone()).or_default() += 1;
+                self.unique_users.insert(user.clone());
+            }
+            Some(previous) => self.record(Record::Left { visit: previous.visit, at: unix_millis() }),
         }
+        self.record(Record::Joined { visit, room: self.id.clone(), user: identity.profile.clone(), at: unix_millis() });
         self.empty_since = None;
         self.attendance_changed();
     }
@@ -480,6 +525,7 @@ impl Room {
     /// Forgets a member without touching the bus (used while fanning out).
     fn drop_member(&mut self, peer: PeerId) {
         let Some(member) = self.members.remove(&peer) else { return };
+        self.record(Record::Left { visit: member.visit, at: unix_millis() });
         if let Some(count) = self.connections_per_user.get_mut(&member.user) {
             *count -= 1;
             if *count == 0 {
@@ -495,6 +541,33 @@ impl Room {
             self.empty_since = Some(Instant::now());
         }
         self.attendance_changed();
+    }
+
+    /// Notes a record for the store; written after the current command.
+    fn record(&mut self, record: Record) {
+        if self.ctx.writer.is_some() {
+            self.pending_records.push(record);
+        }
+    }
+
+    /// Hands the noted records to the store writer, in order (waiting only if its queue
+    /// is full).
+    async fn flush_records(&mut self) {
+        if let Some(writer) = &self.ctx.writer {
+            for record in self.pending_records.drain(..) {
+                writer.record(record).await;
+            }
+        }
+    }
+
+    /// The node is stopping: every stay in this room ends now.
+    async fn close_visits(&mut self) {
+        let now = unix_millis();
+        let visits: Vec<String> = self.members.values().map(|m| m.visit.clone()).collect();
+        for visit in visits {
+            self.record(Record::Left { visit, at: now });
+        }
+        self.flush_records().await;
     }
 
     fn attendance_changed(&mut self) {
@@ -533,7 +606,7 @@ impl Room {
 
     async fn request(
         &mut self,
-        peer: &Peer,
+        peer: &Arc<Peer>,
         identity: &Identity,
         rid: RequestId,
         request: RoomRequest,
@@ -569,13 +642,47 @@ impl Room {
             }
             RoomRequest::ChatHistory { before, limit } => {
                 let limit = usize::from(limit.unwrap_or(CHAT_PAGE as u16)).clamp(1, CHAT_PAGE);
-                if let Some(before) = &before
-                    && self.chat.get(before).is_none()
-                {
-                    return Err(Refusal::new(ErrorCode::NotFound, format!("no message {before} in {}", self.id)));
+                let in_memory = before.as_ref().is_none_or(|b| self.chat.get(b).is_some());
+                let (messages, more) =
+                    if in_memory { self.chat.page(before.as_ref(), limit) } else { (Vec::new(), false) };
+                match &self.ctx.writer {
+                    // Older messages than memory holds come from the record, read in a task of
+                    // its own so the room does not wait for the database.
+                    Some(writer) if messages.len() < limit => {
+                        let older_than = messages.first().map(|m| m.id.clone()).or(before);
+                        let (store, room, peer) = (writer.store().clone(), self.id.clone(), peer.clone());
+                        tokio::spawn(async move {
+                            let wanted = limit - messages.len();
+                            let answer = match store.chat_page(&room, older_than.as_ref(), wanted).await {
+                                Ok((mut older, more)) => {
+                                    older.extend(messages);
+                                    ServerMsg::ChatHistory { rid, room, messages: older, more }
+                                }
+                                Err(e) => {
+                                    tracing::error!(%room, error = %e, "reading chat history failed");
+                                    ServerMsg::Error {
+                                        rid: Some(rid),
+                                        code: ErrorCode::Unavailable,
+                                        message: "chat history is unavailable; try again".into(),
+                                        retry_after_ms: None,
+                                    }
+                                }
+                            };
+                            let _ = peer.send_msg(&answer);
+                        });
+                    }
+                    _ => {
+                        let more = more || self.older_chat_in_record;
+                        if !in_memory {
+                            let before = before.map(|b| b.to_string()).unwrap_or_default();
+                            return Err(Refusal::new(
+                                ErrorCode::NotFound,
+                                format!("no message {before} in {}", self.id),
+                            ));
+                        }
+                        let _ = peer.send_msg(&ServerMsg::ChatHistory { rid, room: self.id.clone(), messages, more });
+                    }
                 }
-                let (messages, more) = self.chat.page(before.as_ref(), limit);
-                let _ = peer.send_msg(&ServerMsg::ChatHistory { rid, room: self.id.clone(), messages, more });
                 return Ok(());
             }
             RoomRequest::ChatDelete { id } => {
@@ -644,8 +751,29 @@ impl Room {
             tracing::warn!(room = %self.id, error = %e, "publish failed");
             Refusal::new(ErrorCode::Unavailable, "the event bus is unavailable; try again")
         })?;
+        let record = self.record_of(&event);
         self.sequence(publication, Some(event)).await;
+        if let Some(record) = record {
+            self.record(record);
+        }
         Ok(())
+    }
+
+    /// What the record keeps of an event this node published (each event is recorded once,
+    /// by the node that published it).
+    fn record_of(&self, event: &RoomEvent) -> Option<Record> {
+        let room = self.id.clone();
+        let at = unix_millis();
+        Some(match event {
+            RoomEvent::Stage { stage, by } => Record::Stage { room, stage: stage.clone(), by: by.clone() },
+            RoomEvent::Chat { message } => Record::Chat { room, message: message.clone() },
+            RoomEvent::ChatDeleted { id, by } => Record::ChatDeleted { room, id: id.clone(), by: by.clone(), at },
+            RoomEvent::UserMuted { user, until, by } => {
+                Record::Muted { room, user: user.clone(), until: *until, by: by.clone(), at }
+            }
+            RoomEvent::UserUnmuted { user, by } => Record::Unmuted { room, user: user.clone(), by: by.clone(), at },
+            RoomEvent::Announcement { .. } => return None,
+        })
     }
 
     async fn deliver(&mut self, publication: Publication) {
@@ -725,7 +853,7 @@ impl Room {
         self.announcements.clear();
         self.muted.clear();
         self.replay.clear();
-        self.restore().await;
+        self.open().await;
     }
 
     fn decode(&self, publication: &Publication) -> Option<RoomEvent> {
@@ -761,7 +889,12 @@ impl Room {
                 self.stats.set_stage_state(stage.state);
                 self.stage = Some(stage.clone());
             }
-            RoomEvent::Chat { message } => self.chat.append(message.clone()),
+            RoomEvent::Chat { message } => {
+                // The record and the bus history may both hold a message.
+                if self.chat.get(&message.id).is_none() && self.chat.append(message.clone()) {
+                    self.older_chat_in_record |= self.ctx.writer.is_some();
+                }
+            }
             RoomEvent::ChatDeleted { id, .. } => {
                 self.chat.delete(id);
             }

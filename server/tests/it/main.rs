@@ -3,6 +3,7 @@
 
 mod auth;
 mod binary;
+mod databases;
 mod http;
 mod limits;
 mod multinode;
@@ -10,5 +11,6 @@ mod resume;
 mod rooms;
 mod session;
 mod shutdown;
+mod store;
 mod storm;
 mod support;

@@ -29,6 +29,8 @@ pub fn test_settings() -> Settings {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         jwt_secret: Some(SECRET.to_owned()),
         guest_signin: Some(true),
+        // Tests that need the record ask for a database of their own.
+        database_url: Some("memory".to_owned()),
         ..Settings::default()
     }
 }

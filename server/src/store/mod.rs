@@ -1,0 +1,100 @@
+//! The system of record: what the hub produced (chat with tombstones, stage changes,
+//! moderation decisions, attendance visits), kept in SQLite (the default, a file created on
+//! first run) or PostgreSQL (`DATABASE_URL=postgres://...`) behind the [`Store`] trait, so
+//! room code never sees SQL.
+//!
+//! Rooms do not write directly: they hand [`Record`]s to the [`StoreWriter`], which writes
+//! them in batches, one transaction each, off the fan-out path, and drains what is queued on
+//! a clean shutdown.
+
+mod sql;
+mod writer;
+
+pub use sql::SqlStore;
+pub use writer::{StoreWriter, WriterTask};
+
+use async_trait::async_trait;
+use plenary_proto::{ChatMessage, MessageId, RoomId, Stage, UserId, UserProfile};
+
+/// One fact to record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Chat {
+        room: RoomId,
+        message: ChatMessage,
+    },
+    ChatDeleted {
+        room: RoomId,
+        id: MessageId,
+        by: UserId,
+        at: i64,
+    },
+    Stage {
+        room: RoomId,
+        stage: Stage,
+        by: UserId,
+    },
+    Muted {
+        room: RoomId,
+        user: UserId,
+        until: Option<i64>,
+        by: UserId,
+        at: i64,
+    },
+    Unmuted {
+        room: RoomId,
+        user: UserId,
+        by: UserId,
+        at: i64,
+    },
+    /// A connection joined a room; `visit` names this stay until the matching `Left`.
+    Joined {
+        visit: String,
+        room: RoomId,
+        user: UserProfile,
+        at: i64,
+    },
+    Left {
+        visit: String,
+        at: i64,
+    },
+}
+
+/// What a room needs from the record when it opens.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoredRoom {
+    pub stage: Option<Stage>,
+    /// The newest chat messages that are not deleted, oldest first.
+    pub chat: Vec<ChatMessage>,
+    /// Whether the record holds older chat messages than `chat`.
+    pub chat_more: bool,
+    /// Mutes in force: user and, for a timed mute, its end.
+    pub mutes: Vec<(UserId, Option<i64>)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("the record holds a value this node cannot read: {0}")]
+    Corrupt(String),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Writes a batch in one transaction: all of it or nothing.
+    async fn write(&self, batch: &[Record]) -> Result<(), StoreError>;
+    /// The latest stage, the newest `chat_limit` chat messages and the mutes in force at
+    /// `now` (Unix ms).
+    async fn room(&self, room: &RoomId, chat_limit: usize, now: i64) -> Result<StoredRoom, StoreError>;
+    /// Up to `limit` chat messages older than `before` (or the newest), oldest first, and
+    /// whether still older ones exist. Deleted messages are left out.
+    async fn chat_page(
+        &self,
+        room: &RoomId,
+        before: Option<&MessageId>,
+        limit: usize,
+    ) -> Result<(Vec<ChatMessage>, bool), StoreError>;
+}

@@ -1,0 +1,303 @@
+//! [`SqlStore`]: the [`Store`] on sqlx's `Any` driver, so one set of queries and one
+//! migration serve SQLite and PostgreSQL (`$n` placeholders, `ON CONFLICT`, times as
+//! BIGINT milliseconds, ids as text).
+
+use std::borrow::Cow;
+
+use async_trait::async_trait;
+use plenary_proto::{ChatMessage, MessageId, RoomId, Stage, StageState, UserId, UserProfile};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, Row};
+
+use super::{Record, Store, StoreError, StoredRoom};
+
+/// The schema's migrations, embedded so the binary runs from any directory.
+fn migrator() -> Migrator {
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        Cow::Borrowed("record"),
+        MigrationType::Simple,
+        include_str!("../../migrations/0001_record.sql").into_sql_str(),
+        false,
+    )])
+}
+
+use sqlx::SqlSafeStr as _;
+
+/// A [`Store`] on SQLite or PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+}
+
+impl SqlStore {
+    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://...`) and brings the
+    /// schema up to date.
+    pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
+        sqlx::any::install_default_drivers();
+        // SQLite serialises writers anyway; a single connection avoids "database is locked".
+        let connections = if url.starts_with("sqlite:") { 1 } else { 8 };
+        let pool = AnyPoolOptions::new().max_connections(connections).connect(url).await?;
+        if url.starts_with("sqlite:") {
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+            sqlx::query("PRAGMA synchronous = NORMAL").execute(&pool).await?;
+        }
+        migrator().run(&pool).await?;
+        Ok(SqlStore { pool })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn state_name(state: StageState) -> &'static str {
+    match state {
+        StageState::Scheduled => "scheduled",
+        StageState::Live => "live",
+        StageState::Break => "break",
+        StageState::Ended => "ended",
+    }
+}
+
+fn parse_state(name: &str) -> Result<StageState, StoreError> {
+    Ok(match name {
+        "scheduled" => StageState::Scheduled,
+        "live" => StageState::Live,
+        "break" => StageState::Break,
+        "ended" => StageState::Ended,
+        other => return Err(StoreError::Corrupt(format!("stage state {other:?}"))),
+    })
+}
+
+fn corrupt(e: plenary_proto::IdError) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn chat_from_row(row: &AnyRow) -> Result<ChatMessage, StoreError> {
+    Ok(ChatMessage {
+        id: MessageId::parse(row.try_get::<String, _>("id")?).map_err(corrupt)?,
+        author: UserProfile {
+            id: UserId::parse(row.try_get::<String, _>("author_id")?).map_err(corrupt)?,
+            name: row.try_get("author_name")?,
+            country: row.try_get("author_country")?,
+        },
+        text: row.try_get("body")?,
+        at: row.try_get("at")?,
+    })
+}
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn write(&self, batch: &[Record]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for record in batch {
+            match record {
+                Record::Chat { room, message } => {
+                    sqlx::query(
+                        "INSERT INTO chat_messages (room, id, author_id, author_name, author_country, body, at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)
+                         ON CONFLICT (room, id) DO NOTHING",
+                    )
+                    .bind(room.as_str())
+                    .bind(message.id.as_str())
+                    .bind(message.author.id.as_str())
+                    .bind(message.author.name.as_str())
+                    .bind(message.author.country.as_deref())
+                    .bind(message.text.as_str())
+                    .bind(message.at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Record::ChatDeleted { room, id, by, at } => {
+                    sqlx::query(
+                        "UPDATE chat_messages SET deleted_at = $1, deleted_by = $2
+                         WHERE room = $3 AND id = $4 AND deleted_at IS NULL",
+                    )
+                    .bind(*at)
+                    .bind(by.as_str())
+                    .bind(room.as_str())
+                    .bind(id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                    log_moderation(&mut tx, room, "delete_message", id.as_str(), by, *at, None).await?;
+                }
+                Record::Stage { room, stage, by } => {
+                    sqlx::query(
+                        "INSERT INTO stage_changes (id, room, at, state, title, speaker, started_at, ended_at, changed_by)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(new_id())
+                    .bind(room.as_str())
+                    .bind(stage.updated_at)
+                    .bind(state_name(stage.state))
+                    .bind(stage.title.as_str())
+                    .bind(stage.speaker.as_deref())
+                    .bind(stage.started_at)
+                    .bind(stage.ended_at)
+                    .bind(by.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Record::Muted { room, user, until, by, at } => {
+                    sqlx::query(
+                        "INSERT INTO mutes (room, user_id, until, muted_by, muted_at) VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (room, user_id) DO UPDATE
+                         SET until = excluded.until, muted_by = excluded.muted_by, muted_at = excluded.muted_at",
+                    )
+                    .bind(room.as_str())
+                    .bind(user.as_str())
+                    .bind(*until)
+                    .bind(by.as_str())
+                    .bind(*at)
+                    .execute(&mut *tx)
+                    .await?;
+                    log_moderation(&mut tx, room, "mute", user.as_str(), by, *at, *until).await?;
+                }
+                Record::Unmuted { room, user, by, at } => {
+                    sqlx::query("DELETE FROM mutes WHERE room = $1 AND user_id = $2")
+                        .bind(room.as_str())
+                        .bind(user.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                    log_moderation(&mut tx, room, "unmute", user.as_str(), by, *at, None).await?;
+                }
+                Record::Joined { visit, room, user, at } => {
+                    sqlx::query(
+                        "INSERT INTO users (id, name, country, last_seen_at) VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (id) DO UPDATE
+                         SET name = excluded.name, country = excluded.country, last_seen_at = excluded.last_seen_at",
+                    )
+                    .bind(user.id.as_str())
+                    .bind(user.name.as_str())
+                    .bind(user.country.as_deref())
+                    .bind(*at)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO attendance (id, room, user_id, country, joined_at) VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (id) DO NOTHING",
+                    )
+                    .bind(visit.as_str())
+                    .bind(room.as_str())
+                    .bind(user.id.as_str())
+                    .bind(user.country.as_deref())
+                    .bind(*at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Record::Left { visit, at } => {
+                    sqlx::query("UPDATE attendance SET left_at = $1 WHERE id = $2 AND left_at IS NULL")
+                        .bind(*at)
+                        .bind(visit.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn room(&self, room: &RoomId, chat_limit: usize, now: i64) -> Result<StoredRoom, StoreError> {
+        let stage = sqlx::query(
+            "SELECT state, title, speaker, started_at, ended_at, at FROM stage_changes
+             WHERE room = $1 ORDER BY at DESC, id DESC LIMIT 1",
+        )
+        .bind(room.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| -> Result<Stage, StoreError> {
+            Ok(Stage {
+                state: parse_state(&row.try_get::<String, _>("state")?)?,
+                title: row.try_get("title")?,
+                speaker: row.try_get("speaker")?,
+                started_at: row.try_get("started_at")?,
+                ended_at: row.try_get("ended_at")?,
+                updated_at: row.try_get("at")?,
+            })
+        })
+        .transpose()?;
+        let (chat, chat_more) = self.chat_page(room, None, chat_limit).await?;
+        let rows = sqlx::query("SELECT user_id, until FROM mutes WHERE room = $1 AND (until IS NULL OR until > $2)")
+            .bind(room.as_str())
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?;
+        let mutes = rows
+            .iter()
+            .map(|row| {
+                let user = UserId::parse(row.try_get::<String, _>("user_id")?).map_err(corrupt)?;
+                Ok((user, row.try_get::<Option<i64>, _>("until")?))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(StoredRoom { stage, chat, chat_more, mutes })
+    }
+
+    async fn chat_page(
+        &self,
+        room: &RoomId,
+        before: Option<&MessageId>,
+        limit: usize,
+    ) -> Result<(Vec<ChatMessage>, bool), StoreError> {
+        // One more than asked tells whether older messages exist. Message ids sort in the
+        // order they were accepted.
+        let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1;
+        let rows = match before {
+            Some(before) => {
+                sqlx::query(
+                    "SELECT id, author_id, author_name, author_country, body, at FROM chat_messages
+                     WHERE room = $1 AND deleted_at IS NULL AND id < $2 ORDER BY id DESC LIMIT $3",
+                )
+                .bind(room.as_str())
+                .bind(before.as_str())
+                .bind(fetch)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "SELECT id, author_id, author_name, author_country, body, at FROM chat_messages
+                     WHERE room = $1 AND deleted_at IS NULL ORDER BY id DESC LIMIT $2",
+                )
+                .bind(room.as_str())
+                .bind(fetch)
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        let more = rows.len() > limit;
+        let mut messages = rows.iter().take(limit).map(chat_from_row).collect::<Result<Vec<_>, _>>()?;
+        messages.reverse();
+        Ok((messages, more))
+    }
+}
+
+async fn log_moderation(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    room: &RoomId,
+    action: &str,
+    target: &str,
+    actor: &UserId,
+    at: i64,
+    until: Option<i64>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO moderation_log (id, room, action, target, actor, at, until) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(new_id())
+    .bind(room.as_str())
+    .bind(action)
+    .bind(target)
+    .bind(actor.as_str())
+    .bind(at)
+    .bind(until)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

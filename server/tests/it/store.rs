@@ -1,0 +1,202 @@
+//! The store, on SQLite and on PostgreSQL alike (every test runs on both), and a node that
+//! keeps chat, the stage and mutes across a restart.
+
+use plenary_proto::Role::{Attendee, Moderator};
+use plenary_proto::{ChatMessage, ClientMsg, MessageId, RoomId, ServerMsg, Stage, StageState, UserId, UserProfile};
+use plenary_server::store::{Record, SqlStore, Store};
+use sqlx::Row;
+
+use crate::databases::{Kind, TestDatabase};
+use crate::support::*;
+
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(#[tokio::test] async fn $name() { super::$name(super::Kind::Sqlite).await })*
+        }
+        mod on_postgres {
+            $(#[tokio::test] async fn $name() { super::$name(super::Kind::Postgres).await })*
+        }
+    };
+}
+
+on_both!(chat_is_kept_paged_and_tombstoned, stage_and_mutes_are_kept, visits_are_kept, migrations_run_once);
+
+fn room() -> RoomId {
+    RoomId::session("recorded").unwrap()
+}
+
+fn user(id: &str) -> UserId {
+    UserId::parse(id).unwrap()
+}
+
+fn message(n: u32) -> ChatMessage {
+    ChatMessage {
+        id: MessageId::parse(format!("m{n:04}")).unwrap(),
+        author: UserProfile { id: user("ada"), name: "Ada".into(), country: Some("CH".into()) },
+        text: format!("message {n}"),
+        at: 1_000 + i64::from(n),
+    }
+}
+
+async fn chat_is_kept_paged_and_tombstoned(kind: Kind) {
+    let db = TestDatabase::create(kind).await;
+    let store = SqlStore::open(&db.url).await.unwrap();
+    let mut batch: Vec<Record> = (0..6).map(|n| Record::Chat { room: room(), message: message(n) }).collect();
+    batch.push(Record::ChatDeleted { room: room(), id: message(4).id, by: user("mo"), at: 2_000 });
+    // A message recorded twice (after a retried batch) is kept once.
+    batch.push(Record::Chat { room: room(), message: message(5) });
+    store.write(&batch).await.unwrap();
+
+    let (newest, more) = store.chat_page(&room(), None, 3).await.unwrap();
+    assert_eq!(newest.iter().map(|m| m.at).collect::<Vec<_>>(), vec![1_002, 1_003, 1_005], "deleted 4 left out");
+    assert!(more);
+    assert_eq!(newest[0], message(2), "every field round-trips");
+    let (older, more) = store.chat_page(&room(), Some(&newest[0].id), 10).await.unwrap();
+    assert_eq!(older.iter().map(|m| m.at).collect::<Vec<_>>(), vec![1_000, 1_001]);
+    assert!(!more);
+    let other = RoomId::session("other").unwrap();
+    assert!(store.chat_page(&other, None, 10).await.unwrap().0.is_empty());
+
+    let stored = store.room(&room(), 2, 0).await.unwrap();
+    assert_eq!(stored.chat.len(), 2);
+    assert!(stored.chat_more);
+    store.close().await;
+    db.drop_database().await;
+}
+
+fn stage(state: StageState, at: i64) -> Stage {
+    Stage {
+        state,
+        title: "Opening".into(),
+        speaker: Some("Doreen".into()),
+        started_at: Some(100),
+        ended_at: None,
+        updated_at: at,
+    }
+}
+
+async fn stage_and_mutes_are_kept(kind: Kind) {
+    let db = TestDatabase::create(kind).await;
+    let store = SqlStore::open(&db.url).await.unwrap();
+    store
+        .write(&[
+            Record::Stage { room: room(), stage: stage(StageState::Live, 100), by: user("mo") },
+            Record::Stage { room: room(), stage: stage(StageState::Break, 200), by: user("mo") },
+            Record::Muted { room: room(), user: user("a"), until: None, by: user("mo"), at: 300 },
+            Record::Muted { room: room(), user: user("b"), until: Some(400), by: user("mo"), at: 300 },
+            Record::Muted { room: room(), user: user("c"), until: Some(9_000), by: user("mo"), at: 300 },
+            Record::Unmuted { room: room(), user: user("a"), by: user("mo"), at: 350 },
+        ])
+        .await
+        .unwrap();
+    let stored = store.room(&room(), 10, 500).await.unwrap();
+    assert_eq!(stored.stage, Some(stage(StageState::Break, 200)), "the latest change wins");
+    assert_eq!(stored.mutes, vec![(user("c"), Some(9_000))], "lifted and lapsed mutes are not in force");
+    assert!(stored.chat.is_empty() && !stored.chat_more);
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    let changes: i64 = sqlx::query("SELECT COUNT(*) AS n FROM stage_changes").fetch_one(&pool).await.unwrap().get("n");
+    assert_eq!(changes, 2, "every stage change is in the audit trail");
+    let decisions: i64 =
+        sqlx::query("SELECT COUNT(*) AS n FROM moderation_log").fetch_one(&pool).await.unwrap().get("n");
+    assert_eq!(decisions, 4);
+    pool.close().await;
+    store.close().await;
+    db.drop_database().await;
+}
+
+async fn visits_are_kept(kind: Kind) {
+    let db = TestDatabase::create(kind).await;
+    let store = SqlStore::open(&db.url).await.unwrap();
+    let ada = UserProfile { id: user("ada"), name: "Ada".into(), country: Some("CH".into()) };
+    store
+        .write(&[
+            Record::Joined { visit: "v1".into(), room: room(), user: ada.clone(), at: 1_000 },
+            Record::Joined { visit: "v2".into(), room: room(), user: ada, at: 1_500 },
+            Record::Left { visit: "v1".into(), at: 61_000 },
+        ])
+        .await
+        .unwrap();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS visits, COUNT(left_at) AS ended, MAX(left_at - joined_at) AS longest FROM attendance",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(row.get::<i64, _>("visits"), 2);
+    assert_eq!(row.get::<i64, _>("ended"), 1);
+    assert_eq!(row.get::<i64, _>("longest"), 60_000);
+    let name: String =
+        sqlx::query("SELECT name FROM users WHERE id = 'ada'").fetch_one(&pool).await.unwrap().get("name");
+    assert_eq!(name, "Ada");
+    pool.close().await;
+    store.close().await;
+    db.drop_database().await;
+}
+
+async fn migrations_run_once(kind: Kind) {
+    let db = TestDatabase::create(kind).await;
+    let first = SqlStore::open(&db.url).await.unwrap();
+    first.write(&[Record::Chat { room: room(), message: message(1) }]).await.unwrap();
+    first.close().await;
+    let second = SqlStore::open(&db.url).await.unwrap();
+    assert_eq!(second.chat_page(&room(), None, 10).await.unwrap().0, vec![message(1)], "reopening keeps the data");
+    second.close().await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn chat_stage_and_mutes_survive_a_restart() {
+    let db = TestDatabase::create(Kind::Sqlite).await;
+    let configure = |s: &mut plenary_server::config::Settings| {
+        s.database_url = Some(db.url.clone());
+        s.chat_buffer = 10;
+        s.chat_burst = 100;
+        s.command_burst = 100;
+    };
+    let room = session("survivor");
+    let server = TestServer::spawn_with(configure).await;
+    let mut mo = server.client("mo", &[Moderator]).await;
+    mo.join(&room).await;
+    for n in 0..30 {
+        let r = room.clone();
+        mo.request(|rid| ClientMsg::ChatSend { rid, room: r, text: format!("message {n}") }).await;
+    }
+    let r = room.clone();
+    mo.request(|rid| ClientMsg::StageUpdate {
+        rid,
+        room: r,
+        state: Some(StageState::Live),
+        title: None,
+        speaker: None,
+    })
+    .await;
+    let (r, bob) = (room.clone(), UserId::parse("bob").unwrap());
+    mo.request(|rid| ClientMsg::Mute { rid, room: r, user: bob, minutes: None }).await;
+    drop(mo);
+    server.shutdown().await;
+
+    let server = TestServer::spawn_with(configure).await;
+    let mut bob = server.client("bob", &[Attendee]).await;
+    let ServerMsg::Snapshot { stage, chat, chat_more, you, .. } = bob.join(&room).await else { unreachable!() };
+    assert_eq!(stage.unwrap().state, StageState::Live);
+    assert_eq!(chat.len(), 10, "the newest messages, as many as the room keeps in memory");
+    assert_eq!(chat.last().unwrap().text, "message 29");
+    assert!(chat_more, "older messages are in the record");
+    assert!(!you.can_chat, "the mute survived");
+    let r = room.clone();
+    let answer = bob.request(|rid| ClientMsg::ChatSend { rid, room: r, text: "hello?".into() }).await;
+    assert_eq!(error_code(&answer), 423);
+
+    // Paging back past what memory holds reads the record.
+    let (r, before) = (room.clone(), Some(chat[0].id.clone()));
+    let page = bob.request(|rid| ClientMsg::ChatHistory { rid, room: r, before, limit: Some(50) }).await;
+    let ServerMsg::ChatHistory { messages, more, .. } = page else { panic!("{page:?}") };
+    assert_eq!(messages.len(), 20);
+    assert_eq!(messages[0].text, "message 0");
+    assert!(!more);
+    drop(bob);
+    server.shutdown().await;
+    db.drop_database().await;
+}
