@@ -7,6 +7,7 @@
 //! - [`hub`]: the room registry and the room actors that own all room state.
 //! - [`bus`]: carries and sequences room events between nodes ([`bus::MemoryBus`] today).
 //! - [`domain`]: the rules (stage, chat, attendance, permissions, rates, resume), no IO.
+//! - [`programme`]: the programme's model, validation, importers and demo event.
 //! - [`store`]: the system of record (SQLite or PostgreSQL) and its batching writer.
 //! - [`metrics`]: Prometheus counters and gauges.
 //!
@@ -21,6 +22,7 @@ pub mod domain;
 pub mod http;
 pub mod hub;
 pub mod metrics;
+pub mod programme;
 pub mod store;
 pub mod ws;
 

@@ -1,6 +1,7 @@
 //! Domain rules with no IO: each module takes a command or an observation and returns a
 //! decision, and is tested as plain functions. The room actor (`hub::room`) calls them.
 
+pub mod analytics;
 pub mod attendance;
 pub mod chat;
 pub mod permissions;

@@ -7,9 +7,11 @@
 //! them in batches, one transaction each, off the fan-out path, and drains what is queued on
 //! a clean shutdown.
 
+mod programme;
 mod sql;
 mod writer;
 
+pub use programme::{ApplySummary, ProgrammeStore, RecordKind, StoredGrant};
 pub use sql::SqlStore;
 pub use writer::{StoreWriter, WriterTask};
 
@@ -72,6 +74,25 @@ pub struct StoredRoom {
     pub mutes: Vec<(UserId, Option<i64>)>,
 }
 
+/// One stay of one connection in a room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visit {
+    pub room: RoomId,
+    pub user: UserId,
+    pub country: Option<String>,
+    pub joined_at: i64,
+    /// `None` while the stay goes on (or its node stopped without recording the end).
+    pub left_at: Option<i64>,
+}
+
+/// A chat message as the transcript keeps it, deletions included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranscriptLine {
+    pub message: ChatMessage,
+    pub deleted_at: Option<i64>,
+    pub deleted_by: Option<String>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -97,4 +118,8 @@ pub trait Store: Send + Sync + 'static {
         before: Option<&MessageId>,
         limit: usize,
     ) -> Result<(Vec<ChatMessage>, bool), StoreError>;
+    /// Every visit to `room`, or to every room, by join time.
+    async fn visits(&self, room: Option<&RoomId>) -> Result<Vec<Visit>, StoreError>;
+    /// A room's whole chat, deleted messages included, oldest first.
+    async fn transcript(&self, room: &RoomId) -> Result<Vec<TranscriptLine>, StoreError>;
 }

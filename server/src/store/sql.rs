@@ -10,17 +10,17 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, Row};
 
-use super::{Record, Store, StoreError, StoredRoom};
+use super::{Record, Store, StoreError, StoredRoom, TranscriptLine, Visit};
 
 /// The schema's migrations, embedded so the binary runs from any directory.
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("record"),
-        MigrationType::Simple,
-        include_str!("../../migrations/0001_record.sql").into_sql_str(),
-        false,
-    )])
+    let migration = |version, description, sql: &'static str| {
+        Migration::new(version, Cow::Borrowed(description), MigrationType::Simple, sql.into_sql_str(), false)
+    };
+    Migrator::with_migrations(vec![
+        migration(1, "record", include_str!("../../migrations/0001_record.sql")),
+        migration(2, "programme", include_str!("../../migrations/0002_programme.sql")),
+    ])
 }
 
 use sqlx::SqlSafeStr as _;
@@ -28,7 +28,7 @@ use sqlx::SqlSafeStr as _;
 /// A [`Store`] on SQLite or PostgreSQL.
 #[derive(Debug, Clone)]
 pub struct SqlStore {
-    pool: AnyPool,
+    pub(super) pool: AnyPool,
 }
 
 impl SqlStore {
@@ -275,6 +275,55 @@ impl Store for SqlStore {
         let mut messages = rows.iter().take(limit).map(chat_from_row).collect::<Result<Vec<_>, _>>()?;
         messages.reverse();
         Ok((messages, more))
+    }
+
+    async fn visits(&self, room: Option<&RoomId>) -> Result<Vec<Visit>, StoreError> {
+        let rows = match room {
+            Some(room) => {
+                sqlx::query(
+                    "SELECT room, user_id, country, joined_at, left_at FROM attendance WHERE room = $1
+                     ORDER BY joined_at, id",
+                )
+                .bind(room.as_str())
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query("SELECT room, user_id, country, joined_at, left_at FROM attendance ORDER BY joined_at, id")
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter()
+            .map(|row| {
+                Ok(Visit {
+                    room: RoomId::parse(row.try_get::<String, _>("room")?).map_err(corrupt)?,
+                    user: UserId::parse(row.try_get::<String, _>("user_id")?).map_err(corrupt)?,
+                    country: row.try_get("country")?,
+                    joined_at: row.try_get("joined_at")?,
+                    left_at: row.try_get("left_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn transcript(&self, room: &RoomId) -> Result<Vec<TranscriptLine>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, author_id, author_name, author_country, body, at, deleted_at, deleted_by FROM chat_messages
+             WHERE room = $1 ORDER BY id",
+        )
+        .bind(room.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(TranscriptLine {
+                    message: chat_from_row(row)?,
+                    deleted_at: row.try_get("deleted_at")?,
+                    deleted_by: row.try_get("deleted_by")?,
+                })
+            })
+            .collect()
     }
 }
 

@@ -1,0 +1,4 @@
+//! The programme: the event, tracks, sessions, speakers, booths and role grants
+//! ([`model`]), their importers ([`import`]) and the demo event ([`demo`]).
+
+pub mod model;
