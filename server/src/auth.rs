@@ -11,6 +11,7 @@ use plenary_proto::{CloseCode, Role, RoomId, UserId, UserProfile};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{JwtKeySpec, Settings};
+use crate::programme::model::RoleGrant;
 
 /// The claims a Plenary token carries.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -52,6 +53,32 @@ pub struct Identity {
 impl Identity {
     pub fn user(&self) -> &UserId {
         &self.profile.id
+    }
+
+    /// Adds the roles organisers granted this user in the programme. A grant scoped to a
+    /// session makes the user moderator of that session only (unless the token already
+    /// made them moderator of every session).
+    pub fn with_grants(mut self, grants: &[RoleGrant]) -> Identity {
+        for grant in grants {
+            let Some(role) = Role::parse(&grant.role) else { continue };
+            match (role, &grant.scope) {
+                (Role::Moderator, Some(session)) => {
+                    let Ok(room) = RoomId::session(session) else { continue };
+                    if !self.roles.contains(&Role::Moderator) {
+                        self.moderates = Some(Vec::new());
+                    }
+                    if let Some(rooms) = &mut self.moderates {
+                        rooms.push(room);
+                    }
+                }
+                (Role::Moderator, None) => self.moderates = None,
+                _ => {}
+            }
+            self.roles.push(role);
+        }
+        self.roles.sort();
+        self.roles.dedup();
+        self
     }
 
     pub fn has(&self, role: Role) -> bool {
@@ -421,5 +448,27 @@ mod tests {
         assert!(validate_display_name("a\nb").is_err());
         assert_eq!(validate_country("de").unwrap(), "DE");
         assert!(validate_country("DEU").is_err());
+    }
+
+    #[test]
+    fn grants_add_roles_and_scopes() {
+        let base = |roles: Vec<Role>| Identity {
+            profile: UserProfile { id: UserId::parse("u").unwrap(), name: "U".into(), country: None },
+            roles,
+            moderates: None,
+            expires_at: 0,
+        };
+        let grant = |role: &str, scope: Option<&str>| RoleGrant {
+            user: "u".into(),
+            role: role.into(),
+            scope: scope.map(str::to_owned),
+        };
+        let id = base(vec![Role::Attendee]).with_grants(&[grant("moderator", Some("opening"))]);
+        assert_eq!(id.roles, vec![Role::Attendee, Role::Moderator]);
+        assert_eq!(id.moderates, Some(vec![RoomId::parse("session:opening").unwrap()]));
+        let id = base(vec![Role::Moderator]).with_grants(&[grant("moderator", Some("opening"))]);
+        assert_eq!(id.moderates, None, "already moderator of every session");
+        let id = base(vec![Role::Attendee]).with_grants(&[grant("organiser", None), grant("astronaut", None)]);
+        assert_eq!(id.roles, vec![Role::Attendee, Role::Organiser]);
     }
 }

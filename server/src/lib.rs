@@ -59,6 +59,12 @@ pub struct AppState {
     pub tracker: TaskTracker,
     pub shutdown: CancellationToken,
     pub allowed_origins: Arc<Vec<String>>,
+    /// The programme, when the node has a database.
+    pub programme: Option<Arc<dyn store::ProgrammeStore>>,
+    /// The record (chat, attendance), when the node has a database.
+    pub records: Option<Arc<dyn store::Store>>,
+    /// Roles organisers granted, by user.
+    pub grants: Arc<programme::grants::GrantCache>,
     /// A short random name for this node process, prefixed to connection ids.
     pub node_label: Arc<str>,
     peer_ids: Arc<AtomicU64>,
@@ -128,16 +134,25 @@ impl Application {
             std::fs::create_dir_all(&settings.data_dir)
                 .map_err(|e| anyhow::anyhow!("creating {}: {e}", settings.data_dir.display()))?;
         }
+        let mut programme_store: Option<Arc<dyn store::ProgrammeStore>> = None;
+        let mut grants = programme::grants::GrantCache::default();
         let (writer, writer_task) = match settings.database() {
             Some(url) => {
-                let store = store::SqlStore::open(&url)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("opening the database {}: {e}", redact(&url)))?;
-                let (writer, task) = store::StoreWriter::start(Arc::new(store), metrics.clone());
+                let sql = Arc::new(
+                    store::SqlStore::open(&url)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("opening the database {}: {e}", redact(&url)))?,
+                );
+                grants = programme::grants::GrantCache::new(
+                    store::ProgrammeStore::grants(&*sql).await?.into_iter().map(|g| g.grant),
+                );
+                programme_store = Some(sql.clone());
+                let (writer, task) = store::StoreWriter::start(sql, metrics.clone());
                 (Some(writer), Some(task))
             }
             None => (None, None),
         };
+        let records = writer.as_ref().map(|w| w.store().clone());
         let hub = Hub::start(
             settings.clone(),
             bus.clone(),
@@ -150,6 +165,9 @@ impl Application {
         let node_label: Arc<str> = uuid::Uuid::new_v4().simple().to_string()[..8].into();
         let state = AppState {
             allowed_origins: Arc::new(settings.effective_origins()),
+            programme: programme_store,
+            records,
+            grants: Arc::new(grants),
             settings,
             verifier: Arc::new(verifier),
             minter,

@@ -1,4 +1,8 @@
-//! HTTP routes: the WebSocket endpoint, guest sign-in, health, readiness and metrics.
+//! HTTP routes: the WebSocket endpoint, guest sign-in, the REST API ([`api`]), health,
+//! readiness and metrics.
+
+pub mod api;
+pub mod problem;
 
 use axum::Json;
 use axum::Router;
@@ -22,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .merge(api::routes())
         .fallback(not_found)
         .with_state(state)
 }
@@ -58,24 +63,26 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct GuestRequest {
+pub struct GuestRequest {
     name: String,
     #[serde(default)]
     country: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct GuestResponse {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GuestResponse {
     token: String,
     user: String,
     expires_at: i64,
 }
 
-/// `POST /api/guest {name, country?}`: an attendee token for someone without an account,
-/// when the event allows guests.
-async fn guest(State(state): State<AppState>, body: Result<Json<GuestRequest>, JsonRejection>) -> Response {
+/// An attendee token for someone without an account, when the event allows guests.
+#[utoipa::path(post, path = "/api/guest", tag = "sign-in", request_body = GuestRequest,
+    responses((status = 200, body = GuestResponse), (status = 403, description = "guests not allowed"),
+        (status = 422, description = "invalid name or country")))]
+pub async fn guest(State(state): State<AppState>, body: Result<Json<GuestRequest>, JsonRejection>) -> Response {
     if !state.settings.guest_signin_enabled() {
         return error(StatusCode::FORBIDDEN, "this event does not allow guest sign-in");
     }

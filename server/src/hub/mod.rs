@@ -106,6 +106,11 @@ impl Hub {
         self.ctx.rooms.len()
     }
 
+    /// Sessions on this node whose stage is live or on a break, with their attendance.
+    pub fn live_sessions(&self) -> Vec<SessionAttendance> {
+        session_summary(self.ctx.rooms.iter().map(|e| (e.key().clone(), e.stats.clone())))
+    }
+
     /// Sends a command to a room, starting the room if it is not running. Waits while the
     /// room's mailbox is full, which slows only the sending connection.
     pub async fn send(&self, room: &RoomId, mut cmd: RoomCmd) -> Result<(), HubError> {

@@ -272,7 +272,10 @@ impl Event {
         let mut errors = Vec::new();
         check_text(&mut errors, at, "name", &self.name, 200, true);
         if jiff::tz::TimeZone::get(&self.time_zone).is_err() {
-            errors.push(FieldError::new(format!("{at}.time_zone"), format!("{:?} is not an IANA time zone", self.time_zone)));
+            errors.push(FieldError::new(
+                format!("{at}.time_zone"),
+                format!("{:?} is not an IANA time zone", self.time_zone),
+            ));
         }
         let starts = self.starts_on.parse::<jiff::civil::Date>();
         let ends = self.ends_on.parse::<jiff::civil::Date>();
@@ -312,7 +315,8 @@ impl Session {
         check_slug(&mut errors, at, "id", &self.id);
         check_text(&mut errors, at, "title", &self.title, 300, true);
         check_text(&mut errors, at, "description", &self.description, 20_000, false);
-        let starts = parse_time(&self.starts_at).map_err(|e| errors.push(FieldError::new(format!("{at}.starts_at"), e)));
+        let starts =
+            parse_time(&self.starts_at).map_err(|e| errors.push(FieldError::new(format!("{at}.starts_at"), e)));
         let ends = parse_time(&self.ends_at).map_err(|e| errors.push(FieldError::new(format!("{at}.ends_at"), e)));
         if let (Ok(starts), Ok(ends)) = (starts, ends)
             && ends <= starts
@@ -506,7 +510,13 @@ mod tests {
         let locations: Vec<&str> = errors.iter().map(|e| e.location.as_str()).collect();
         assert_eq!(
             locations,
-            ["sessions[3].id", "sessions[3].title", "sessions[3].starts_at", "sessions[3].languages[0]", "sessions[3].stage.url"]
+            [
+                "sessions[3].id",
+                "sessions[3].title",
+                "sessions[3].starts_at",
+                "sessions[3].languages[0]",
+                "sessions[3].stage.url"
+            ]
         );
     }
 

@@ -155,9 +155,10 @@ impl ProgrammeStore for SqlStore {
     }
 
     async fn speakers(&self) -> Result<Vec<Speaker>, StoreError> {
-        let rows = sqlx::query("SELECT id, external_id, name, affiliation, bio, country FROM speakers ORDER BY name, id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, external_id, name, affiliation, bio, country FROM speakers ORDER BY name, id")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|row| {
                 Ok(Speaker {

@@ -197,7 +197,8 @@ async fn handshake(socket: &mut WebSocket, state: &AppState) -> Result<(Identity
         ));
     };
     let identity = state.verifier.verify(&token).map_err(|e| (e.close_code(), e.to_string()))?;
-    Ok((identity, protocol))
+    let grants = state.grants.of(identity.user().as_str());
+    Ok((identity.with_grants(&grants), protocol))
 }
 
 /// Maps a read error to the close code the node answers with.
@@ -458,6 +459,8 @@ impl Connection {
     fn refresh(&mut self, rid: RequestId, token: &str) {
         match self.state.verifier.verify(token) {
             Ok(identity) if identity.user() == self.identity.user() => {
+                let grants = self.state.grants.of(identity.user().as_str());
+                let identity = identity.with_grants(&grants);
                 self.expires = expiry_deadline(identity.expires_at, &self.state);
                 self.identity = Arc::new(identity);
                 let _ = self.peer.send_msg(&ServerMsg::Ack { rid });

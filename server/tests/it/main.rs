@@ -1,6 +1,7 @@
 //! Integration tests of the node over real WebSockets: one binary, each test on its own
 //! server on port 0.
 
+mod api;
 mod auth;
 mod binary;
 mod databases;

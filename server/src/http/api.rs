@@ -1,0 +1,740 @@
+//! The REST API under `/api`: public programme reads, organiser endpoints (programme
+//! records, imports, role grants) and attendance analytics with CSV exports. Every
+//! organiser endpoint checks the caller's bearer token; nothing is open by default.
+//! The OpenAPI document is generated from these handlers (utoipa) at `/api/openapi.json`.
+
+// utoipa's generated code for query parameters names their types with full paths.
+#![allow(unused_qualifications)]
+
+use std::collections::BTreeMap;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use plenary_proto::{Role, RoomId, StageState};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use super::problem::Problem;
+use crate::AppState;
+use crate::auth::Identity;
+use crate::domain::analytics::{self, AttendanceReport, CountryCount};
+use crate::programme::model::{
+    Booth, Event, FieldError, Programme, RoleGrant, Session, SessionKind, Speaker, StageSource, Track, parse_time,
+};
+use crate::store::{ApplySummary, ProgrammeStore, RecordKind, Store, StoredGrant};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/event", get(get_event).put(put_event))
+        .route("/api/tracks", get(list_tracks))
+        .route("/api/tracks/{id}", put(put_track).delete(delete_track))
+        .route("/api/speakers", get(list_speakers))
+        .route("/api/speakers/{id}", put(put_speaker).delete(delete_speaker))
+        .route("/api/sessions", get(list_sessions))
+        .route("/api/sessions/{id}", get(get_session).put(put_session).delete(delete_session))
+        .route("/api/sessions/{id}/attendance", get(session_attendance))
+        .route("/api/sessions/{id}/transcript.csv", get(session_transcript))
+        .route("/api/booths", get(list_booths))
+        .route("/api/booths/{id}", get(get_booth).put(put_booth).delete(delete_booth))
+        .route("/api/grants", get(list_grants).post(add_grant).delete(remove_grant))
+        .route("/api/analytics/sessions", get(analytics_sessions))
+        .route("/api/analytics/sessions.csv", get(analytics_sessions_csv))
+        .route("/api/analytics/event", get(analytics_event))
+}
+
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "Plenary", description = "The programme, organiser and analytics API of a Plenary node."),
+    paths(
+        get_event, put_event, list_tracks, put_track, delete_track, list_speakers, put_speaker, delete_speaker,
+        list_sessions, get_session, put_session, delete_session, session_attendance, session_transcript,
+        list_booths, get_booth, put_booth, delete_booth, list_grants, add_grant, remove_grant,
+        analytics_sessions, analytics_sessions_csv, analytics_event, crate::http::guest
+    ),
+    components(schemas(
+        Problem, FieldError, Event, Track, Speaker, Session, SessionKind, StageSource, Booth, RoleGrant,
+        StoredGrant, ApplySummary, SessionView, LiveNow, AttendanceReport, CountryCount, SessionAnalytics,
+        EventAnalytics, GroupAnalytics
+    )),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], ApiDoc::openapi().to_json().unwrap_or_default()).into_response()
+}
+
+type ApiResult<T> = Result<T, Problem>;
+
+fn programme(state: &AppState) -> ApiResult<&dyn ProgrammeStore> {
+    state.programme.as_deref().ok_or_else(Problem::no_database)
+}
+
+fn records(state: &AppState) -> ApiResult<&dyn Store> {
+    state.records.as_deref().ok_or_else(Problem::no_database)
+}
+
+/// The caller named by the `Authorization: Bearer` token, with the roles granted to them.
+fn caller(state: &AppState, headers: &HeaderMap) -> ApiResult<Identity> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| Problem::unauthorized("send a token: Authorization: Bearer <token>"))?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| Problem::unauthorized("the Authorization header must be \"Bearer <token>\""))?;
+    let identity = state.verifier.verify(token).map_err(|e| Problem::unauthorized(e.to_string()))?;
+    let grants = state.grants.of(identity.user().as_str());
+    Ok(identity.with_grants(&grants))
+}
+
+fn organiser(state: &AppState, headers: &HeaderMap) -> ApiResult<Identity> {
+    let identity = caller(state, headers)?;
+    if identity.has(Role::Organiser) { Ok(identity) } else { Err(Problem::forbidden("only organisers may do this")) }
+}
+
+// ----- the event ---------------------------------------------------------------------
+
+/// The event: name, time zone and dates.
+#[utoipa::path(get, path = "/api/event", tag = "programme",
+    responses((status = 200, body = Event), (status = 404, body = Problem)))]
+async fn get_event(State(state): State<AppState>) -> ApiResult<Json<Event>> {
+    programme(&state)?.event().await?.map(Json).ok_or_else(|| Problem::not_found("no event is configured"))
+}
+
+/// Sets the event's name, time zone and dates (organisers).
+#[utoipa::path(put, path = "/api/event", tag = "organiser", request_body = Event, security(("bearer" = [])),
+    responses((status = 200, body = Event), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
+async fn put_event(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<Event>, JsonRejection>,
+) -> ApiResult<Json<Event>> {
+    organiser(&state, &headers)?;
+    let event = json_body(body)?;
+    let programme_update = Programme { event: Some(event.clone()), ..Programme::default() };
+    save(&state, programme_update).await?;
+    Ok(Json(event))
+}
+
+/// Validates and writes a programme fragment (one record from a PUT, or an import).
+async fn save(state: &AppState, programme_update: Programme) -> ApiResult<ApplySummary> {
+    let store = programme(state)?;
+    let known_tracks: Vec<String> = store.tracks().await?.into_iter().map(|t| t.id).collect();
+    let known_speakers: Vec<String> = store.speakers().await?.into_iter().map(|s| s.id).collect();
+    let errors = programme_update.validate(&known_tracks, &known_speakers);
+    if !errors.is_empty() {
+        return Err(Problem::invalid(format!("{} problem(s) in the input; nothing was written", errors.len()), errors));
+    }
+    Ok(store.apply(&programme_update).await?)
+}
+
+/// The request's JSON body, or a problem naming what is wrong with it. Authorisation is
+/// checked before this, so a caller without rights learns nothing about the body.
+fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    match body {
+        Ok(Json(value)) => Ok(value),
+        Err(rejection) => {
+            let status = rejection.status();
+            let detail = rejection.body_text();
+            let mut problem = Problem::new(status, "bad-body", detail.clone());
+            if status == StatusCode::UNPROCESSABLE_ENTITY {
+                problem.errors.push(FieldError::new("body", detail));
+            }
+            Err(problem)
+        }
+    }
+}
+
+fn check_path_id(path_id: &str, body_id: &str) -> ApiResult<()> {
+    if path_id == body_id {
+        Ok(())
+    } else {
+        Err(Problem::invalid(
+            "the id in the path and in the body differ",
+            vec![FieldError::new("id", format!("expected {path_id:?}, got {body_id:?}"))],
+        ))
+    }
+}
+
+async fn delete_record(state: &AppState, headers: &HeaderMap, kind: RecordKind, id: &str) -> ApiResult<StatusCode> {
+    organiser(state, headers)?;
+    if programme(state)?.delete(kind, id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Problem::not_found(format!("no record {id:?}")))
+    }
+}
+
+// ----- tracks and speakers -------------------------------------------------------------
+
+/// Every track, in order.
+#[utoipa::path(get, path = "/api/tracks", tag = "programme", responses((status = 200, body = [Track])))]
+async fn list_tracks(State(state): State<AppState>) -> ApiResult<Json<Vec<Track>>> {
+    Ok(Json(programme(&state)?.tracks().await?))
+}
+
+/// Creates or replaces a track (organisers).
+#[utoipa::path(put, path = "/api/tracks/{id}", tag = "organiser", request_body = Track, security(("bearer" = [])),
+    params(("id" = String, Path, description = "track slug")),
+    responses((status = 200, body = Track), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
+async fn put_track(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    track: Result<Json<Track>, JsonRejection>,
+) -> ApiResult<Json<Track>> {
+    organiser(&state, &headers)?;
+    let track = json_body(track)?;
+    check_path_id(&id, &track.id)?;
+    save(&state, Programme { tracks: vec![track.clone()], ..Programme::default() }).await?;
+    Ok(Json(track))
+}
+
+/// Deletes a track (organisers).
+#[utoipa::path(delete, path = "/api/tracks/{id}", tag = "organiser", security(("bearer" = [])),
+    params(("id" = String, Path, description = "track slug")),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
+async fn delete_track(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    delete_record(&state, &headers, RecordKind::Track, &id).await
+}
+
+/// Every speaker, by name.
+#[utoipa::path(get, path = "/api/speakers", tag = "programme", responses((status = 200, body = [Speaker])))]
+async fn list_speakers(State(state): State<AppState>) -> ApiResult<Json<Vec<Speaker>>> {
+    Ok(Json(programme(&state)?.speakers().await?))
+}
+
+/// Creates or replaces a speaker (organisers).
+#[utoipa::path(put, path = "/api/speakers/{id}", tag = "organiser", request_body = Speaker, security(("bearer" = [])),
+    params(("id" = String, Path, description = "speaker slug")),
+    responses((status = 200, body = Speaker), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
+async fn put_speaker(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    speaker: Result<Json<Speaker>, JsonRejection>,
+) -> ApiResult<Json<Speaker>> {
+    organiser(&state, &headers)?;
+    let speaker = json_body(speaker)?;
+    check_path_id(&id, &speaker.id)?;
+    save(&state, Programme { speakers: vec![speaker.clone()], ..Programme::default() }).await?;
+    Ok(Json(speaker))
+}
+
+/// Deletes a speaker (organisers).
+#[utoipa::path(delete, path = "/api/speakers/{id}", tag = "organiser", security(("bearer" = [])),
+    params(("id" = String, Path, description = "speaker slug")),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
+async fn delete_speaker(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    delete_record(&state, &headers, RecordKind::Speaker, &id).await
+}
+
+// ----- sessions --------------------------------------------------------------------------
+
+/// A session with its live state on this node.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    #[serde(flatten)]
+    pub session: Session,
+    /// The session's live room, to `join` over the WebSocket.
+    pub room: String,
+    /// Present while the stage is live or on a break.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveNow>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LiveNow {
+    /// `live` or `break`.
+    pub state: String,
+    /// Connections in the room now.
+    pub present: u32,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SessionFilter {
+    /// A day, `YYYY-MM-DD`, in the event's time zone.
+    day: Option<String>,
+    /// A track id.
+    track: Option<String>,
+    /// A tag, e.g. `C3` or `SDG5` (case-insensitive).
+    tag: Option<String>,
+    /// A language code, e.g. `fr`.
+    language: Option<String>,
+    /// Only sessions whose stage is live or on a break now.
+    live: Option<bool>,
+    /// Words that must all appear in the title, description or tags.
+    q: Option<String>,
+}
+
+fn live_now(state: &AppState) -> BTreeMap<RoomId, LiveNow> {
+    state
+        .hub
+        .live_sessions()
+        .into_iter()
+        .map(|s| {
+            let label = if s.state == StageState::Live { "live" } else { "break" };
+            (s.room, LiveNow { state: label.to_owned(), present: s.present })
+        })
+        .collect()
+}
+
+fn view(session: Session, live: &mut BTreeMap<RoomId, LiveNow>) -> SessionView {
+    let room = session.room();
+    SessionView {
+        live: room.as_ref().and_then(|r| live.remove(r)),
+        room: room.map(|r| r.to_string()).unwrap_or_default(),
+        session,
+    }
+}
+
+/// The programme, filtered by day, track, tag, language, live state and text.
+#[utoipa::path(get, path = "/api/sessions", tag = "programme", params(SessionFilter),
+    responses((status = 200, body = [SessionView]), (status = 400, body = Problem)))]
+async fn list_sessions(
+    State(state): State<AppState>,
+    Query(filter): Query<SessionFilter>,
+) -> ApiResult<Json<Vec<SessionView>>> {
+    let store = programme(&state)?;
+    let day_range = match &filter.day {
+        Some(day) => Some(day_bounds(day, store.event().await?.as_ref())?),
+        None => None,
+    };
+    let words: Vec<String> = filter.q.as_deref().unwrap_or("").split_whitespace().map(str::to_lowercase).collect();
+    let mut live = live_now(&state);
+    let sessions = store
+        .sessions()
+        .await?
+        .into_iter()
+        .filter(|s| {
+            let starts = parse_time(&s.starts_at).unwrap_or(0);
+            let ends = parse_time(&s.ends_at).unwrap_or(0);
+            day_range.is_none_or(|(from, to)| starts < to && ends > from)
+                && filter.track.as_ref().is_none_or(|t| s.track.as_ref() == Some(t))
+                && filter.tag.as_ref().is_none_or(|t| s.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
+                && filter.language.as_ref().is_none_or(|l| s.languages.iter().any(|x| x.eq_ignore_ascii_case(l)))
+                && words.iter().all(|w| {
+                    s.title.to_lowercase().contains(w)
+                        || s.description.to_lowercase().contains(w)
+                        || s.tags.iter().any(|t| t.to_lowercase() == *w)
+                })
+        })
+        .map(|s| view(s, &mut live))
+        .filter(|v| !filter.live.unwrap_or(false) || v.live.is_some())
+        .collect();
+    Ok(Json(sessions))
+}
+
+/// The start and end (Unix ms) of `day` in the event's time zone (UTC without an event).
+fn day_bounds(day: &str, event: Option<&Event>) -> ApiResult<(i64, i64)> {
+    let date: jiff::civil::Date =
+        day.parse().map_err(|_| Problem::bad_request(format!("day {day:?} is not a YYYY-MM-DD date")))?;
+    let zone = event.and_then(|e| jiff::tz::TimeZone::get(&e.time_zone).ok()).unwrap_or(jiff::tz::TimeZone::UTC);
+    let start = date.to_zoned_datetime(zone.clone()).map_err(|e| Problem::bad_request(e.to_string()))?;
+    let end =
+        date.tomorrow().and_then(|d| d.to_zoned_datetime(zone)).map_err(|e| Problem::bad_request(e.to_string()))?;
+    Ok((start.timestamp().as_millisecond(), end.timestamp().as_millisecond()))
+}
+
+async fn find_session(state: &AppState, id: &str) -> ApiResult<Session> {
+    programme(state)?
+        .sessions()
+        .await?
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or_else(|| Problem::not_found(format!("no session {id:?}")))
+}
+
+/// One session.
+#[utoipa::path(get, path = "/api/sessions/{id}", tag = "programme",
+    params(("id" = String, Path, description = "session slug")),
+    responses((status = 200, body = SessionView), (status = 404, body = Problem)))]
+async fn get_session(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<SessionView>> {
+    let session = find_session(&state, &id).await?;
+    Ok(Json(view(session, &mut live_now(&state))))
+}
+
+/// Creates or replaces a session (organisers).
+#[utoipa::path(put, path = "/api/sessions/{id}", tag = "organiser", request_body = Session, security(("bearer" = [])),
+    params(("id" = String, Path, description = "session slug")),
+    responses((status = 200, body = Session), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
+async fn put_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    session: Result<Json<Session>, JsonRejection>,
+) -> ApiResult<Json<Session>> {
+    organiser(&state, &headers)?;
+    let session = json_body(session)?;
+    check_path_id(&id, &session.id)?;
+    save(&state, Programme { sessions: vec![session.clone()], ..Programme::default() }).await?;
+    Ok(Json(session))
+}
+
+/// Deletes a session (organisers). Its record (chat, attendance) is kept.
+#[utoipa::path(delete, path = "/api/sessions/{id}", tag = "organiser", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session slug")),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
+async fn delete_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    delete_record(&state, &headers, RecordKind::Session, &id).await
+}
+
+// ----- booths --------------------------------------------------------------------------
+
+/// Every exhibition booth.
+#[utoipa::path(get, path = "/api/booths", tag = "programme", responses((status = 200, body = [Booth])))]
+async fn list_booths(State(state): State<AppState>) -> ApiResult<Json<Vec<Booth>>> {
+    Ok(Json(programme(&state)?.booths().await?))
+}
+
+/// One booth.
+#[utoipa::path(get, path = "/api/booths/{id}", tag = "programme",
+    params(("id" = String, Path, description = "booth slug")),
+    responses((status = 200, body = Booth), (status = 404, body = Problem)))]
+async fn get_booth(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Booth>> {
+    programme(&state)?
+        .booths()
+        .await?
+        .into_iter()
+        .find(|b| b.id == id)
+        .map(Json)
+        .ok_or_else(|| Problem::not_found(format!("no booth {id:?}")))
+}
+
+/// Creates or replaces a booth (organisers).
+#[utoipa::path(put, path = "/api/booths/{id}", tag = "organiser", request_body = Booth, security(("bearer" = [])),
+    params(("id" = String, Path, description = "booth slug")),
+    responses((status = 200, body = Booth), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
+async fn put_booth(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    booth: Result<Json<Booth>, JsonRejection>,
+) -> ApiResult<Json<Booth>> {
+    organiser(&state, &headers)?;
+    let booth = json_body(booth)?;
+    check_path_id(&id, &booth.id)?;
+    save(&state, Programme { booths: vec![booth.clone()], ..Programme::default() }).await?;
+    Ok(Json(booth))
+}
+
+/// Deletes a booth (organisers).
+#[utoipa::path(delete, path = "/api/booths/{id}", tag = "organiser", security(("bearer" = [])),
+    params(("id" = String, Path, description = "booth slug")),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
+async fn delete_booth(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    delete_record(&state, &headers, RecordKind::Booth, &id).await
+}
+
+// ----- role grants -----------------------------------------------------------------------
+
+/// Every role grant (organisers).
+#[utoipa::path(get, path = "/api/grants", tag = "organiser", security(("bearer" = [])),
+    responses((status = 200, body = [StoredGrant]), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn list_grants(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<StoredGrant>>> {
+    organiser(&state, &headers)?;
+    Ok(Json(programme(&state)?.grants().await?))
+}
+
+fn check_grant(state_sessions: &[Session], grant: &RoleGrant) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if plenary_proto::UserId::parse(grant.user.as_str()).is_err() {
+        errors.push(FieldError::new("user", "not a valid user id"));
+    }
+    match Role::parse(&grant.role) {
+        None | Some(Role::Attendee) => {
+            errors.push(FieldError::new("role", "one of moderator, speaker, exhibitor, organiser"))
+        }
+        Some(Role::Organiser) if grant.scope.is_some() => {
+            errors.push(FieldError::new("scope", "an organiser grant is event-wide: leave scope out"))
+        }
+        Some(Role::Moderator | Role::Speaker) => {
+            if let Some(scope) = &grant.scope
+                && !state_sessions.iter().any(|s| &s.id == scope)
+            {
+                errors.push(FieldError::new("scope", format!("no session {scope:?}")));
+            }
+        }
+        _ => {}
+    }
+    errors
+}
+
+/// Grants a role, event-wide or for one session or booth (organisers). Applies to the
+/// user's next connection (or token refresh).
+#[utoipa::path(post, path = "/api/grants", tag = "organiser", request_body = RoleGrant, security(("bearer" = [])),
+    responses((status = 201, body = RoleGrant), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
+async fn add_grant(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    grant: Result<Json<RoleGrant>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<RoleGrant>)> {
+    let by = organiser(&state, &headers)?;
+    let grant = json_body(grant)?;
+    let store = programme(&state)?;
+    let errors = check_grant(&store.sessions().await?, &grant);
+    if !errors.is_empty() {
+        return Err(Problem::invalid("the grant is not valid", errors));
+    }
+    store.grant(&grant, by.user().as_str(), crate::clock::unix_millis()).await?;
+    state.grants.add(grant.clone());
+    Ok((StatusCode::CREATED, Json(grant)))
+}
+
+/// Revokes a role grant (organisers).
+#[utoipa::path(delete, path = "/api/grants", tag = "organiser", request_body = RoleGrant, security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
+async fn remove_grant(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    grant: Result<Json<RoleGrant>, JsonRejection>,
+) -> ApiResult<StatusCode> {
+    organiser(&state, &headers)?;
+    let grant = json_body(grant)?;
+    if programme(&state)?.revoke(&grant).await? {
+        state.grants.remove(&grant);
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Problem::not_found("no such grant"))
+    }
+}
+
+// ----- analytics and exports ---------------------------------------------------------------
+
+/// One session's attendance.
+#[utoipa::path(get, path = "/api/sessions/{id}/attendance", tag = "analytics", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session slug")),
+    responses((status = 200, body = AttendanceReport), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
+async fn session_attendance(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Json<AttendanceReport>> {
+    organiser(&state, &headers)?;
+    let session = find_session(&state, &id).await?;
+    let room = session.room().ok_or_else(|| Problem::not_found("the session has no room"))?;
+    let visits = records(&state)?.visits(Some(&room)).await?;
+    Ok(Json(analytics::report(&visits, crate::clock::unix_millis())))
+}
+
+/// One session's chat transcript as CSV, deleted messages included and marked.
+#[utoipa::path(get, path = "/api/sessions/{id}/transcript.csv", tag = "analytics", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session slug")),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 401, body = Problem),
+        (status = 403, body = Problem)))]
+async fn session_transcript(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    organiser(&state, &headers)?;
+    let room = RoomId::session(&id).map_err(|e| Problem::bad_request(e.to_string()))?;
+    let lines = records(&state)?.transcript(&room).await?;
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let _ = csv.write_record(["id", "at", "author_id", "author_name", "country", "text", "deleted_at", "deleted_by"]);
+    for line in lines {
+        let m = line.message;
+        let _ = csv.write_record([
+            m.id.to_string(),
+            crate::programme::model::format_time(m.at),
+            m.author.id.to_string(),
+            m.author.name,
+            m.author.country.unwrap_or_default(),
+            m.text,
+            line.deleted_at.map(crate::programme::model::format_time).unwrap_or_default(),
+            line.deleted_by.unwrap_or_default(),
+        ]);
+    }
+    Ok(csv_response(csv, &format!("transcript-{id}.csv")))
+}
+
+fn csv_response(writer: csv::Writer<Vec<u8>>, filename: &str) -> Response {
+    let body = writer.into_inner().unwrap_or_default();
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionAnalytics {
+    pub session: String,
+    pub title: String,
+    pub starts_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub track: Option<String>,
+    pub attendance: AttendanceReport,
+}
+
+async fn session_reports(state: &AppState) -> ApiResult<Vec<SessionAnalytics>> {
+    let sessions = programme(state)?.sessions().await?;
+    let visits = records(state)?.visits(None).await?;
+    let now = crate::clock::unix_millis();
+    let mut by_room: BTreeMap<&RoomId, Vec<&crate::store::Visit>> = BTreeMap::new();
+    for visit in &visits {
+        by_room.entry(&visit.room).or_default().push(visit);
+    }
+    Ok(sessions
+        .into_iter()
+        .map(|s| {
+            let room = s.room();
+            let visits = room.as_ref().and_then(|r| by_room.get(r)).cloned().unwrap_or_default();
+            SessionAnalytics {
+                attendance: analytics::report(visits, now),
+                session: s.id,
+                title: s.title,
+                starts_at: s.starts_at,
+                track: s.track,
+            }
+        })
+        .collect())
+}
+
+/// Attendance of every session (organisers).
+#[utoipa::path(get, path = "/api/analytics/sessions", tag = "analytics", security(("bearer" = [])),
+    responses((status = 200, body = [SessionAnalytics]), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn analytics_sessions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<SessionAnalytics>>> {
+    organiser(&state, &headers)?;
+    Ok(Json(session_reports(&state).await?))
+}
+
+/// Attendance of every session as CSV (organisers).
+#[utoipa::path(get, path = "/api/analytics/sessions.csv", tag = "analytics", security(("bearer" = [])),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 401, body = Problem),
+        (status = 403, body = Problem)))]
+async fn analytics_sessions_csv(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    organiser(&state, &headers)?;
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let _ = csv.write_record([
+        "session",
+        "title",
+        "starts_at",
+        "track",
+        "unique_attendees",
+        "peak_concurrent",
+        "average_minutes",
+        "top_countries",
+    ]);
+    for row in session_reports(&state).await? {
+        let a = row.attendance;
+        let countries: Vec<String> = a.top_countries.iter().map(|c| format!("{}:{}", c.country, c.attendees)).collect();
+        let _ = csv.write_record([
+            row.session,
+            row.title,
+            row.starts_at,
+            row.track.unwrap_or_default(),
+            a.unique_attendees.to_string(),
+            a.peak_concurrent.to_string(),
+            format!("{:.1}", a.average_minutes),
+            countries.join(" "),
+        ]);
+    }
+    Ok(csv_response(csv, "attendance-by-session.csv"))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupAnalytics {
+    /// The day (`YYYY-MM-DD`, event time zone) or track id.
+    pub key: String,
+    pub attendance: AttendanceReport,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventAnalytics {
+    pub total: AttendanceReport,
+    pub by_day: Vec<GroupAnalytics>,
+    pub by_track: Vec<GroupAnalytics>,
+}
+
+/// The event's attendance in all, by day and by track (organisers).
+#[utoipa::path(get, path = "/api/analytics/event", tag = "analytics", security(("bearer" = [])),
+    responses((status = 200, body = EventAnalytics), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn analytics_event(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<EventAnalytics>> {
+    organiser(&state, &headers)?;
+    let store = programme(&state)?;
+    let zone = store
+        .event()
+        .await?
+        .and_then(|e| jiff::tz::TimeZone::get(&e.time_zone).ok())
+        .unwrap_or(jiff::tz::TimeZone::UTC);
+    let sessions = store.sessions().await?;
+    let visits = records(&state)?.visits(None).await?;
+    let now = crate::clock::unix_millis();
+    let session_of: BTreeMap<RoomId, &Session> = sessions.iter().filter_map(|s| Some((s.room()?, s))).collect();
+    let mut by_day: BTreeMap<String, Vec<&crate::store::Visit>> = BTreeMap::new();
+    let mut by_track: BTreeMap<String, Vec<&crate::store::Visit>> = BTreeMap::new();
+    let mut all = Vec::new();
+    for visit in &visits {
+        let Some(session) = session_of.get(&visit.room) else { continue };
+        all.push(visit);
+        let day = jiff::Timestamp::from_millisecond(parse_time(&session.starts_at).unwrap_or(0))
+            .map(|t| t.to_zoned_datetime(zone.clone()).date().to_string())
+            .unwrap_or_default();
+        by_day.entry(day).or_default().push(visit);
+        if let Some(track) = &session.track {
+            by_track.entry(track.clone()).or_default().push(visit);
+        }
+    }
+    let group = |groups: BTreeMap<String, Vec<&crate::store::Visit>>| -> Vec<GroupAnalytics> {
+        groups
+            .into_iter()
+            .map(|(key, visits)| GroupAnalytics { key, attendance: analytics::report(visits, now) })
+            .collect()
+    };
+    Ok(Json(EventAnalytics { total: analytics::report(all, now), by_day: group(by_day), by_track: group(by_track) }))
+}
