@@ -48,6 +48,7 @@ pub struct Settings {
     pub public_url: Option<String>,
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
+    pub demo_event: Option<bool>,
     pub jwt_secret: Option<String>,
     pub jwt_secret_kid: Option<String>,
     pub jwt_public_keys: Vec<JwtKeySpec>,
@@ -86,6 +87,7 @@ impl Default for Settings {
             public_url: None,
             data_dir: PathBuf::from(".plenary"),
             database_url: None,
+            demo_event: None,
             jwt_secret: None,
             jwt_secret_kid: None,
             jwt_public_keys: Vec::new(),
@@ -124,6 +126,10 @@ impl Settings {
     /// turns guest sign-in on unless told otherwise.
     pub fn is_development(&self) -> bool {
         self.jwt_secret.is_none() && self.jwt_public_keys.is_empty()
+    }
+
+    pub fn demo_event_enabled(&self) -> bool {
+        self.demo_event.unwrap_or_else(|| self.is_development())
     }
 
     pub fn guest_signin_enabled(&self) -> bool {
@@ -291,6 +297,8 @@ settings_args! {
     /// Where the record is kept: `postgres://...` (shared by several nodes), `sqlite://PATH`,
     /// or `memory` (nothing survives a restart) [default: sqlite in DATA_DIR/plenary.db].
     database_url: String, "DATABASE_URL";
+    /// Load the demo event into an empty programme on start [default: on in development, else off].
+    demo_event: bool, "PLENARY_DEMO_EVENT";
     /// HS256 shared secret (32 bytes or more) that signs and verifies tokens. Without it and without public keys, the node generates a development secret in DATA_DIR.
     jwt_secret: String, "PLENARY_JWT_SECRET";
     /// The `kid` of the HS256 secret, when tokens carry one.

@@ -61,6 +61,8 @@ pub struct AppState {
     pub allowed_origins: Arc<Vec<String>>,
     /// The programme, when the node has a database.
     pub programme: Option<Arc<dyn store::ProgrammeStore>>,
+    /// The programme's sessions in memory, when the node has a database.
+    pub sessions: Option<Arc<programme::index::SessionIndex>>,
     /// The record (chat, attendance), when the node has a database.
     pub records: Option<Arc<dyn store::Store>>,
     /// Roles organisers granted, by user.
@@ -135,6 +137,7 @@ impl Application {
                 .map_err(|e| anyhow::anyhow!("creating {}: {e}", settings.data_dir.display()))?;
         }
         let mut programme_store: Option<Arc<dyn store::ProgrammeStore>> = None;
+        let mut session_index: Option<Arc<programme::index::SessionIndex>> = None;
         let mut grants = programme::grants::GrantCache::default();
         let (writer, writer_task) = match settings.database() {
             Some(url) => {
@@ -146,6 +149,12 @@ impl Application {
                 grants = programme::grants::GrantCache::new(
                     store::ProgrammeStore::grants(&*sql).await?.into_iter().map(|g| g.grant),
                 );
+                if settings.demo_event_enabled() && store::ProgrammeStore::sessions(&*sql).await?.is_empty() {
+                    let summary = load_demo(&sql).await?;
+                    tracing::info!(sessions = summary.sessions, booths = summary.booths, "loaded the demo event");
+                }
+                session_index =
+                    Some(Arc::new(programme::index::SessionIndex::new(&store::ProgrammeStore::sessions(&*sql).await?)));
                 programme_store = Some(sql.clone());
                 let (writer, task) = store::StoreWriter::start(sql, metrics.clone());
                 (Some(writer), Some(task))
@@ -153,11 +162,15 @@ impl Application {
             None => (None, None),
         };
         let records = writer.as_ref().map(|w| w.store().clone());
+        let stage_rooms = match &records {
+            Some(records) => records.rooms_on_stage().await?,
+            None => Vec::new(),
+        };
         let hub = Hub::start(
             settings.clone(),
             bus.clone(),
             inbox,
-            writer,
+            hub::HubStorage { writer, sessions: session_index.clone() },
             metrics.clone(),
             tracker.clone(),
             shutdown.clone(),
@@ -166,6 +179,7 @@ impl Application {
         let state = AppState {
             allowed_origins: Arc::new(settings.effective_origins()),
             programme: programme_store,
+            sessions: session_index,
             records,
             grants: Arc::new(grants),
             settings,
@@ -179,6 +193,12 @@ impl Application {
             node_label,
             peer_ids: Arc::default(),
         };
+        // Sessions that were live (or on a break) before a restart are live again at once.
+        for (room, stage) in stage_rooms {
+            if let Err(e) = state.hub.open(&room, stage) {
+                tracing::warn!(%room, error = %e, "could not reopen a live session");
+            }
+        }
         Ok(Application { listener, state, writer_task })
     }
 
@@ -229,4 +249,29 @@ fn redact(url: &str) -> String {
         (Some(scheme), Some(at)) if at > scheme => format!("{}://***{}", &url[..scheme], &url[at..]),
         _ => url.to_owned(),
     }
+}
+
+/// Loads the demo event into `sql` and puts its live sessions on stage.
+pub async fn load_demo(sql: &store::SqlStore) -> anyhow::Result<store::ApplySummary> {
+    use store::{ProgrammeStore, Store};
+    let now = clock::unix_millis();
+    let demo = programme::demo::programme(now);
+    let summary = sql.apply(&demo).await?;
+    let by = plenary_proto::UserId::parse("demo").expect("valid user id");
+    let mut records = Vec::new();
+    for session in demo.sessions.iter().filter(|s| programme::demo::LIVE_NOW.contains(&s.id.as_str())) {
+        let Some(room) = session.room() else { continue };
+        let started = programme::model::parse_time(&session.starts_at).unwrap_or(now);
+        let stage = plenary_proto::Stage {
+            state: plenary_proto::StageState::Live,
+            title: session.title.clone(),
+            speaker: None,
+            started_at: Some(started),
+            ended_at: None,
+            updated_at: now,
+        };
+        records.push(store::Record::Stage { room, stage, by: by.clone() });
+    }
+    sql.write(&records).await?;
+    Ok(summary)
 }

@@ -27,6 +27,9 @@ enum Command {
     Serve,
     /// Mint a token signed with the configured secret (or the development secret).
     Token(TokenArgs),
+    /// Load the demo event into the configured database (records with the same ids are
+    /// updated).
+    Demo,
 }
 
 #[derive(Debug, clap::Args)]
@@ -66,6 +69,24 @@ fn main() -> anyhow::Result<()> {
     let settings = Settings::load(&cli.settings)?;
     match cli.command {
         None | Some(Command::Serve) => serve(settings),
+        Some(Command::Demo) => {
+            let url =
+                settings.database().ok_or_else(|| anyhow::anyhow!("database_url is memory: nothing to load into"))?;
+            if settings.database_url.is_none() {
+                std::fs::create_dir_all(&settings.data_dir)?;
+            }
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(async {
+                let store = plenary_server::store::SqlStore::open(&url).await?;
+                let summary = plenary_server::load_demo(&store).await?;
+                store.close().await;
+                println!(
+                    "Loaded the demo event: {} tracks, {} speakers, {} sessions, {} booths.",
+                    summary.tracks, summary.speakers, summary.sessions, summary.booths
+                );
+                Ok(())
+            })
+        }
         Some(Command::Token(args)) => {
             let minter = minter(&settings)?;
             let (token, _) = minter.mint(&TokenRequest {

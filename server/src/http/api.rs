@@ -45,7 +45,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/analytics/sessions", get(analytics_sessions))
         .route("/api/analytics/sessions.csv", get(analytics_sessions_csv))
         .route("/api/analytics/event", get(analytics_event))
+        .route("/api/import", axum::routing::post(import).layer(axum::extract::DefaultBodyLimit::max(IMPORT_MAX_BYTES)))
 }
+
+/// The largest programme file accepted by `/api/import`.
+const IMPORT_MAX_BYTES: usize = 16 * 1024 * 1024;
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -54,7 +58,7 @@ pub fn routes() -> Router<AppState> {
         get_event, put_event, list_tracks, put_track, delete_track, list_speakers, put_speaker, delete_speaker,
         list_sessions, get_session, put_session, delete_session, session_attendance, session_transcript,
         list_booths, get_booth, put_booth, delete_booth, list_grants, add_grant, remove_grant,
-        analytics_sessions, analytics_sessions_csv, analytics_event, crate::http::guest
+        analytics_sessions, analytics_sessions_csv, analytics_event, import, crate::http::guest
     ),
     components(schemas(
         Problem, FieldError, Event, Track, Speaker, Session, SessionKind, StageSource, Booth, RoleGrant,
@@ -146,7 +150,19 @@ async fn save(state: &AppState, programme_update: Programme) -> ApiResult<ApplyS
     if !errors.is_empty() {
         return Err(Problem::invalid(format!("{} problem(s) in the input; nothing was written", errors.len()), errors));
     }
-    Ok(store.apply(&programme_update).await?)
+    let summary = store.apply(&programme_update).await?;
+    if !programme_update.sessions.is_empty() {
+        refresh_sessions(state).await?;
+    }
+    Ok(summary)
+}
+
+/// Rebuilds the in-memory session index after the programme's sessions changed.
+async fn refresh_sessions(state: &AppState) -> ApiResult<()> {
+    if let Some(index) = &state.sessions {
+        index.replace(&programme(state)?.sessions().await?);
+    }
+    Ok(())
 }
 
 /// The request's JSON body, or a problem naming what is wrong with it. Authorisation is
@@ -180,6 +196,9 @@ fn check_path_id(path_id: &str, body_id: &str) -> ApiResult<()> {
 async fn delete_record(state: &AppState, headers: &HeaderMap, kind: RecordKind, id: &str) -> ApiResult<StatusCode> {
     organiser(state, headers)?;
     if programme(state)?.delete(kind, id).await? {
+        if kind == RecordKind::Session {
+            refresh_sessions(state).await?;
+        }
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Problem::not_found(format!("no record {id:?}")))
@@ -544,6 +563,51 @@ async fn remove_grant(
     } else {
         Err(Problem::not_found("no such grant"))
     }
+}
+
+// ----- imports -------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ImportParams {
+    /// `json` (the native format), `csv` (one file of one kind), or `pretalx` (a
+    /// pretalx / frab `schedule.json` export).
+    format: String,
+    /// For `csv`: `tracks`, `speakers`, `sessions` or `booths`.
+    kind: Option<String>,
+}
+
+/// Imports a programme file (organisers). All or nothing: any problem, in the file or in
+/// what it refers to, is reported with its line or path and nothing is written. Records
+/// with an external id update the record imported before under that id.
+#[utoipa::path(post, path = "/api/import", tag = "organiser", params(ImportParams), security(("bearer" = [])),
+    request_body(content = String, description = "the file", content_type = "text/plain"),
+    responses((status = 200, body = ApplySummary), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn import(
+    State(state): State<AppState>,
+    Query(params): Query<ImportParams>,
+    headers: HeaderMap,
+    body: String,
+) -> ApiResult<Json<ApplySummary>> {
+    organiser(&state, &headers)?;
+    use crate::programme::import;
+    let parsed = match params.format.as_str() {
+        "json" => import::from_json(&body),
+        "pretalx" => import::from_pretalx(&body),
+        "csv" => {
+            let kind = params
+                .kind
+                .as_deref()
+                .and_then(import::CsvKind::parse)
+                .ok_or_else(|| Problem::bad_request("csv needs kind=tracks, speakers, sessions or booths"))?;
+            import::from_csv(kind, &body)
+        }
+        other => return Err(Problem::bad_request(format!("unknown format {other:?}: json, csv or pretalx"))),
+    };
+    let programme_update = parsed.map_err(|errors| {
+        Problem::invalid(format!("{} problem(s) in the file; nothing was written", errors.len()), errors)
+    })?;
+    Ok(Json(save(&state, programme_update).await?))
 }
 
 // ----- analytics and exports ---------------------------------------------------------------

@@ -21,6 +21,7 @@ use tokio_util::task::TaskTracker;
 use crate::bus::{Bus, Publication};
 use crate::config::Settings;
 use crate::metrics::Metrics;
+use crate::programme::index::SessionIndex;
 use crate::store::StoreWriter;
 pub use room::RoomStats;
 use room::{Room, RoomCmd};
@@ -60,6 +61,16 @@ pub(crate) struct HubContext {
     pub(crate) latest_summary: std::sync::Mutex<Option<Utf8Bytes>>,
     /// Where room events and visits are recorded; `None` keeps everything in memory.
     pub(crate) writer: Option<StoreWriter>,
+    /// The programme's sessions, when the node has a programme.
+    pub(crate) sessions: Option<Arc<SessionIndex>>,
+}
+
+/// What the hub keeps outside memory: where rooms record their events and the programme's
+/// sessions (both absent when the node runs without a database).
+#[derive(Debug, Default)]
+pub struct HubStorage {
+    pub writer: Option<StoreWriter>,
+    pub sessions: Option<Arc<SessionIndex>>,
 }
 
 /// A cheap handle on the node's hub.
@@ -80,11 +91,12 @@ impl Hub {
         settings: Arc<Settings>,
         bus: Arc<dyn Bus>,
         inbox: mpsc::Receiver<Publication>,
-        writer: Option<StoreWriter>,
+        storage: HubStorage,
         metrics: Arc<Metrics>,
         tracker: TaskTracker,
         shutdown: CancellationToken,
     ) -> Hub {
+        let HubStorage { writer, sessions } = storage;
         let ctx = Arc::new(HubContext {
             settings,
             bus,
@@ -95,6 +107,7 @@ impl Hub {
             generations: AtomicU64::new(0),
             latest_summary: std::sync::Mutex::new(None),
             writer,
+            sessions,
         });
         let hub = Hub { ctx };
         hub.ctx.tracker.spawn(hub.clone().dispatch(inbox));
@@ -104,6 +117,18 @@ impl Hub {
 
     pub fn room_count(&self) -> usize {
         self.ctx.rooms.len()
+    }
+
+    /// Starts the room if it is not running (a session that was live before a restart
+    /// shows as live again without waiting for someone to join).
+    pub fn open(&self, room: &RoomId, state: StageState) -> Result<(), HubError> {
+        self.mailbox(room)?;
+        // Known from the record already: set now, so the programme shows the session live
+        // before the room has finished loading.
+        if let Some(entry) = self.ctx.rooms.get(room) {
+            entry.stats.set_stage_state(state);
+        }
+        Ok(())
     }
 
     /// Sessions on this node whose stage is live or on a break, with their attendance.
@@ -136,6 +161,14 @@ impl Hub {
             return Ok((entry.mailbox.clone(), entry.generation));
         }
         let kind = room.kind().ok_or_else(|| HubError::UnknownRoom(room.clone()))?;
+        // With a programme, a session room exists only for a session in it: nobody can make
+        // the node hold rooms for names they invent.
+        if let (RoomKind::Session, Some(sessions)) = (kind, &self.ctx.sessions) {
+            let slug = room.as_str().strip_prefix("session:").unwrap_or_default();
+            if !sessions.contains(slug) {
+                return Err(HubError::UnknownRoom(room.clone()));
+            }
+        }
         if self.ctx.rooms.len() >= self.ctx.settings.max_rooms {
             return Err(HubError::TooManyRooms);
         }

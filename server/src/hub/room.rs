@@ -599,8 +599,9 @@ impl Room {
 
     fn current_stage(&self) -> Stage {
         self.stage.clone().unwrap_or_else(|| {
-            let title = self.id.as_str().strip_prefix("session:").unwrap_or(self.id.as_str());
-            stage::initial(title, 0)
+            let slug = self.id.as_str().strip_prefix("session:").unwrap_or(self.id.as_str());
+            let title = self.ctx.sessions.as_ref().and_then(|s| s.title(slug)).unwrap_or_else(|| slug.to_owned());
+            stage::initial(&title, 0)
         })
     }
 

@@ -16,7 +16,7 @@ pub use sql::SqlStore;
 pub use writer::{StoreWriter, WriterTask};
 
 use async_trait::async_trait;
-use plenary_proto::{ChatMessage, MessageId, RoomId, Stage, UserId, UserProfile};
+use plenary_proto::{ChatMessage, MessageId, RoomId, Stage, StageState, UserId, UserProfile};
 
 /// One fact to record.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,4 +122,7 @@ pub trait Store: Send + Sync + 'static {
     async fn visits(&self, room: Option<&RoomId>) -> Result<Vec<Visit>, StoreError>;
     /// A room's whole chat, deleted messages included, oldest first.
     async fn transcript(&self, room: &RoomId) -> Result<Vec<TranscriptLine>, StoreError>;
+    /// Rooms whose stage, by its latest recorded change, is live or on a break, with that
+    /// state.
+    async fn rooms_on_stage(&self) -> Result<Vec<(RoomId, StageState)>, StoreError>;
 }

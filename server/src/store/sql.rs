@@ -307,6 +307,26 @@ impl Store for SqlStore {
             .collect()
     }
 
+    async fn rooms_on_stage(&self) -> Result<Vec<(RoomId, StageState)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT room, state FROM stage_changes s
+             WHERE state IN ('live', 'break')
+             AND at = (SELECT MAX(at) FROM stage_changes t WHERE t.room = s.room)",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut rooms = rows
+            .iter()
+            .map(|row| {
+                let room = RoomId::parse(row.try_get::<String, _>("room")?).map_err(corrupt)?;
+                Ok((room, parse_state(&row.try_get::<String, _>("state")?)?))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        rooms.sort_by(|a, b| a.0.cmp(&b.0));
+        rooms.dedup_by(|a, b| a.0 == b.0);
+        Ok(rooms)
+    }
+
     async fn transcript(&self, room: &RoomId) -> Result<Vec<TranscriptLine>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, author_id, author_name, author_country, body, at, deleted_at, deleted_by FROM chat_messages

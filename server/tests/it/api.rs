@@ -360,3 +360,114 @@ async fn the_openapi_document_describes_every_endpoint() {
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     api.finish().await;
 }
+
+#[tokio::test]
+async fn imports_are_all_or_nothing_and_idempotent() {
+    let api = Api::start().await;
+    let programme = json!({
+        "event": {"name": "Imported Forum", "time_zone": "America/New_York", "starts_on": "2025-09-01", "ends_on": "2025-09-03"},
+        "tracks": [{"id": "gender", "name": "ICTs and Gender Mainstreaming"}],
+        "speakers": [{"id": "ana", "external_id": "ext-ana", "name": "Ana"}],
+        "sessions": [
+            {"id": "first", "external_id": "ext-1", "title": "First", "kind": "workshop", "starts_at": "2025-09-01T14:00:00Z",
+             "ends_at": "2025-09-01T15:00:00Z", "track": "gender", "speakers": ["ana"]},
+            {"id": "second", "external_id": "ext-2", "title": "Second", "kind": "keynote", "starts_at": "2025-09-02T14:00:00Z",
+             "ends_at": "2025-09-02T15:00:00Z"}
+        ]
+    });
+    let import = |format: &'static str, body: String| {
+        let api = &api;
+        async move {
+            let response = api
+                .http
+                .post(api.server.http_url(&format!("/api/import?{format}")))
+                .bearer_auth(token("boss", &[Organiser]))
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, summary) = import("format=json", programme.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    assert_eq!(summary, json!({"tracks": 1, "speakers": 1, "sessions": 2, "booths": 0}));
+
+    // Re-importing with a changed title and slug updates the same records (by external id).
+    let mut changed = programme.clone();
+    changed["sessions"][0]["id"] = json!("first-renamed");
+    changed["sessions"][0]["title"] = json!("First, renamed");
+    assert_eq!(import("format=json", changed.to_string()).await.0, StatusCode::OK);
+    let (_, sessions) = api.call(Method::GET, "/api/sessions", None, None).await;
+    assert_eq!(ids(&sessions), ["first", "second"], "no duplicate");
+    assert_eq!(sessions[0]["title"], "First, renamed");
+
+    // A file with problems is refused whole, each problem named; nothing is written.
+    let mut broken = programme.clone();
+    broken["sessions"][1]["title"] = json!("Second, changed");
+    broken["sessions"].as_array_mut().unwrap().push(json!({"id": "third", "title": "", "kind": "party",
+        "starts_at": "2025-09-03T10:00:00Z", "ends_at": "2025-09-03T11:00:00Z"}));
+    let (status, problem) = import("format=json", broken.to_string()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(problem["errors"][0]["location"].as_str().unwrap().starts_with("line "), "{problem}");
+    let locations = |problem: &Value| -> Vec<String> {
+        problem["errors"].as_array().unwrap().iter().map(|e| e["location"].as_str().unwrap().to_owned()).collect()
+    };
+    let mut broken = programme.clone();
+    broken["sessions"][1]["title"] = json!("Second, changed");
+    broken["sessions"][0]["ends_at"] = json!("2025-09-01T13:00:00Z");
+    broken["sessions"][0]["languages"] = json!(["english"]);
+    let (status, problem) = import("format=json", broken.to_string()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(locations(&problem), ["sessions[0].ends_at", "sessions[0].languages[0]"]);
+    // References are checked against the file and the stored programme.
+    let mut broken = programme.clone();
+    broken["sessions"][1]["title"] = json!("Second, changed");
+    broken["sessions"][1]["speakers"] = json!(["nobody"]);
+    broken["sessions"][1]["track"] = json!("nowhere");
+    let (status, problem) = import("format=json", broken.to_string()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(locations(&problem), ["sessions[1].track", "sessions[1].speakers[0]"]);
+    let (_, sessions) = api.call(Method::GET, "/api/sessions", None, None).await;
+    assert_eq!(sessions[1]["title"], "Second", "nothing of the refused file was written");
+
+    // CSV, one kind per file.
+    let csv = "id,title,kind,starts_at,ends_at,tags,languages\nfourth,Fourth,workshop,2025-09-03T10:00:00Z,2025-09-03T11:00:00Z,C1;SDG5,en;fr\n";
+    let (status, summary) = import("format=csv&kind=sessions", csv.to_owned()).await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    let bad_csv = "id,title,kind,starts_at,ends_at\nfifth,,workshop,2025-09-03T10:00:00Z,2025-09-03T11:00:00Z\nsixth,Sixth,gala,soon,2025-09-03T11:00:00Z\n";
+    let (status, problem) = import("format=csv&kind=sessions", bad_csv.to_owned()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let located: Vec<(String, String)> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["location"].as_str().unwrap().to_owned(), e["field"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    assert!(located.contains(&("line 2".into(), "title".into())), "{located:?}");
+    assert!(located.contains(&("line 3".into(), "kind".into())), "{located:?}");
+    assert!(located.contains(&("line 3".into(), "starts_at".into())), "{located:?}");
+    assert_eq!(import("format=csv", csv.to_owned()).await.0, StatusCode::BAD_REQUEST, "csv needs a kind");
+    assert_eq!(import("format=xml", String::new()).await.0, StatusCode::BAD_REQUEST);
+
+    // A pretalx export, imported twice: the second time changes nothing.
+    let pretalx = include_str!("../fixtures/pretalx-schedule.json").to_owned();
+    let (status, first) = import("format=pretalx", pretalx.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let (_, before) = api.call(Method::GET, "/api/sessions", None, None).await;
+    let (status, second) = import("format=pretalx", pretalx).await;
+    assert_eq!((status, &second), (StatusCode::OK, &first));
+    let (_, after) = api.call(Method::GET, "/api/sessions", None, None).await;
+    assert_eq!(before, after);
+    assert_eq!(api.call(Method::GET, "/api/event", None, None).await.1["time_zone"], "Europe/Zurich");
+
+    // Imported sessions have rooms; made-up ones do not.
+    let mut client = api.server.client("ada", &[Attendee]).await;
+    client.join(&session_room("fourth")).await;
+    let room = session_room("made-up");
+    let answer = client.request(|rid| ClientMsg::Join { rid, room, since: None }).await;
+    assert_eq!(error_code(&answer), 404);
+    drop(client);
+    api.finish().await;
+}

@@ -25,6 +25,18 @@ impl Drop for TempDir {
     }
 }
 
+/// Kills the node if the test fails before stopping it, so no process outlives the test.
+struct KillOnDrop(Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 fn plenary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_plenary"));
     // Only what this test sets: no PLENARY_* from the environment running the tests.
@@ -47,6 +59,7 @@ async fn the_binary_runs_a_development_event_out_of_the_box() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
+    let child = KillOnDrop(Some(child));
     let (url, token, rest) = tokio::task::spawn_blocking(move || {
         let mut url = None;
         let mut lines = BufReader::new(stdout).lines();
@@ -66,21 +79,36 @@ async fn the_binary_runs_a_development_event_out_of_the_box() {
     // Keep reading what the node prints, as a terminal would.
     let drain = std::thread::spawn(move || rest.count());
 
+    // The demo event is loaded on first run, with sessions live now.
+    let live: serde_json::Value =
+        reqwest::get(format!("{url}/api/sessions?live=true")).await.unwrap().json().await.unwrap();
+    let live_ids: Vec<&str> = live.as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(live_ids, ["opening-ceremony", "youth-skills-workshop"]);
+    let all: serde_json::Value = reqwest::get(format!("{url}/api/sessions")).await.unwrap().json().await.unwrap();
+    assert!(all.as_array().unwrap().len() > 10);
+
     let ws_url = format!("{}/ws", url.replace("http://", "ws://"));
     let (ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
     let mut moderator = TestClient::from_socket(ws);
     moderator.hello(&token).await;
-    moderator.join(&session("opening")).await;
+    let ServerMsg::Snapshot { stage, .. } = moderator.join(&session("opening-ceremony")).await else { unreachable!() };
+    let stage = stage.unwrap();
+    assert_eq!(stage.state, StageState::Live);
+    assert!(stage.title.starts_with("Opening Ceremony"), "{}", stage.title);
     let answer = moderator
         .request(|rid| ClientMsg::StageUpdate {
             rid,
-            room: session("opening"),
-            state: Some(StageState::Live),
+            room: session("opening-ceremony"),
+            state: Some(StageState::Break),
             title: None,
             speaker: None,
         })
         .await;
     assert!(matches!(answer, ServerMsg::Ack { .. }), "{answer:?}");
+    // Rooms that are not in the programme do not exist.
+    let room = session("made-up");
+    let answer = moderator.request(|rid| ClientMsg::Join { rid, room, since: None }).await;
+    assert_eq!(error_code(&answer), 404);
 
     // `plenary token` signs with the same development secret.
     let output = plenary()
@@ -94,12 +122,27 @@ async fn the_binary_runs_a_development_event_out_of_the_box() {
     let mut ada = TestClient::from_socket(ws);
     ada.hello(minted.trim()).await;
 
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let mut child = child;
+    let pid = child.0.as_ref().unwrap().id();
+    let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
     assert!(status.success());
     assert_eq!(moderator.ended().await, Ended::Closed(1001));
-    let exit = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+    let mut process = child.0.take().unwrap();
+    let exit = tokio::task::spawn_blocking(move || process.wait()).await.unwrap().unwrap();
     assert!(exit.success(), "exit status {exit}");
     drain.join().unwrap();
+}
+
+#[test]
+fn plenary_demo_loads_the_demo_event() {
+    let dir = TempDir::new("demo");
+    let output = plenary().env("PLENARY_DATA_DIR", &dir.0).arg("demo").output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.starts_with("Loaded the demo event: 9 tracks, 10 speakers, 15 sessions, 5 booths."), "{stdout}");
+    // Loading it again updates the same records.
+    let again = plenary().env("PLENARY_DATA_DIR", &dir.0).arg("demo").output().unwrap();
+    assert!(again.status.success());
 }
 
 #[test]
