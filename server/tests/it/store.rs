@@ -3,7 +3,8 @@
 
 use plenary_proto::Role::{Attendee, Moderator};
 use plenary_proto::{ChatMessage, ClientMsg, MessageId, RoomId, ServerMsg, Stage, StageState, UserId, UserProfile};
-use plenary_server::store::{Record, SqlStore, Store};
+use plenary_server::programme::model::{Programme, Session, SessionKind, StageSource};
+use plenary_server::store::{ProgrammeStore, Record, SqlStore, Store};
 use sqlx::Row;
 
 use crate::databases::{Kind, TestDatabase};
@@ -156,6 +157,27 @@ async fn chat_stage_and_mutes_survive_a_restart() {
         s.command_burst = 100;
     };
     let room = session("survivor");
+    // The room belongs to a session of the programme.
+    let store = SqlStore::open(&db.url).await.unwrap();
+    let programme = Programme {
+        sessions: vec![Session {
+            id: "survivor".into(),
+            external_id: None,
+            title: "Survivor".into(),
+            description: String::new(),
+            kind: SessionKind::Workshop,
+            starts_at: "2025-07-07T08:00:00Z".into(),
+            ends_at: "2025-07-07T09:00:00Z".into(),
+            track: None,
+            languages: vec![],
+            tags: vec![],
+            speakers: vec![],
+            stage: StageSource::None,
+        }],
+        ..Programme::default()
+    };
+    ProgrammeStore::apply(&store, &programme).await.unwrap();
+    store.close().await;
     let server = TestServer::spawn_with(configure).await;
     let mut mo = server.client("mo", &[Moderator]).await;
     mo.join(&room).await;
