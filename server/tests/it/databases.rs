@@ -18,6 +18,7 @@ pub struct TestDatabase {
 }
 
 enum Cleanup {
+    Done,
     File(std::path::PathBuf),
     Postgres { admin: String, name: String },
 }
@@ -58,21 +59,40 @@ impl TestDatabase {
         }
     }
 
-    /// Drops the database (call at the end of the test).
+    /// Drops the database. Dropping the value does the same, also when a test fails.
     pub async fn drop_database(self) {
-        match self.cleanup {
+        let cleanup = std::mem::replace(&mut { self }.cleanup, Cleanup::Done);
+        tokio::task::spawn_blocking(move || cleanup.run()).await.unwrap();
+    }
+}
+
+impl Cleanup {
+    fn run(self) {
+        match self {
+            Cleanup::Done => {}
             Cleanup::File(path) => {
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }
-            Cleanup::Postgres { admin, name } => {
-                let mut conn = sqlx::AnyConnection::connect(&admin).await.expect("reconnect to drop the database");
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .execute(&mut conn)
-                    .await
-                    .expect("drop the test database");
-            }
+            // On a thread of its own: this may run inside a test's runtime, while it unwinds.
+            Cleanup::Postgres { admin, name } => std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                runtime.block_on(async {
+                    if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
+                        let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut conn).await;
+                    }
+                });
+            })
+            .join()
+            .unwrap(),
         }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        std::mem::replace(&mut self.cleanup, Cleanup::Done).run();
     }
 }
