@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/analytics/sessions", get(analytics_sessions))
         .route("/api/analytics/sessions.csv", get(analytics_sessions_csv))
         .route("/api/analytics/event", get(analytics_event))
+        .route("/api/analytics/event.csv", get(analytics_event_csv))
         .route("/api/import", axum::routing::post(import).layer(axum::extract::DefaultBodyLimit::max(IMPORT_MAX_BYTES)))
 }
 
@@ -58,7 +59,7 @@ const IMPORT_MAX_BYTES: usize = 16 * 1024 * 1024;
         get_event, put_event, list_tracks, put_track, delete_track, list_speakers, put_speaker, delete_speaker,
         list_sessions, get_session, put_session, delete_session, session_attendance, session_transcript,
         list_booths, get_booth, put_booth, delete_booth, list_grants, add_grant, remove_grant,
-        analytics_sessions, analytics_sessions_csv, analytics_event, import, crate::http::guest
+        analytics_sessions, analytics_sessions_csv, analytics_event, analytics_event_csv, import, crate::http::guest
     ),
     components(schemas(
         Problem, FieldError, Event, Track, Speaker, Session, SessionKind, StageSource, Booth, RoleGrant,
@@ -770,14 +771,50 @@ pub struct EventAnalytics {
     responses((status = 200, body = EventAnalytics), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn analytics_event(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<EventAnalytics>> {
     organiser(&state, &headers)?;
-    let store = programme(&state)?;
+    Ok(Json(event_report(&state).await?))
+}
+
+/// The event's attendance as CSV: one row in all, then one per day and per track
+/// (organisers).
+#[utoipa::path(get, path = "/api/analytics/event.csv", tag = "analytics", security(("bearer" = [])),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 401, body = Problem),
+        (status = 403, body = Problem)))]
+async fn analytics_event_csv(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    organiser(&state, &headers)?;
+    let report = event_report(&state).await?;
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let _ =
+        csv.write_record(["group", "key", "unique_attendees", "peak_concurrent", "average_minutes", "top_countries"]);
+    let mut row = |group: &str, key: &str, a: &AttendanceReport| {
+        let countries: Vec<String> = a.top_countries.iter().map(|c| format!("{}:{}", c.country, c.attendees)).collect();
+        let _ = csv.write_record([
+            group.to_owned(),
+            key.to_owned(),
+            a.unique_attendees.to_string(),
+            a.peak_concurrent.to_string(),
+            format!("{:.1}", a.average_minutes),
+            countries.join(" "),
+        ]);
+    };
+    row("event", "", &report.total);
+    for day in &report.by_day {
+        row("day", &day.key, &day.attendance);
+    }
+    for track in &report.by_track {
+        row("track", &track.key, &track.attendance);
+    }
+    Ok(csv_response(csv, "attendance-by-day-and-track.csv"))
+}
+
+async fn event_report(state: &AppState) -> ApiResult<EventAnalytics> {
+    let store = programme(state)?;
     let zone = store
         .event()
         .await?
         .and_then(|e| jiff::tz::TimeZone::get(&e.time_zone).ok())
         .unwrap_or(jiff::tz::TimeZone::UTC);
     let sessions = store.sessions().await?;
-    let visits = records(&state)?.visits(None).await?;
+    let visits = records(state)?.visits(None).await?;
     let now = crate::clock::unix_millis();
     let session_of: BTreeMap<RoomId, &Session> = sessions.iter().filter_map(|s| Some((s.room()?, s))).collect();
     let mut by_day: BTreeMap<String, Vec<&crate::store::Visit>> = BTreeMap::new();
@@ -800,5 +837,5 @@ async fn analytics_event(State(state): State<AppState>, headers: HeaderMap) -> A
             .map(|(key, visits)| GroupAnalytics { key, attendance: analytics::report(visits, now) })
             .collect()
     };
-    Ok(Json(EventAnalytics { total: analytics::report(all, now), by_day: group(by_day), by_track: group(by_track) }))
+    Ok(EventAnalytics { total: analytics::report(all, now), by_day: group(by_day), by_track: group(by_track) })
 }

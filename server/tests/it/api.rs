@@ -203,6 +203,7 @@ async fn every_organiser_endpoint_is_authorised_by_role() {
         (Method::GET, "/api/analytics/sessions", None),
         (Method::GET, "/api/analytics/sessions.csv", None),
         (Method::GET, "/api/analytics/event", None),
+        (Method::GET, "/api/analytics/event.csv", None),
         (Method::DELETE, "/api/booths/itu", None),
         (Method::DELETE, "/api/speakers/doreen", None),
         (Method::DELETE, "/api/sessions/late-night", None),
@@ -351,6 +352,8 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("/api/analytics/sessions", &["get"]),
         ("/api/analytics/sessions.csv", &["get"]),
         ("/api/analytics/event", &["get"]),
+        ("/api/analytics/event.csv", &["get"]),
+        ("/api/import", &["post"]),
         ("/api/guest", &["post"]),
     ] {
         for method in methods {

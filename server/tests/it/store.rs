@@ -21,7 +21,14 @@ macro_rules! on_both {
     };
 }
 
-on_both!(chat_is_kept_paged_and_tombstoned, stage_and_mutes_are_kept, visits_are_kept, migrations_run_once);
+on_both!(
+    chat_is_kept_paged_and_tombstoned,
+    stage_and_mutes_are_kept,
+    visits_are_kept,
+    migrations_run_once,
+    the_programme_is_kept_and_reimports_update,
+    chat_stage_and_mutes_survive_a_restart,
+);
 
 fn room() -> RoomId {
     RoomId::session("recorded").unwrap()
@@ -147,9 +154,8 @@ async fn migrations_run_once(kind: Kind) {
     db.drop_database().await;
 }
 
-#[tokio::test]
-async fn chat_stage_and_mutes_survive_a_restart() {
-    let db = TestDatabase::create(Kind::Sqlite).await;
+async fn chat_stage_and_mutes_survive_a_restart(kind: Kind) {
+    let db = TestDatabase::create(kind).await;
     let configure = |s: &mut plenary_server::config::Settings| {
         s.database_url = Some(db.url.clone());
         s.chat_buffer = 10;
@@ -220,5 +226,72 @@ async fn chat_stage_and_mutes_survive_a_restart() {
     assert!(!more);
     drop(bob);
     server.shutdown().await;
+    db.drop_database().await;
+}
+
+fn programme_session(id: &str, external_id: &str, title: &str) -> Session {
+    Session {
+        id: id.into(),
+        external_id: Some(external_id.into()),
+        title: title.into(),
+        description: String::new(),
+        kind: SessionKind::Workshop,
+        starts_at: "2025-07-07T08:00:00Z".into(),
+        ends_at: "2025-07-07T09:00:00Z".into(),
+        track: Some("youth".into()),
+        languages: vec!["en".into()],
+        tags: vec!["C1".into()],
+        speakers: vec![],
+        stage: StageSource::Hls { url: "https://stream.example/a.m3u8".into() },
+    }
+}
+
+async fn the_programme_is_kept_and_reimports_update(kind: Kind) {
+    use plenary_server::programme::model::{Event, RoleGrant, Track};
+    use plenary_server::store::RecordKind;
+    let db = TestDatabase::create(kind).await;
+    let store = SqlStore::open(&db.url).await.unwrap();
+    let programme = Programme {
+        event: Some(Event {
+            name: "Forum".into(),
+            time_zone: "Europe/Zurich".into(),
+            starts_on: "2025-07-07".into(),
+            ends_on: "2025-07-11".into(),
+        }),
+        tracks: vec![Track {
+            id: "youth".into(),
+            name: "ICTs and Youth".into(),
+            description: String::new(),
+            position: 1,
+        }],
+        sessions: vec![programme_session("opening", "ext-1", "Opening")],
+        ..Programme::default()
+    };
+    let summary = store.apply(&programme).await.unwrap();
+    assert_eq!((summary.tracks, summary.sessions), (1, 1));
+    assert_eq!(store.sessions().await.unwrap(), programme.sessions);
+    assert_eq!(store.event().await.unwrap(), programme.event);
+
+    // The same external id under a new slug updates the stored session.
+    let update =
+        Programme { sessions: vec![programme_session("renamed", "ext-1", "Opening, renamed")], ..Programme::default() };
+    store.apply(&update).await.unwrap();
+    let sessions = store.sessions().await.unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!((sessions[0].id.as_str(), sessions[0].title.as_str()), ("opening", "Opening, renamed"));
+
+    let grant = RoleGrant { user: "ada".into(), role: "moderator".into(), scope: Some("opening".into()) };
+    store.grant(&grant, "org", 5).await.unwrap();
+    store.grant(&grant, "org2", 6).await.unwrap();
+    let grants = store.grants().await.unwrap();
+    assert_eq!(grants.len(), 1, "granting twice keeps one grant");
+    assert_eq!((grants[0].granted_by.as_str(), grants[0].granted_at), ("org2", 6));
+    assert!(store.revoke(&grant).await.unwrap());
+    assert!(!store.revoke(&grant).await.unwrap());
+
+    assert!(store.delete(RecordKind::Session, "opening").await.unwrap());
+    assert!(!store.delete(RecordKind::Session, "opening").await.unwrap());
+    assert!(store.sessions().await.unwrap().is_empty());
+    store.close().await;
     db.drop_database().await;
 }
