@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the BENCHMARKS.md table against a release node on this machine: builds both
 # binaries, starts a node on 127.0.0.1:9100 with the chat limits raised (the benchmark
-# measures fan-out, not rate limiting), runs every row with --json, and prints one JSON
-# line per row. The load tool and the node share the machine.
+# measures fan-out, not rate limiting) and its record in a SQLite file, imports a session for
+# every benchmark room, runs every row with --json, and prints one JSON line per row. The
+# load tool and the node share the machine.
 #
 #   bash load-tests/run-benchmarks.sh > /tmp/benchmarks.jsonl
 set -euo pipefail
@@ -22,11 +23,26 @@ start_node() {
     ./target/release/plenary > "$data/node.log" 2>&1 &
   node_pid=$!
   for _ in $(seq 1 100); do
-    curl -fs http://127.0.0.1:9100/readyz > /dev/null 2>&1 && return
+    if curl -fs http://127.0.0.1:9100/readyz > /dev/null 2>&1; then
+      import_sessions
+      return
+    fi
     sleep 0.1
   done
   echo "the node did not start: $(cat "$data/node.log")" >&2
   exit 1
+}
+
+# The node serves rooms only for sessions in its programme: import one per benchmark room.
+import_sessions() {
+  local token sessions=""
+  token=$(PLENARY_JWT_SECRET="$secret" ./target/release/plenary token --sub bench --name Bench --role organiser)
+  for id in keynote-load join-storm-load chat-storm-load churn-load idle-load \
+            k-1000-10 k-1000-50 k-1000-200 k-5000-10 k-5000-50 k-5000-200 k-10000-10 k-10000-50 k-10000-200; do
+    sessions+="{\"id\":\"$id\",\"title\":\"Benchmark $id\",\"kind\":\"keynote\",\"starts_at\":\"2026-01-01T00:00:00Z\",\"ends_at\":\"2026-01-02T00:00:00Z\"},"
+  done
+  curl -fsS -X POST -H "Authorization: Bearer $token" --data-binary "{\"sessions\":[${sessions%,}]}" \
+    'http://127.0.0.1:9100/api/import?format=json' > /dev/null
 }
 
 stop_node() {
