@@ -3,6 +3,7 @@
 //! BIGINT milliseconds, ids as text).
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use plenary_proto::{ChatMessage, MessageId, RoomId, Stage, StageState, UserId, UserProfile};
@@ -96,6 +97,7 @@ fn new_id() -> String {
 impl Store for SqlStore {
     async fn write(&self, batch: &[Record]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        let mut seen_users: HashMap<&str, (&UserProfile, i64)> = HashMap::new();
         for record in batch {
             match record {
                 Record::Chat { room, message } => {
@@ -168,17 +170,9 @@ impl Store for SqlStore {
                     log_moderation(&mut tx, room, "unmute", user.as_str(), by, *at, None).await?;
                 }
                 Record::Joined { visit, room, user, at } => {
-                    sqlx::query(
-                        "INSERT INTO users (id, name, country, last_seen_at) VALUES ($1, $2, $3, $4)
-                         ON CONFLICT (id) DO UPDATE
-                         SET name = excluded.name, country = excluded.country, last_seen_at = excluded.last_seen_at",
-                    )
-                    .bind(user.id.as_str())
-                    .bind(user.name.as_str())
-                    .bind(user.country.as_deref())
-                    .bind(*at)
-                    .execute(&mut *tx)
-                    .await?;
+                    // Users are written once per batch, below: reconnecting users would
+                    // otherwise rewrite the same row many times over.
+                    seen_users.insert(user.id.as_str(), (user, *at));
                     sqlx::query(
                         "INSERT INTO attendance (id, room, user_id, country, joined_at) VALUES ($1, $2, $3, $4, $5)
                          ON CONFLICT (id) DO NOTHING",
@@ -199,6 +193,19 @@ impl Store for SqlStore {
                         .await?;
                 }
             }
+        }
+        for (user, at) in seen_users.into_values() {
+            sqlx::query(
+                "INSERT INTO users (id, name, country, last_seen_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (id) DO UPDATE
+                 SET name = excluded.name, country = excluded.country, last_seen_at = excluded.last_seen_at",
+            )
+            .bind(user.id.as_str())
+            .bind(user.name.as_str())
+            .bind(user.country.as_deref())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
