@@ -72,6 +72,10 @@ impl Identity {
                     }
                 }
                 (Role::Moderator, None) => self.moderates = None,
+                // A speaker or exhibitor grant for one session or booth is kept for the
+                // features that use it (speaker green rooms, booths); it does not make the
+                // user that role everywhere.
+                (_, Some(_)) => continue,
                 _ => {}
             }
             self.roles.push(role);

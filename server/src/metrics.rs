@@ -33,6 +33,7 @@ pub struct Metrics {
     pub rejected_upgrades: Family<ReasonLabel, Counter>,
     pub store_records: Counter,
     pub store_errors: Counter,
+    pub store_refused: Counter,
 }
 
 impl Metrics {
@@ -56,6 +57,11 @@ impl Metrics {
         registry.register("rejected_upgrades", "WebSocket upgrades refused", self.rejected_upgrades.clone());
         registry.register("store_records", "Records written to the database", self.store_records.clone());
         registry.register("store_errors", "Failed database writes (retried)", self.store_errors.clone());
+        registry.register(
+            "store_refused",
+            "Records the database refused and the node set aside",
+            self.store_refused.clone(),
+        );
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &registry).expect("writing to a String cannot fail");
         out

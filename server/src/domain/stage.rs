@@ -29,6 +29,8 @@ pub enum StageError {
     TooLong { field: &'static str, max: usize },
     #[error("the title must not be empty")]
     EmptyTitle,
+    #[error("the {field} contains control characters")]
+    ControlCharacters { field: &'static str },
 }
 
 /// Whether the state machine allows `from → to` (a state to itself is not a transition).
@@ -73,6 +75,9 @@ pub fn apply(current: &Stage, change: StageChange, now_ms: i64) -> Result<Stage,
         if title.is_empty() {
             return Err(StageError::EmptyTitle);
         }
+        if title.chars().any(char::is_control) {
+            return Err(StageError::ControlCharacters { field: "title" });
+        }
         if title.chars().count() > MAX_TITLE_CHARS {
             return Err(StageError::TooLong { field: "title", max: MAX_TITLE_CHARS });
         }
@@ -80,6 +85,9 @@ pub fn apply(current: &Stage, change: StageChange, now_ms: i64) -> Result<Stage,
     }
     if let Some(speaker) = change.speaker {
         let speaker = speaker.trim();
+        if speaker.chars().any(char::is_control) {
+            return Err(StageError::ControlCharacters { field: "speaker" });
+        }
         if speaker.chars().count() > MAX_SPEAKER_CHARS {
             return Err(StageError::TooLong { field: "speaker", max: MAX_SPEAKER_CHARS });
         }
@@ -149,6 +157,8 @@ mod tests {
         assert_eq!(apply(&s, clear, 2).unwrap().speaker, None);
         let empty = StageChange { title: Some(" ".into()), ..Default::default() };
         assert_eq!(apply(&s, empty, 2), Err(StageError::EmptyTitle));
+        let nul = StageChange { title: Some("a\u{0}b".into()), ..Default::default() };
+        assert_eq!(apply(&s, nul, 2), Err(StageError::ControlCharacters { field: "title" }));
         let long = StageChange { title: Some("x".repeat(201)), ..Default::default() };
         assert!(matches!(apply(&s, long, 2), Err(StageError::TooLong { .. })));
     }

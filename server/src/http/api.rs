@@ -46,7 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/analytics/sessions.csv", get(analytics_sessions_csv))
         .route("/api/analytics/event", get(analytics_event))
         .route("/api/analytics/event.csv", get(analytics_event_csv))
-        .route("/api/import", axum::routing::post(import).layer(axum::extract::DefaultBodyLimit::max(IMPORT_MAX_BYTES)))
+        .route("/api/import", axum::routing::post(import))
 }
 
 /// The largest programme file accepted by `/api/import`.
@@ -183,6 +183,23 @@ fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
     }
 }
 
+/// A PUT names its record by the path: an external id that belongs to another record would
+/// make the store update that one instead.
+fn check_external_id<'a>(
+    id: &str,
+    external_id: Option<&str>,
+    stored: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+) -> ApiResult<()> {
+    let Some(external_id) = external_id else { return Ok(()) };
+    match stored.into_iter().find(|(_, ext)| *ext == Some(external_id)) {
+        Some((other, _)) if other != id => Err(Problem::invalid(
+            "the external id belongs to another record",
+            vec![FieldError::new("external_id", format!("{external_id:?} is the external id of {other:?}"))],
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn check_path_id(path_id: &str, body_id: &str) -> ApiResult<()> {
     if path_id == body_id {
         Ok(())
@@ -265,6 +282,12 @@ async fn put_speaker(
     organiser(&state, &headers)?;
     let speaker = json_body(speaker)?;
     check_path_id(&id, &speaker.id)?;
+    let stored = programme(&state)?.speakers().await?;
+    check_external_id(
+        &id,
+        speaker.external_id.as_deref(),
+        stored.iter().map(|s| (s.id.as_str(), s.external_id.as_deref())),
+    )?;
     save(&state, Programme { speakers: vec![speaker.clone()], ..Programme::default() }).await?;
     Ok(Json(speaker))
 }
@@ -421,6 +444,12 @@ async fn put_session(
     organiser(&state, &headers)?;
     let session = json_body(session)?;
     check_path_id(&id, &session.id)?;
+    let stored = programme(&state)?.sessions().await?;
+    check_external_id(
+        &id,
+        session.external_id.as_deref(),
+        stored.iter().map(|s| (s.id.as_str(), s.external_id.as_deref())),
+    )?;
     save(&state, Programme { sessions: vec![session.clone()], ..Programme::default() }).await?;
     Ok(Json(session))
 }
@@ -474,6 +503,12 @@ async fn put_booth(
     organiser(&state, &headers)?;
     let booth = json_body(booth)?;
     check_path_id(&id, &booth.id)?;
+    let stored = programme(&state)?.booths().await?;
+    check_external_id(
+        &id,
+        booth.external_id.as_deref(),
+        stored.iter().map(|b| (b.id.as_str(), b.external_id.as_deref())),
+    )?;
     save(&state, Programme { booths: vec![booth.clone()], ..Programme::default() }).await?;
     Ok(Json(booth))
 }
@@ -584,13 +619,14 @@ pub struct ImportParams {
     request_body(content = String, description = "the file", content_type = "text/plain"),
     responses((status = 200, body = ApplySummary), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 422, body = Problem)))]
-async fn import(
-    State(state): State<AppState>,
-    Query(params): Query<ImportParams>,
-    headers: HeaderMap,
-    body: String,
-) -> ApiResult<Json<ApplySummary>> {
-    organiser(&state, &headers)?;
+async fn import(State(state): State<AppState>, request: axum::extract::Request) -> ApiResult<Json<ApplySummary>> {
+    // The caller is checked before the body is read: nobody else makes the node buffer a file.
+    organiser(&state, request.headers())?;
+    let params = Query::<ImportParams>::try_from_uri(request.uri()).map_err(|e| Problem::bad_request(e.body_text()))?.0;
+    let bytes = axum::body::to_bytes(request.into_body(), IMPORT_MAX_BYTES)
+        .await
+        .map_err(|_| Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "the file is larger than 16 MiB"))?;
+    let body = String::from_utf8(bytes.to_vec()).map_err(|_| Problem::bad_request("the file is not UTF-8 text"))?;
     use crate::programme::import;
     let parsed = match params.format.as_str() {
         "json" => import::from_json(&body),
@@ -627,7 +663,7 @@ async fn session_attendance(
     let session = find_session(&state, &id).await?;
     let room = session.room().ok_or_else(|| Problem::not_found("the session has no room"))?;
     let visits = records(&state)?.visits(Some(&room)).await?;
-    Ok(Json(analytics::report(&visits, crate::clock::unix_millis())))
+    Ok(Json(analytics::report(&visits, open_visits_end(&session))))
 }
 
 /// One session's chat transcript as CSV, deleted messages included and marked.
@@ -650,15 +686,23 @@ async fn session_transcript(
         let _ = csv.write_record([
             m.id.to_string(),
             crate::programme::model::format_time(m.at),
-            m.author.id.to_string(),
-            m.author.name,
+            cell(m.author.id.to_string()),
+            cell(m.author.name),
             m.author.country.unwrap_or_default(),
-            m.text,
+            cell(m.text),
             line.deleted_at.map(crate::programme::model::format_time).unwrap_or_default(),
             line.deleted_by.unwrap_or_default(),
         ]);
     }
     Ok(csv_response(csv, &format!("transcript-{id}.csv")))
+}
+
+/// A CSV cell that a spreadsheet shows as text: user-supplied text starting with `=`, `+`,
+/// `-`, `@` or a control character would otherwise run as a formula when an organiser opens
+/// the export (OWASP's CSV injection).
+fn cell(value: impl Into<String>) -> String {
+    let value = value.into();
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r', '\n']) { format!("'{value}") } else { value }
 }
 
 fn csv_response(writer: csv::Writer<Vec<u8>>, filename: &str) -> Response {
@@ -683,10 +727,24 @@ pub struct SessionAnalytics {
     pub attendance: AttendanceReport,
 }
 
+/// How long after a session's scheduled end a visit still open counts as going on.
+const OVERRUN_MS: i64 = 3_600_000;
+
+/// When a visit still open at the time of a report counts as ended. During a session (and
+/// an hour after its scheduled end, for overruns) that is now; later it is the session's end,
+/// so visits whose end was never recorded (a node that crashed) do not grow a finished
+/// session's figures for ever.
+fn open_visits_end(session: &Session) -> i64 {
+    let now = crate::clock::unix_millis();
+    match parse_time(&session.ends_at) {
+        Ok(end) if now > end + OVERRUN_MS => end,
+        _ => now,
+    }
+}
+
 async fn session_reports(state: &AppState) -> ApiResult<Vec<SessionAnalytics>> {
     let sessions = programme(state)?.sessions().await?;
     let visits = records(state)?.visits(None).await?;
-    let now = crate::clock::unix_millis();
     let mut by_room: BTreeMap<&RoomId, Vec<&crate::store::Visit>> = BTreeMap::new();
     for visit in &visits {
         by_room.entry(&visit.room).or_default().push(visit);
@@ -697,7 +755,7 @@ async fn session_reports(state: &AppState) -> ApiResult<Vec<SessionAnalytics>> {
             let room = s.room();
             let visits = room.as_ref().and_then(|r| by_room.get(r)).cloned().unwrap_or_default();
             SessionAnalytics {
-                attendance: analytics::report(visits, now),
+                attendance: analytics::report(visits, open_visits_end(&s)),
                 session: s.id,
                 title: s.title,
                 starts_at: s.starts_at,
@@ -740,7 +798,7 @@ async fn analytics_sessions_csv(State(state): State<AppState>, headers: HeaderMa
         let countries: Vec<String> = a.top_countries.iter().map(|c| format!("{}:{}", c.country, c.attendees)).collect();
         let _ = csv.write_record([
             row.session,
-            row.title,
+            cell(row.title),
             row.starts_at,
             row.track.unwrap_or_default(),
             a.unique_attendees.to_string(),
@@ -814,9 +872,16 @@ async fn event_report(state: &AppState) -> ApiResult<EventAnalytics> {
         .and_then(|e| jiff::tz::TimeZone::get(&e.time_zone).ok())
         .unwrap_or(jiff::tz::TimeZone::UTC);
     let sessions = store.sessions().await?;
-    let visits = records(state)?.visits(None).await?;
+    let mut visits = records(state)?.visits(None).await?;
     let now = crate::clock::unix_millis();
     let session_of: BTreeMap<RoomId, &Session> = sessions.iter().filter_map(|s| Some((s.room()?, s))).collect();
+    for visit in &mut visits {
+        if visit.left_at.is_none()
+            && let Some(session) = session_of.get(&visit.room)
+        {
+            visit.left_at = Some(open_visits_end(session).max(visit.joined_at));
+        }
+    }
     let mut by_day: BTreeMap<String, Vec<&crate::store::Visit>> = BTreeMap::new();
     let mut by_track: BTreeMap<String, Vec<&crate::store::Visit>> = BTreeMap::new();
     let mut all = Vec::new();

@@ -139,7 +139,7 @@ impl From<StageError> for Refusal {
     fn from(e: StageError) -> Self {
         let code = match e {
             StageError::InvalidTransition { .. } | StageError::Ended => ErrorCode::Conflict,
-            StageError::NoChange | StageError::EmptyTitle => ErrorCode::Invalid,
+            StageError::NoChange | StageError::EmptyTitle | StageError::ControlCharacters { .. } => ErrorCode::Invalid,
             StageError::TooLong { .. } => ErrorCode::TooLarge,
         };
         Refusal::new(code, e.to_string())

@@ -246,6 +246,9 @@ fn check_text(errors: &mut Vec<FieldError>, at: &str, field: &str, value: &str, 
     if value.chars().count() > max {
         errors.push(FieldError::new(format!("{at}.{field}"), format!("longer than {max} characters")));
     }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        errors.push(FieldError::new(format!("{at}.{field}"), "contains control characters"));
+    }
 }
 
 fn check_slug(errors: &mut Vec<FieldError>, at: &str, field: &str, value: &str) {

@@ -82,25 +82,48 @@ fn from_json<T: DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T, Store
     serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
 
-/// The id to store a record under: the id already used for its external id, if any, so a
-/// re-import whose slugs changed still updates the same record.
+/// The id to store a record under. A record with an external id keeps the id it was first
+/// stored under, so a re-import whose slugs changed still updates it; a new one gets its own
+/// slug, or the slug with `-2`, `-3`, ... when another record (hand-made, or imported with
+/// another external id, or earlier in this import) already has it. A record without an
+/// external id is stored under its id, replacing what is there.
 async fn resolve_id(
     tx: &mut Transaction<'_, Any>,
     table: &'static str,
     id: &str,
     external_id: Option<&str>,
+    taken: &mut std::collections::HashSet<(&'static str, String)>,
 ) -> Result<String, StoreError> {
-    let Some(external_id) = external_id else { return Ok(id.to_owned()) };
-    let sql = match table {
-        "speakers" => "SELECT id FROM speakers WHERE external_id = $1",
-        "sessions" => "SELECT id FROM sessions WHERE external_id = $1",
-        _ => "SELECT id FROM booths WHERE external_id = $1",
+    let Some(external_id) = external_id else {
+        taken.insert((table, id.to_owned()));
+        return Ok(id.to_owned());
     };
-    let existing = sqlx::query(sql).bind(external_id).fetch_optional(&mut **tx).await?;
-    Ok(match existing {
-        Some(row) => row.try_get("id")?,
-        None => id.to_owned(),
-    })
+    let (by_external, by_id) = match table {
+        "speakers" => ("SELECT id FROM speakers WHERE external_id = $1", "SELECT id FROM speakers WHERE id = $1"),
+        "sessions" => ("SELECT id FROM sessions WHERE external_id = $1", "SELECT id FROM sessions WHERE id = $1"),
+        _ => ("SELECT id FROM booths WHERE external_id = $1", "SELECT id FROM booths WHERE id = $1"),
+    };
+    if let Some(row) = sqlx::query(by_external).bind(external_id).fetch_optional(&mut **tx).await? {
+        let stored: String = row.try_get("id")?;
+        taken.insert((table, stored.clone()));
+        return Ok(stored);
+    }
+    for n in 1..1000 {
+        let candidate = if n == 1 {
+            id.to_owned()
+        } else {
+            let suffix = format!("-{n}");
+            format!("{}{suffix}", &id[..id.len().min(48 - suffix.len())].trim_end_matches('-'))
+        };
+        if taken.contains(&(table, candidate.clone())) {
+            continue;
+        }
+        if sqlx::query(by_id).bind(candidate.as_str()).fetch_optional(&mut **tx).await?.is_none() {
+            taken.insert((table, candidate.clone()));
+            return Ok(candidate);
+        }
+    }
+    Err(StoreError::Corrupt(format!("no free id for {id:?} in {table}")))
 }
 
 fn session_from_row(row: &AnyRow) -> Result<Session, StoreError> {
@@ -210,6 +233,9 @@ impl ProgrammeStore for SqlStore {
     async fn apply(&self, programme: &Programme) -> Result<ApplySummary, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut summary = ApplySummary::default();
+        let mut taken = std::collections::HashSet::new();
+        // The file's speaker ids to the ids they are stored under, for the sessions' lists.
+        let mut speaker_ids = std::collections::HashMap::new();
         if let Some(event) = &programme.event {
             sqlx::query(
                 "INSERT INTO event_settings (id, name, time_zone, starts_on, ends_on) VALUES (1, $1, $2, $3, $4)
@@ -238,7 +264,8 @@ impl ProgrammeStore for SqlStore {
             summary.tracks += 1;
         }
         for speaker in &programme.speakers {
-            let id = resolve_id(&mut tx, "speakers", &speaker.id, speaker.external_id.as_deref()).await?;
+            let id = resolve_id(&mut tx, "speakers", &speaker.id, speaker.external_id.as_deref(), &mut taken).await?;
+            speaker_ids.insert(speaker.id.clone(), id.clone());
             sqlx::query(
                 "INSERT INTO speakers (id, external_id, name, affiliation, bio, country) VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (id) DO UPDATE SET external_id = excluded.external_id, name = excluded.name,
@@ -257,7 +284,8 @@ impl ProgrammeStore for SqlStore {
         for session in &programme.sessions {
             let starts = parse_time(&session.starts_at).map_err(StoreError::Corrupt)?;
             let ends = parse_time(&session.ends_at).map_err(StoreError::Corrupt)?;
-            let id = resolve_id(&mut tx, "sessions", &session.id, session.external_id.as_deref()).await?;
+            let id = resolve_id(&mut tx, "sessions", &session.id, session.external_id.as_deref(), &mut taken).await?;
+            let speakers: Vec<&String> = session.speakers.iter().map(|s| speaker_ids.get(s).unwrap_or(s)).collect();
             sqlx::query(
                 "INSERT INTO sessions (id, external_id, title, description, kind, starts_at, ends_at, track, languages,
                  tags, speakers, stage) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -276,14 +304,14 @@ impl ProgrammeStore for SqlStore {
             .bind(session.track.as_deref())
             .bind(to_json(&session.languages))
             .bind(to_json(&session.tags))
-            .bind(to_json(&session.speakers))
+            .bind(to_json(&speakers))
             .bind(to_json(&session.stage))
             .execute(&mut *tx)
             .await?;
             summary.sessions += 1;
         }
         for booth in &programme.booths {
-            let id = resolve_id(&mut tx, "booths", &booth.id, booth.external_id.as_deref()).await?;
+            let id = resolve_id(&mut tx, "booths", &booth.id, booth.external_id.as_deref(), &mut taken).await?;
             sqlx::query(
                 "INSERT INTO booths (id, external_id, organisation, description, links, logo_url, track, tags, staff)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)

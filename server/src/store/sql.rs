@@ -3,7 +3,7 @@
 //! BIGINT milliseconds, ids as text).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use plenary_proto::{ChatMessage, MessageId, RoomId, Stage, StageState, UserId, UserProfile};
@@ -97,7 +97,7 @@ fn new_id() -> String {
 impl Store for SqlStore {
     async fn write(&self, batch: &[Record]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let mut seen_users: HashMap<&str, (&UserProfile, i64)> = HashMap::new();
+        let mut seen_users: BTreeMap<&str, (&UserProfile, i64)> = BTreeMap::new();
         for record in batch {
             match record {
                 Record::Chat { room, message } => {
@@ -170,8 +170,9 @@ impl Store for SqlStore {
                     log_moderation(&mut tx, room, "unmute", user.as_str(), by, *at, None).await?;
                 }
                 Record::Joined { visit, room, user, at } => {
-                    // Users are written once per batch, below: reconnecting users would
-                    // otherwise rewrite the same row many times over.
+                    // Users are written once per batch, below, in id order (so two nodes
+                    // writing the same users never wait on each other's row locks):
+                    // reconnecting users would otherwise rewrite the same row many times over.
                     seen_users.insert(user.id.as_str(), (user, *at));
                     sqlx::query(
                         "INSERT INTO attendance (id, room, user_id, country, joined_at) VALUES ($1, $2, $3, $4, $5)
@@ -315,22 +316,19 @@ impl Store for SqlStore {
     }
 
     async fn rooms_on_stage(&self) -> Result<Vec<(RoomId, StageState)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT room, state FROM stage_changes s
-             WHERE state IN ('live', 'break')
-             AND at = (SELECT MAX(at) FROM stage_changes t WHERE t.room = s.room)",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut rooms = rows
-            .iter()
-            .map(|row| {
-                let room = RoomId::parse(row.try_get::<String, _>("room")?).map_err(corrupt)?;
-                Ok((room, parse_state(&row.try_get::<String, _>("state")?)?))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        rooms.sort_by(|a, b| a.0.cmp(&b.0));
-        rooms.dedup_by(|a, b| a.0 == b.0);
+        // The latest change of each room, with ties in time broken by id as `room()` does.
+        let rows = sqlx::query("SELECT room, state FROM stage_changes ORDER BY room, at DESC, id DESC")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut rooms: Vec<(RoomId, StageState)> = Vec::new();
+        for row in &rows {
+            let room = RoomId::parse(row.try_get::<String, _>("room")?).map_err(corrupt)?;
+            if rooms.last().is_some_and(|(last, _)| *last == room) {
+                continue;
+            }
+            rooms.push((room, parse_state(&row.try_get::<String, _>("state")?)?));
+        }
+        rooms.retain(|(_, state)| matches!(state, StageState::Live | StageState::Break));
         Ok(rooms)
     }
 

@@ -18,6 +18,8 @@ const QUEUE: usize = 65_536;
 const BATCH: usize = 1_000;
 const RETRY_FIRST: Duration = Duration::from_millis(100);
 const RETRY_MAX: Duration = Duration::from_secs(5);
+/// Failed attempts at a batch before it is tried record by record.
+const SINGLE_RECORDS_AFTER: u32 = 3;
 
 /// The rooms' end of the writer: cheap to clone.
 #[derive(Debug, Clone)]
@@ -108,6 +110,10 @@ async fn write_loop(
 
 /// Writes a batch, retrying with backoff. While the node runs it keeps trying (rooms wait
 /// once the queue is full); during shutdown it gives up after a few attempts and says so.
+/// A batch that keeps failing is written record by record: if some records go in, those
+/// that do not are refused by the database itself (a value it cannot store), and they are
+/// set aside with an error rather than holding up every record behind them; if none go in,
+/// the database is away and the whole batch waits for it.
 async fn write_until_done(store: &dyn Store, batch: &[Record], metrics: &Metrics, stopping: bool) {
     let mut wait = RETRY_FIRST;
     let mut attempts = 0;
@@ -120,7 +126,10 @@ async fn write_until_done(store: &dyn Store, batch: &[Record], metrics: &Metrics
             }
             Err(e) => {
                 metrics.store_errors.inc();
-                if stopping && attempts >= 5 {
+                if attempts % SINGLE_RECORDS_AFTER == 0 && write_one_by_one(store, batch, metrics).await {
+                    return;
+                }
+                if stopping && attempts >= SINGLE_RECORDS_AFTER {
                     tracing::error!(error = %e, records = batch.len(), "giving up writing records at shutdown");
                     return;
                 }
@@ -129,5 +138,110 @@ async fn write_until_done(store: &dyn Store, batch: &[Record], metrics: &Metrics
                 wait = (wait * 2).min(RETRY_MAX);
             }
         }
+    }
+}
+
+/// Writes each record alone. Returns whether the database took any of them (so the batch is
+/// done, the refused ones dropped and logged); `false` leaves the whole batch to retry.
+async fn write_one_by_one(store: &dyn Store, batch: &[Record], metrics: &Metrics) -> bool {
+    let mut refused = Vec::new();
+    let mut written = 0u64;
+    for record in batch {
+        match store.write(std::slice::from_ref(record)).await {
+            Ok(()) => written += 1,
+            Err(e) => refused.push((record, e)),
+        }
+    }
+    if written == 0 {
+        return false;
+    }
+    metrics.store_records.inc_by(written);
+    for (record, e) in refused {
+        metrics.store_refused.inc();
+        tracing::error!(error = %e, ?record, "the database refused a record; it is not kept");
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use plenary_proto::{ChatMessage, MessageId, RoomId, UserId, UserProfile};
+
+    use super::*;
+    use crate::store::{StoreError, StoredRoom, TranscriptLine, Visit};
+
+    /// Keeps what it is given, but refuses any batch holding the text "poison".
+    #[derive(Default)]
+    struct PickyStore {
+        kept: Mutex<Vec<Record>>,
+    }
+
+    fn chat(text: &str) -> Record {
+        Record::Chat {
+            room: RoomId::session("s").unwrap(),
+            message: ChatMessage {
+                id: MessageId::parse(format!("m-{text}")).unwrap(),
+                author: UserProfile { id: UserId::parse("u").unwrap(), name: "U".into(), country: None },
+                text: text.into(),
+                at: 0,
+            },
+        }
+    }
+
+    #[async_trait]
+    impl Store for PickyStore {
+        async fn write(&self, batch: &[Record]) -> Result<(), StoreError> {
+            if batch.iter().any(|r| matches!(r, Record::Chat { message, .. } if message.text == "poison")) {
+                return Err(StoreError::Corrupt("refused".into()));
+            }
+            self.kept.lock().unwrap().extend(batch.iter().cloned());
+            Ok(())
+        }
+        async fn room(&self, _: &RoomId, _: usize, _: i64) -> Result<StoredRoom, StoreError> {
+            Ok(StoredRoom::default())
+        }
+        async fn chat_page(
+            &self,
+            _: &RoomId,
+            _: Option<&MessageId>,
+            _: usize,
+        ) -> Result<(Vec<ChatMessage>, bool), StoreError> {
+            Ok((Vec::new(), false))
+        }
+        async fn visits(&self, _: Option<&RoomId>) -> Result<Vec<Visit>, StoreError> {
+            Ok(Vec::new())
+        }
+        async fn transcript(&self, _: &RoomId) -> Result<Vec<TranscriptLine>, StoreError> {
+            Ok(Vec::new())
+        }
+        async fn rooms_on_stage(&self) -> Result<Vec<(RoomId, plenary_proto::StageState)>, StoreError> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_record_the_database_refuses_does_not_hold_up_the_others() {
+        let store = Arc::new(PickyStore::default());
+        let metrics = Arc::new(Metrics::default());
+        let (writer, task) = StoreWriter::start(store.clone(), metrics.clone());
+        for text in ["first", "poison", "last"] {
+            writer.record(chat(text)).await;
+        }
+        task.finish().await;
+        let kept: Vec<String> = store
+            .kept
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| match r {
+                Record::Chat { message, .. } => message.text.clone(),
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(kept, ["first", "last"]);
+        assert_eq!(metrics.store_refused.get(), 1);
     }
 }

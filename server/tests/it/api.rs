@@ -274,11 +274,11 @@ async fn attendance_and_transcripts_are_reported() {
     let r = room.clone();
     ada.request(|rid| ClientMsg::ChatSend { rid, room: r, text: "Hello, Geneva".into() }).await;
     let r = room.clone();
-    ada.request(|rid| ClientMsg::ChatSend { rid, room: r, text: "Oops".into() }).await;
+    ada.request(|rid| ClientMsg::ChatSend { rid, room: r, text: "=Oops".into() }).await;
     let deleted = mo
         .recv_until(
             "the second message",
-            |m| matches!(m, ServerMsg::Event { event: RoomEvent::Chat { message }, .. } if message.text == "Oops"),
+            |m| matches!(m, ServerMsg::Event { event: RoomEvent::Chat { message }, .. } if message.text == "=Oops"),
         )
         .await;
     let ServerMsg::Event { event: RoomEvent::Chat { message }, .. } = deleted else { unreachable!() };
@@ -287,10 +287,12 @@ async fn attendance_and_transcripts_are_reported() {
     let r = room.clone();
     ada.request(|rid| ClientMsg::Leave { rid, room: r }).await;
     drop(ada);
+    let r = room.clone();
+    mo.request(|rid| ClientMsg::Leave { rid, room: r }).await;
 
     // Records are written in batches: wait until they are in.
     let metrics = api.server.state.metrics.clone();
-    eventually("the records to be written", || async { metrics.store_records.get() >= 6 }).await;
+    eventually("the records to be written", || async { metrics.store_records.get() >= 7 }).await;
     let (status, report) = api.call(Method::GET, "/api/sessions/opening/attendance", Some(Organiser), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(report["unique_attendees"], 2);
@@ -309,7 +311,7 @@ async fn attendance_and_transcripts_are_reported() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     assert!(lines[1].contains("Hello, Geneva"));
-    assert!(lines[2].contains("Oops") && lines[2].ends_with(",mo"), "the deletion is marked: {}", lines[2]);
+    assert!(lines[2].contains("'=Oops") && lines[2].ends_with(",mo"), "deleted, and never a formula: {}", lines[2]);
 
     let (_, event) = api.call(Method::GET, "/api/analytics/event", Some(Organiser), None).await;
     assert_eq!(event["total"]["unique_attendees"], 2);

@@ -3,7 +3,7 @@
 
 use plenary_proto::Role::{Attendee, Moderator};
 use plenary_proto::{ChatMessage, ClientMsg, MessageId, RoomId, ServerMsg, Stage, StageState, UserId, UserProfile};
-use plenary_server::programme::model::{Programme, Session, SessionKind, StageSource};
+use plenary_server::programme::model::{Programme, Session, SessionKind, Speaker, StageSource};
 use plenary_server::store::{ProgrammeStore, Record, SqlStore, Store};
 use sqlx::Row;
 
@@ -279,6 +279,42 @@ async fn the_programme_is_kept_and_reimports_update(kind: Kind) {
     let sessions = store.sessions().await.unwrap();
     assert_eq!(sessions.len(), 1);
     assert_eq!((sessions[0].id.as_str(), sessions[0].title.as_str()), ("opening", "Opening, renamed"));
+
+    // A speaker renamed in the source keeps its stored id, and sessions follow it; a new
+    // speaker whose slug is taken gets a slug of its own instead of replacing the other.
+    let speaker = |id: &str, ext: &str, name: &str| Speaker {
+        id: id.into(),
+        external_id: Some(ext.into()),
+        name: name.into(),
+        affiliation: String::new(),
+        bio: String::new(),
+        country: None,
+    };
+    let mut talk = programme_session("talk", "ext-talk", "Talk");
+    talk.speakers = vec!["jon-doe".into()];
+    store
+        .apply(&Programme {
+            speakers: vec![speaker("jon-doe", "p1", "Jon Doe")],
+            sessions: vec![talk.clone()],
+            ..Programme::default()
+        })
+        .await
+        .unwrap();
+    talk.speakers = vec!["john-doe".into(), "jon-doe".into()];
+    let renamed = Programme {
+        speakers: vec![speaker("john-doe", "p1", "John Doe"), speaker("jon-doe", "p2", "Jon Doe")],
+        sessions: vec![talk],
+        ..Programme::default()
+    };
+    store.apply(&renamed).await.unwrap();
+    let speakers: Vec<(String, String)> = store.speakers().await.unwrap().into_iter().map(|s| (s.id, s.name)).collect();
+    assert_eq!(
+        speakers,
+        [("jon-doe".to_owned(), "John Doe".to_owned()), ("jon-doe-2".to_owned(), "Jon Doe".to_owned())]
+    );
+    let talk = store.sessions().await.unwrap().into_iter().find(|s| s.id == "talk").unwrap();
+    assert_eq!(talk.speakers, ["jon-doe", "jon-doe-2"], "the session names the stored speakers");
+    store.delete(RecordKind::Session, "talk").await.unwrap();
 
     let grant = RoleGrant { user: "ada".into(), role: "moderator".into(), scope: Some("opening".into()) };
     store.grant(&grant, "org", 5).await.unwrap();
