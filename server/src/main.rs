@@ -115,7 +115,11 @@ fn minter(settings: &Settings) -> anyhow::Result<Minter> {
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {
+    // Logs go to stderr (stdout carries the lines printed for the person who started the
+    // node), coloured only on a terminal.
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PLENARY_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
