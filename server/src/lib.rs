@@ -45,6 +45,10 @@ use metrics::Metrics;
 
 /// Publications a node's bus inbox holds before the bus drops (and rooms backfill).
 const BUS_INBOX: usize = 8192;
+/// Guest sign-ins one address may make at once, and then per minute: enough for a family
+/// or a classroom behind one address, too few to mint identities by the thousand.
+const GUEST_SIGNIN_BURST: u32 = 20;
+const GUEST_SIGNINS_PER_MINUTE: f64 = 10.0;
 
 /// What every request handler and connection task shares.
 #[derive(Clone)]
@@ -67,6 +71,8 @@ pub struct AppState {
     pub records: Option<Arc<dyn store::Store>>,
     /// Roles organisers granted, by user.
     pub grants: Arc<programme::grants::GrantCache>,
+    /// Guest sign-ins per client address.
+    pub guest_limiter: Arc<domain::rate::KeyedBuckets<std::net::IpAddr>>,
     /// A short random name for this node process, prefixed to connection ids.
     pub node_label: Arc<str>,
     peer_ids: Arc<AtomicU64>,
@@ -182,6 +188,11 @@ impl Application {
             sessions: session_index,
             records,
             grants: Arc::new(grants),
+            guest_limiter: Arc::new(domain::rate::KeyedBuckets::new(
+                GUEST_SIGNIN_BURST,
+                GUEST_SIGNINS_PER_MINUTE / 60.0,
+                100_000,
+            )),
             settings,
             verifier: Arc::new(verifier),
             minter,

@@ -45,6 +45,33 @@ impl TokenBucket {
     }
 }
 
+/// A token bucket per key (a client address, say), forgetting full buckets when the map
+/// grows past `max_keys` so it stays bounded.
+#[derive(Debug)]
+pub struct KeyedBuckets<K> {
+    buckets: std::sync::Mutex<std::collections::HashMap<K, TokenBucket>>,
+    burst: u32,
+    per_second: f64,
+    max_keys: usize,
+}
+
+impl<K: std::hash::Hash + Eq> KeyedBuckets<K> {
+    pub fn new(burst: u32, per_second: f64, max_keys: usize) -> Self {
+        KeyedBuckets { buckets: Default::default(), burst, per_second, max_keys }
+    }
+
+    /// Takes a token for `key`, or says how long until one is available.
+    pub fn try_take(&self, key: K) -> Result<(), Duration> {
+        let now = Instant::now();
+        // A std Mutex: held for this synchronous section only.
+        let mut buckets = self.buckets.lock().expect("bucket lock");
+        if buckets.len() >= self.max_keys {
+            buckets.retain(|_, bucket| !bucket.is_full(now));
+        }
+        buckets.entry(key).or_insert_with(|| TokenBucket::new(self.burst, self.per_second, now)).try_take(now)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +89,14 @@ mod tests {
         assert!(bucket.try_take(Instant::now()).is_err());
         tokio::time::advance(Duration::from_secs(10)).await;
         assert!(bucket.is_full(Instant::now()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn keys_have_their_own_buckets() {
+        let buckets = KeyedBuckets::new(2, 1.0, 100);
+        assert!(buckets.try_take("a").is_ok());
+        assert!(buckets.try_take("a").is_ok());
+        assert!(buckets.try_take("a").is_err());
+        assert!(buckets.try_take("b").is_ok(), "another key is not limited by the first");
     }
 }

@@ -81,10 +81,23 @@ pub struct GuestResponse {
 /// An attendee token for someone without an account, when the event allows guests.
 #[utoipa::path(post, path = "/api/guest", tag = "sign-in", request_body = GuestRequest,
     responses((status = 200, body = GuestResponse), (status = 403, description = "guests not allowed"),
-        (status = 422, description = "invalid name or country")))]
-pub async fn guest(State(state): State<AppState>, body: Result<Json<GuestRequest>, JsonRejection>) -> Response {
+        (status = 422, description = "invalid name or country"),
+        (status = 429, description = "too many sign-ins from this address (Retry-After)")))]
+pub async fn guest(
+    State(state): State<AppState>,
+    axum::extract::ConnectInfo(remote): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    body: Result<Json<GuestRequest>, JsonRejection>,
+) -> Response {
     if !state.settings.guest_signin_enabled() {
         return error(StatusCode::FORBIDDEN, "this event does not allow guest sign-in");
+    }
+    if let Err(wait) = state.guest_limiter.try_take(remote.ip()) {
+        let seconds = wait.as_secs().max(1).to_string();
+        let mut response = error(StatusCode::TOO_MANY_REQUESTS, "too many guest sign-ins from this address; try later");
+        if let Ok(value) = axum::http::HeaderValue::from_str(&seconds) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
     }
     let Some(minter) = &state.minter else {
         return error(StatusCode::FORBIDDEN, "this node has no signing key for guest tokens");

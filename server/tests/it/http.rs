@@ -62,3 +62,20 @@ async fn health_readiness_and_metrics() {
     }
     assert_eq!(http.get(server.http_url("/nope")).send().await.unwrap().status(), 404);
 }
+
+#[tokio::test]
+async fn guest_sign_ins_are_limited_per_address() {
+    let server = TestServer::spawn().await;
+    let http = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for n in 0..25 {
+        let response =
+            http.post(server.http_url("/api/guest")).json(&json!({"name": format!("Guest {n}")})).send().await.unwrap();
+        if response.status() == 429 {
+            assert!(response.headers().get("retry-after").is_some());
+        }
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 20, "{statuses:?}");
+    assert_eq!(statuses.last(), Some(&429));
+}
