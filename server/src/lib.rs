@@ -234,12 +234,13 @@ impl Application {
                 tracing::warn!(error = %e, "could not set TCP_NODELAY");
             }
         });
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        // Even if serving fails, connections, rooms and the writer are wound down below.
+        let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 signal.await;
                 shutdown.cancel();
             })
-            .await?;
+            .await;
         // axum does not wait for upgraded WebSocket tasks: the tracker does.
         state.shutdown.cancel();
         state.tracker.close();
@@ -250,7 +251,7 @@ impl Application {
         if let Some(task) = self.writer_task {
             task.finish().await;
         }
-        Ok(())
+        Ok(served?)
     }
 }
 
