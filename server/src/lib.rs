@@ -71,6 +71,8 @@ pub struct AppState {
     pub records: Option<Arc<dyn store::Store>>,
     /// Roles organisers granted, by user.
     pub grants: Arc<programme::grants::GrantCache>,
+    /// Every open connection, so a shutdown can tell each one to close.
+    pub peers: Arc<dashmap::DashMap<u64, Arc<hub::peer::Peer>>>,
     /// Guest sign-ins per client address.
     pub guest_limiter: Arc<domain::rate::KeyedBuckets<std::net::IpAddr>>,
     /// A short random name for this node process, prefixed to connection ids.
@@ -188,6 +190,7 @@ impl Application {
             sessions: session_index,
             records,
             grants: Arc::new(grants),
+            peers: Arc::default(),
             guest_limiter: Arc::new(domain::rate::KeyedBuckets::new(
                 GUEST_SIGNIN_BURST,
                 GUEST_SIGNINS_PER_MINUTE / 60.0,
@@ -226,6 +229,7 @@ impl Application {
     pub async fn run_until(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let state = self.state;
         let shutdown = state.shutdown.clone();
+        let peers = state.peers.clone();
         let router = http::router(state.clone());
         // Frames are small and latency matters: without TCP_NODELAY, Nagle's algorithm holds
         // a frame back while the previous one waits for a (possibly delayed) ACK.
@@ -239,6 +243,11 @@ impl Application {
             .with_graceful_shutdown(async move {
                 signal.await;
                 shutdown.cancel();
+                // Connections wait on their outbox, which a close wakes; those still in their
+                // handshake watch the token instead.
+                for peer in peers.iter() {
+                    peer.close(plenary_proto::CloseCode::GoingAway);
+                }
             })
             .await;
         // axum does not wait for upgraded WebSocket tasks: the tracker does.

@@ -148,7 +148,9 @@ impl Peer {
     /// whether this call was the first.
     pub fn close(&self, code: CloseCode) -> bool {
         let first = self.close_code.set(code).is_ok();
-        self.closed.store(true, Ordering::Relaxed);
+        self.closed.store(true, Ordering::Release);
+        // The writer waits on the outbox: wake it there, so its loop needs no other signal.
+        self.ready.notify_one();
         self.closing.cancel();
         first
     }
@@ -164,11 +166,15 @@ impl Peer {
 }
 
 impl Outbox {
-    /// The next frame, waiting for one.
-    pub async fn recv(&mut self) -> Utf8Bytes {
+    /// The next frame, waiting for one; `None` once the connection was asked to close
+    /// ([`Peer::close`]).
+    pub async fn recv(&mut self) -> Option<Utf8Bytes> {
         loop {
+            if self.peer.closed.load(Ordering::Acquire) {
+                return None;
+            }
             if let Some(frame) = self.try_recv() {
-                return frame;
+                return Some(frame);
             }
             self.peer.ready.notified().await;
         }
@@ -228,12 +234,23 @@ mod tests {
     async fn the_writer_wakes_for_frames_queued_while_it_waits() {
         let metrics = Arc::new(Metrics::default());
         let (peer, mut rx) = Peer::new(1, ConnectionId::parse("c1").unwrap(), 8, 1024, metrics);
-        let writer = tokio::spawn(async move { [rx.recv().await, rx.recv().await] });
+        let writer = tokio::spawn(async move { [rx.recv().await.unwrap(), rx.recv().await.unwrap()] });
         tokio::task::yield_now().await;
         peer.send("one".into()).unwrap();
         peer.send("two".into()).unwrap();
         let frames = tokio::time::timeout(std::time::Duration::from_secs(5), writer).await.unwrap().unwrap();
         assert_eq!(frames.iter().map(|f| f.as_str()).collect::<Vec<_>>(), ["one", "two"]);
+    }
+
+    #[tokio::test]
+    async fn closing_wakes_the_writer() {
+        let metrics = Arc::new(Metrics::default());
+        let (peer, mut rx) = Peer::new(1, ConnectionId::parse("c1").unwrap(), 8, 1024, metrics);
+        let writer = tokio::spawn(async move { rx.recv().await });
+        tokio::task::yield_now().await;
+        peer.close(CloseCode::GoingAway);
+        let next = tokio::time::timeout(std::time::Duration::from_secs(5), writer).await.unwrap().unwrap();
+        assert_eq!(next, None);
     }
 
     #[test]

@@ -131,6 +131,12 @@ async fn open(mut socket: WebSocket, state: AppState, id: u64) -> Option<Opened>
         }
         .to_json(),
     );
+    // Registered before the shutdown check: a shutdown either sees this peer in the registry
+    // or is seen here.
+    state.peers.insert(id, peer.clone());
+    if state.shutdown.is_cancelled() {
+        peer.close(CloseCode::GoingAway);
+    }
     tracing::info!(user = %identity.user(), "connected");
     let mut conn = Connection {
         bucket: TokenBucket::new(
@@ -262,13 +268,11 @@ impl Connection {
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ping.tick().await;
         let mut last_heard = Instant::now();
-        // These futures live across iterations: making them anew on every wake-up would
-        // register a waiter (a lock) and a timer per frame sent. `closing` also fires on
-        // shutdown: the peer's token is a child of the node's, so polling it locks only
-        // this connection's node of the token tree, not one lock shared by every connection.
-        let closing = peer.closing();
+        // The expiry timer lives across iterations: making it anew on every wake-up would
+        // register a timer per frame sent. A close (asked by a room, or by the node shutting
+        // down) arrives through the outbox itself, so the loop waits on no other signal.
         let expiry = sleep_until(self.expires);
-        tokio::pin!(closing, expiry);
+        tokio::pin!(expiry);
         // No `biased`: under a steady stream of outgoing frames, reads, pings and the
         // token's expiry must still get their turn.
         let (code, reason) = loop {
@@ -276,11 +280,14 @@ impl Connection {
                 expiry.as_mut().reset(self.expires);
             }
             tokio::select! {
-                _ = &mut closing => break closing_reason(&peer),
                 frame = outbox.recv() => {
+                    let Some(frame) = frame else { break closing_reason(&peer) };
+                    // `biased`: a write that completes at once (the common case) never polls
+                    // the close signal, whose future takes a lock; a stuck one is interrupted.
                     let written = tokio::select! {
+                        biased;
                         r = timeout(WRITE_STALL_TIMEOUT, write_batch(&mut socket, frame, &mut outbox)) => r,
-                        _ = &mut closing => break closing_reason(&peer),
+                        _ = peer.closing() => break closing_reason(&peer),
                     };
                     match written {
                         Ok(Ok(())) => {}
@@ -474,6 +481,7 @@ impl Connection {
 
     /// Leaves every room and counts the connection gone.
     async fn finish(&mut self) {
+        self.state.peers.remove(&self.peer.id);
         for room in std::mem::take(&mut self.rooms) {
             let _ = self.state.hub.send(&room, RoomCmd::Leave { peer: self.peer.clone(), rid: None }).await;
         }
