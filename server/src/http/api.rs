@@ -183,21 +183,76 @@ fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
     }
 }
 
-/// A PUT names its record by the path: an external id that belongs to another record would
-/// make the store update that one instead.
-fn check_external_id<'a>(
-    id: &str,
-    external_id: Option<&str>,
-    stored: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
-) -> ApiResult<()> {
-    let Some(external_id) = external_id else { return Ok(()) };
-    match stored.into_iter().find(|(_, ext)| *ext == Some(external_id)) {
-        Some((other, _)) if other != id => Err(Problem::invalid(
-            "the external id belongs to another record",
-            vec![FieldError::new("external_id", format!("{external_id:?} is the external id of {other:?}"))],
-        )),
-        _ => Ok(()),
+/// A programme record that `PUT /api/<kind>/{id}` creates or replaces.
+trait PutRecord: Clone {
+    fn id(&self) -> &str;
+    fn external_id(&self) -> Option<&str>;
+    fn into_programme(self) -> Programme;
+    /// The ids and external ids of the stored records of this kind.
+    async fn stored(store: &dyn ProgrammeStore) -> ApiResult<Vec<(String, Option<String>)>>;
+}
+
+macro_rules! put_record {
+    ($type:ty, $field:ident) => {
+        impl PutRecord for $type {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn external_id(&self) -> Option<&str> {
+                self.external_id.as_deref()
+            }
+            fn into_programme(self) -> Programme {
+                Programme { $field: vec![self], ..Programme::default() }
+            }
+            async fn stored(store: &dyn ProgrammeStore) -> ApiResult<Vec<(String, Option<String>)>> {
+                Ok(store.$field().await?.into_iter().map(|r| (r.id, r.external_id)).collect())
+            }
+        }
+    };
+}
+
+put_record!(Speaker, speakers);
+put_record!(Session, sessions);
+put_record!(Booth, booths);
+
+impl PutRecord for Track {
+    fn id(&self) -> &str {
+        &self.id
     }
+    fn external_id(&self) -> Option<&str> {
+        None
+    }
+    fn into_programme(self) -> Programme {
+        Programme { tracks: vec![self], ..Programme::default() }
+    }
+    async fn stored(_: &dyn ProgrammeStore) -> ApiResult<Vec<(String, Option<String>)>> {
+        Ok(Vec::new())
+    }
+}
+
+/// Creates or replaces the record the path names (organisers). An external id that belongs
+/// to another record is refused: the store would update that record instead.
+async fn put_record<R: PutRecord>(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    body: Result<Json<R>, JsonRejection>,
+) -> ApiResult<Json<R>> {
+    organiser(state, headers)?;
+    let record = json_body(body)?;
+    check_path_id(id, record.id())?;
+    if let Some(external_id) = record.external_id() {
+        let stored = R::stored(programme(state)?).await?;
+        if let Some((other, _)) = stored.iter().find(|(other, ext)| ext.as_deref() == Some(external_id) && other != id)
+        {
+            return Err(Problem::invalid(
+                "the external id belongs to another record",
+                vec![FieldError::new("external_id", format!("{external_id:?} is the external id of {other:?}"))],
+            ));
+        }
+    }
+    save(state, record.clone().into_programme()).await?;
+    Ok(Json(record))
 }
 
 fn check_path_id(path_id: &str, body_id: &str) -> ApiResult<()> {
@@ -242,11 +297,7 @@ async fn put_track(
     headers: HeaderMap,
     track: Result<Json<Track>, JsonRejection>,
 ) -> ApiResult<Json<Track>> {
-    organiser(&state, &headers)?;
-    let track = json_body(track)?;
-    check_path_id(&id, &track.id)?;
-    save(&state, Programme { tracks: vec![track.clone()], ..Programme::default() }).await?;
-    Ok(Json(track))
+    put_record(&state, &headers, &id, track).await
 }
 
 /// Deletes a track (organisers).
@@ -279,17 +330,7 @@ async fn put_speaker(
     headers: HeaderMap,
     speaker: Result<Json<Speaker>, JsonRejection>,
 ) -> ApiResult<Json<Speaker>> {
-    organiser(&state, &headers)?;
-    let speaker = json_body(speaker)?;
-    check_path_id(&id, &speaker.id)?;
-    let stored = programme(&state)?.speakers().await?;
-    check_external_id(
-        &id,
-        speaker.external_id.as_deref(),
-        stored.iter().map(|s| (s.id.as_str(), s.external_id.as_deref())),
-    )?;
-    save(&state, Programme { speakers: vec![speaker.clone()], ..Programme::default() }).await?;
-    Ok(Json(speaker))
+    put_record(&state, &headers, &id, speaker).await
 }
 
 /// Deletes a speaker (organisers).
@@ -441,17 +482,7 @@ async fn put_session(
     headers: HeaderMap,
     session: Result<Json<Session>, JsonRejection>,
 ) -> ApiResult<Json<Session>> {
-    organiser(&state, &headers)?;
-    let session = json_body(session)?;
-    check_path_id(&id, &session.id)?;
-    let stored = programme(&state)?.sessions().await?;
-    check_external_id(
-        &id,
-        session.external_id.as_deref(),
-        stored.iter().map(|s| (s.id.as_str(), s.external_id.as_deref())),
-    )?;
-    save(&state, Programme { sessions: vec![session.clone()], ..Programme::default() }).await?;
-    Ok(Json(session))
+    put_record(&state, &headers, &id, session).await
 }
 
 /// Deletes a session (organisers). Its record (chat, attendance) is kept.
@@ -500,17 +531,7 @@ async fn put_booth(
     headers: HeaderMap,
     booth: Result<Json<Booth>, JsonRejection>,
 ) -> ApiResult<Json<Booth>> {
-    organiser(&state, &headers)?;
-    let booth = json_body(booth)?;
-    check_path_id(&id, &booth.id)?;
-    let stored = programme(&state)?.booths().await?;
-    check_external_id(
-        &id,
-        booth.external_id.as_deref(),
-        stored.iter().map(|b| (b.id.as_str(), b.external_id.as_deref())),
-    )?;
-    save(&state, Programme { booths: vec![booth.clone()], ..Programme::default() }).await?;
-    Ok(Json(booth))
+    put_record(&state, &headers, &id, booth).await
 }
 
 /// Deletes a booth (organisers).

@@ -166,6 +166,20 @@ async fn invalid_records_are_refused_with_every_field_named_and_nothing_written(
     }
     assert_eq!(api.call(Method::GET, "/api/sessions/broken", None, None).await.0, StatusCode::NOT_FOUND);
 
+    // A PUT may not take over another record's external id.
+    let mut first = session("first", "2025-07-08T10:00:00Z", "2025-07-08T11:00:00Z", "youth", &[], &[]);
+    first["external_id"] = json!("cfp-1");
+    assert_eq!(
+        api.call(Method::PUT, "/api/sessions/first", Some(Organiser), Some(first.clone())).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(api.call(Method::PUT, "/api/sessions/first", Some(Organiser), Some(first)).await.0, StatusCode::OK);
+    let mut second = session("second", "2025-07-08T10:00:00Z", "2025-07-08T11:00:00Z", "youth", &[], &[]);
+    second["external_id"] = json!("cfp-1");
+    let (status, problem) = api.call(Method::PUT, "/api/sessions/second", Some(Organiser), Some(second)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["location"], "external_id");
+
     let mismatch = session("other", "2025-07-08T10:00:00Z", "2025-07-08T11:00:00Z", "youth", &[], &[]);
     assert_eq!(
         api.call(Method::PUT, "/api/sessions/this", Some(Organiser), Some(mismatch)).await.0,
