@@ -285,10 +285,8 @@ async fn attendance_and_transcripts_are_reported() {
     mo.join(&room).await;
     let mut ada = api.server.client("ada", &[Attendee]).await;
     ada.join(&room).await;
-    let r = room.clone();
-    ada.request(|rid| ClientMsg::ChatSend { rid, room: r, text: "Hello, Geneva".into() }).await;
-    let r = room.clone();
-    ada.request(|rid| ClientMsg::ChatSend { rid, room: r, text: "=Oops".into() }).await;
+    ada.request(chat(&room, "Hello, Geneva")).await;
+    ada.request(chat(&room, "=Oops")).await;
     let deleted = mo
         .recv_until(
             "the second message",

@@ -2,7 +2,7 @@
 //! or a fresh snapshot flagged `recovered: false`; never a partial recovery.
 
 use plenary_proto::Role::{Attendee, Moderator};
-use plenary_proto::{ClientMsg, Epoch, RoomEvent, Seq, ServerMsg, StageState, StreamPosition};
+use plenary_proto::{Epoch, RoomEvent, Seq, ServerMsg, StageState, StreamPosition};
 
 use crate::support::*;
 
@@ -23,18 +23,9 @@ async fn resume_replays_exactly_the_missed_events_in_order() {
     let before = position_after_join(&mut ada, &room).await;
     drop(ada);
 
-    let r = room.clone();
-    mo.request(|rid| ClientMsg::StageUpdate {
-        rid,
-        room: r,
-        state: Some(StageState::Live),
-        title: None,
-        speaker: None,
-    })
-    .await;
+    mo.request(set_stage(&room, StageState::Live)).await;
     for text in ["one", "two", "three"] {
-        let r = room.clone();
-        mo.request(|rid| ClientMsg::ChatSend { rid, room: r, text: text.into() }).await;
+        mo.request(chat(&room, text)).await;
     }
 
     let mut ada = server.client("ada", &[Attendee]).await;
@@ -59,8 +50,7 @@ async fn resume_replays_exactly_the_missed_events_in_order() {
     assert_eq!(texts, vec!["one", "two", "three"]);
 
     // Live events continue after the replay, without duplicates.
-    let r = room.clone();
-    mo.request(|rid| ClientMsg::ChatSend { rid, room: r, text: "four".into() }).await;
+    mo.request(chat(&room, "four")).await;
     let next = ada.recv_until("the next event", |m| matches!(m, ServerMsg::Event { .. })).await;
     assert!(matches!(next, ServerMsg::Event { seq: Seq(5), .. }), "{next:?}");
 
@@ -81,8 +71,7 @@ async fn resume_outside_the_window_gets_a_fresh_snapshot() {
     let mut mo = server.client("mo", &[Moderator]).await;
     let before = position_after_join(&mut mo, &room).await;
     for n in 0..6 {
-        let r = room.clone();
-        mo.request(|rid| ClientMsg::ChatSend { rid, room: r, text: format!("m{n}") }).await;
+        mo.request(chat(&room, &format!("m{n}"))).await;
     }
     let mut ada = server.client("ada", &[Attendee]).await;
     let answer = ada.join_since(&room, Some(before.clone())).await;
@@ -113,16 +102,11 @@ async fn a_replay_larger_than_the_outbox_gets_a_snapshot_instead() {
     let mut mo = server.client("mo", &[Moderator]).await;
     let before = position_after_join(&mut mo, &room).await;
     for n in 0..30 {
-        let r = room.clone();
-        mo.request(|rid| ClientMsg::ChatSend { rid, room: r, text: format!("m{n}") }).await;
+        mo.request(chat(&room, &format!("m{n}"))).await;
     }
     let mut ada = server.client("ada", &[Attendee]).await;
     let answer = ada.join_since(&room, Some(before)).await;
     assert!(matches!(answer, ServerMsg::Snapshot { recovered: Some(false), .. }), "{answer:?}");
     // And the connection is still healthy.
-    let r = room.clone();
-    assert!(matches!(
-        ada.request(|rid| ClientMsg::ChatSend { rid, room: r, text: "back".into() }).await,
-        ServerMsg::Ack { .. }
-    ));
+    assert!(matches!(ada.request(chat(&room, "back")).await, ServerMsg::Ack { .. }));
 }

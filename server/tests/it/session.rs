@@ -116,11 +116,6 @@ async fn invalid_transitions_are_conflicts() {
     assert_eq!(error_code(&answer), 409, "scheduled cannot go on a break");
 }
 
-fn chat(room: &RoomId, text: &str) -> impl FnOnce(plenary_proto::RequestId) -> ClientMsg {
-    let (room, text) = (room.clone(), text.to_owned());
-    move |rid| ClientMsg::ChatSend { rid, room, text }
-}
-
 #[tokio::test]
 async fn chat_fans_out_and_deletions_vanish_for_everyone() {
     let server = TestServer::spawn().await;

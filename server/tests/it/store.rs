@@ -188,18 +188,9 @@ async fn chat_stage_and_mutes_survive_a_restart(kind: Kind) {
     let mut mo = server.client("mo", &[Moderator]).await;
     mo.join(&room).await;
     for n in 0..30 {
-        let r = room.clone();
-        mo.request(|rid| ClientMsg::ChatSend { rid, room: r, text: format!("message {n}") }).await;
+        mo.request(chat(&room, &format!("message {n}"))).await;
     }
-    let r = room.clone();
-    mo.request(|rid| ClientMsg::StageUpdate {
-        rid,
-        room: r,
-        state: Some(StageState::Live),
-        title: None,
-        speaker: None,
-    })
-    .await;
+    mo.request(set_stage(&room, StageState::Live)).await;
     let (r, bob) = (room.clone(), UserId::parse("bob").unwrap());
     mo.request(|rid| ClientMsg::Mute { rid, room: r, user: bob, minutes: None }).await;
     drop(mo);
@@ -213,8 +204,7 @@ async fn chat_stage_and_mutes_survive_a_restart(kind: Kind) {
     assert_eq!(chat.last().unwrap().text, "message 29");
     assert!(chat_more, "older messages are in the record");
     assert!(!you.can_chat, "the mute survived");
-    let r = room.clone();
-    let answer = bob.request(|rid| ClientMsg::ChatSend { rid, room: r, text: "hello?".into() }).await;
+    let answer = bob.request(crate::support::chat(&room, "hello?")).await;
     assert_eq!(error_code(&answer), 423);
 
     // Paging back past what memory holds reads the record.

@@ -144,6 +144,18 @@ pub fn token(sub: &str, roles: &[Role]) -> String {
     sign(&claims(sub, roles, 3600), SECRET)
 }
 
+/// A `chat_send` request, for [`TestClient::request`].
+pub fn chat(room: &RoomId, text: &str) -> impl FnOnce(RequestId) -> ClientMsg {
+    let (room, text) = (room.clone(), text.to_owned());
+    move |rid| ClientMsg::ChatSend { rid, room, text }
+}
+
+/// A `stage_update` request changing only the state, for [`TestClient::request`].
+pub fn set_stage(room: &RoomId, state: plenary_proto::StageState) -> impl FnOnce(RequestId) -> ClientMsg {
+    let room = room.clone();
+    move |rid| ClientMsg::StageUpdate { rid, room, state: Some(state), title: None, speaker: None }
+}
+
 pub fn session(slug: &str) -> RoomId {
     RoomId::session(slug).unwrap()
 }
