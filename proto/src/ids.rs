@@ -20,6 +20,33 @@ impl fmt::Display for IdError {
 
 impl std::error::Error for IdError {}
 
+/// The TypeScript declaration of an id: a plain alias (`type RoomId = string;`). By hand,
+/// because the derive cannot read `serde(try_from, into, transparent)`.
+macro_rules! ts_alias {
+    ($name:ident, $ts:literal) => {
+        #[cfg(feature = "ts")]
+        impl ts_rs::TS for $name {
+            type WithoutGenerics = Self;
+            type OptionInnerType = Self;
+            fn name() -> String {
+                stringify!($name).to_owned()
+            }
+            fn decl() -> String {
+                format!("type {} = {};", stringify!($name), $ts)
+            }
+            fn decl_concrete() -> String {
+                Self::decl()
+            }
+            fn inline() -> String {
+                $ts.to_owned()
+            }
+            fn inline_flattened() -> String {
+                panic!("{} is not an object and cannot be flattened", stringify!($name))
+            }
+        }
+    };
+}
+
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident, $kind:literal, $max:expr, $valid:expr) => {
         $(#[$doc])*
@@ -48,6 +75,8 @@ macro_rules! string_id {
                 &self.0
             }
         }
+
+        ts_alias!($name, "string");
 
         impl TryFrom<String> for $name {
             type Error = IdError;
@@ -153,11 +182,15 @@ impl RoomId {
 #[serde(transparent)]
 pub struct RequestId(pub u64);
 
+ts_alias!(RequestId, "number");
+
 /// A room event's position in its room's stream: strictly increasing by one per event
 /// within an epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Seq(pub u64);
+
+ts_alias!(Seq, "number");
 
 impl Seq {
     pub const ZERO: Seq = Seq(0);

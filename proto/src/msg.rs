@@ -9,6 +9,7 @@ use crate::codes::ErrorCode;
 use crate::ids::{ConnectionId, Epoch, MessageId, RequestId, RoomId, Seq, UserId};
 
 /// A message from a client to a node.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMsg {
@@ -95,6 +96,7 @@ pub struct RequestIdOnly {
 }
 
 /// A message from a node to a client.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {
@@ -114,6 +116,7 @@ pub enum ServerMsg {
     Error {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rid: Option<RequestId>,
+        #[cfg_attr(feature = "ts", ts(type = "ErrorCode"))]
         code: ErrorCode,
         message: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -164,6 +167,7 @@ pub enum ServerMsg {
 }
 
 /// An event in a room's stream.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RoomEvent {
@@ -187,6 +191,7 @@ pub enum RoomEvent {
 }
 
 /// An organiser's message to everyone at the event.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Announcement {
     pub text: String,
@@ -195,6 +200,7 @@ pub struct Announcement {
 }
 
 /// A session's stage: what is on it and what state it is in.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stage {
     pub state: StageState,
@@ -212,6 +218,7 @@ pub struct Stage {
 }
 
 /// `scheduled → live ⇄ break → ended` (a live stage may also end directly).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StageState {
@@ -222,6 +229,7 @@ pub enum StageState {
 }
 
 /// A chat message as every member sees it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatMessage {
     pub id: MessageId,
@@ -231,6 +239,7 @@ pub struct ChatMessage {
 }
 
 /// A user as others see them.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserProfile {
     pub id: UserId,
@@ -241,6 +250,7 @@ pub struct UserProfile {
 }
 
 /// A role granted by the token.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -271,6 +281,7 @@ impl Role {
 }
 
 /// What the caller may do in one room.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Membership {
     /// The caller's highest role that applies in this room.
@@ -282,6 +293,7 @@ pub struct Membership {
 }
 
 /// A room's attendance.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attendance {
     /// Connected members now (a user with two tabs counts once per tab).
@@ -291,6 +303,7 @@ pub struct Attendance {
 }
 
 /// One line of an `attendance_summary`.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionAttendance {
     pub room: RoomId,
@@ -299,6 +312,7 @@ pub struct SessionAttendance {
 }
 
 /// A position in a room's stream, as a client remembers it for resuming.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StreamPosition {
     pub epoch: Epoch,
@@ -306,6 +320,7 @@ pub struct StreamPosition {
 }
 
 /// The node's limits, so a client can stay within them.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     /// Largest frame the node reads; a larger one closes the connection with 1009.

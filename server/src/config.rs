@@ -58,6 +58,8 @@ pub struct Settings {
     pub guest_signin: Option<bool>,
     pub guest_token_ttl_secs: u64,
     pub allowed_origins: Vec<String>,
+    pub web_dir: Option<PathBuf>,
+    pub stage_origins: Vec<String>,
     pub max_connections: usize,
     pub outbox_frames: usize,
     pub outbox_bytes: usize,
@@ -97,6 +99,8 @@ impl Default for Settings {
             guest_signin: None,
             guest_token_ttl_secs: 12 * 3600,
             allowed_origins: Vec::new(),
+            web_dir: None,
+            stage_origins: Vec::new(),
             max_connections: 20_000,
             outbox_frames: 512,
             outbox_bytes: 1024 * 1024,
@@ -199,6 +203,12 @@ impl Settings {
                 "database_url must be postgres://..., sqlite://... or memory"
             );
         }
+        for origin in &self.stage_origins {
+            ensure!(
+                crate::http::web::is_origin(origin),
+                "stage_origins: {origin:?} is not an origin (scheme://host[:port], http or https)"
+            );
+        }
         ensure!(self.outbox_frames >= 8, "outbox_frames must be at least 8");
         ensure!(self.outbox_bytes >= 64 * 1024, "outbox_bytes must be at least 65536");
         ensure!(self.ping_interval_ms >= 10, "ping_interval_ms must be at least 10");
@@ -250,6 +260,9 @@ macro_rules! settings_args {
             /// Origins (scheme://host[:port]) allowed to open a WebSocket; default: the public URL.
             #[arg(long = "allowed-origin", env = "PLENARY_ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
             pub allowed_origins: Vec<String>,
+            /// Origins (scheme://host[:port]) of HLS streams the browser client may fetch with hls.js; https streams also play natively without it.
+            #[arg(long = "stage-origin", env = "PLENARY_STAGE_ORIGINS", value_delimiter = ',', global = true)]
+            pub stage_origins: Vec<String>,
         }
 
         impl SettingsArgs {
@@ -264,6 +277,9 @@ macro_rules! settings_args {
                 }
                 if !self.allowed_origins.is_empty() {
                     settings.allowed_origins = self.allowed_origins.clone();
+                }
+                if !self.stage_origins.is_empty() {
+                    settings.stage_origins = self.stage_origins.clone();
                 }
             }
         }
@@ -292,6 +308,8 @@ settings_args! {
     listen: SocketAddr, "PLENARY_LISTEN";
     /// The URL people open, when the node sits behind a proxy [default: http://LISTEN].
     public_url: String, "PLENARY_PUBLIC_URL";
+    /// The built browser client (Vite's output) [default: web/dist, found from the working directory or the source tree].
+    web_dir: PathBuf, "PLENARY_WEB_DIR";
     /// Directory for node files such as the development secret [default: .plenary].
     data_dir: PathBuf, "PLENARY_DATA_DIR";
     /// Where the record is kept: `postgres://...` (shared by several nodes), `sqlite://PATH`,

@@ -77,6 +77,8 @@ pub struct AppState {
     pub guest_limiter: Arc<domain::rate::KeyedBuckets<std::net::IpAddr>>,
     /// A short random name for this node process, prefixed to connection ids.
     pub node_label: Arc<str>,
+    /// The browser client's files.
+    pub web: Arc<http::web::WebAssets>,
     peer_ids: Arc<AtomicU64>,
 }
 
@@ -184,7 +186,9 @@ impl Application {
             shutdown.clone(),
         );
         let node_label: Arc<str> = uuid::Uuid::new_v4().simple().to_string()[..8].into();
+        let web = Arc::new(http::web::WebAssets::load(&settings)?);
         let state = AppState {
+            web,
             allowed_origins: Arc::new(settings.effective_origins()),
             programme: programme_store,
             sessions: session_index,

@@ -145,10 +145,8 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
                 "Development mode: secret in {}",
                 state.settings.data_dir.join("dev-secret").display()
             ));
-            announce(format_args!("Moderator token (12 h): {token}"));
-            announce(format_args!(
-                "Guests sign in with POST {url}/api/guest {{\"name\": \"...\", \"country\": \"..\"}}"
-            ));
+            announce(format_args!("Open {url}/ to join the event as a guest."));
+            announce(format_args!("Moderator and organiser link (12 h): {url}/?token={token}"));
         }
         app.run_until(shutdown_signal()).await
     })

@@ -59,7 +59,7 @@ const IMPORT_MAX_BYTES: usize = 16 * 1024 * 1024;
         get_event, put_event, list_tracks, put_track, delete_track, list_speakers, put_speaker, delete_speaker,
         list_sessions, get_session, put_session, delete_session, session_attendance, session_transcript,
         list_booths, get_booth, put_booth, delete_booth, list_grants, add_grant, remove_grant,
-        analytics_sessions, analytics_sessions_csv, analytics_event, analytics_event_csv, import, crate::http::guest
+        analytics_sessions, analytics_sessions_csv, analytics_event, analytics_event_csv, import, crate::http::guest, crate::http::client_config
     ),
     components(schemas(
         Problem, FieldError, Event, Track, Speaker, Session, SessionKind, StageSource, Booth, RoleGrant,

@@ -3,12 +3,13 @@
 
 pub mod api;
 pub mod problem;
+pub mod web;
 
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use plenary_proto::Role;
@@ -20,14 +21,14 @@ use crate::auth::{TokenRequest, validate_country, validate_display_name};
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(index))
         .route("/ws", get(crate::ws::upgrade))
         .route("/api/guest", post(guest))
+        .route("/api/client", get(client_config))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(api::routes())
-        .fallback(not_found)
+        .fallback(fallback)
         .with_state(state)
 }
 
@@ -36,12 +37,30 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({ "error": message.into() }))).into_response()
 }
 
-async fn index() -> &'static str {
-    "Plenary node. Open a WebSocket to /ws and send hello (see proto/PROTOCOL.md).\n"
+/// The browser client's files and pages, else a JSON 404.
+async fn fallback(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    state.web.respond(&method, &uri, &headers).unwrap_or_else(|| error(StatusCode::NOT_FOUND, "no such endpoint"))
 }
 
-async fn not_found() -> Response {
-    error(StatusCode::NOT_FOUND, "no such endpoint")
+/// What the browser client needs to know before anyone signs in.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ClientConfig {
+    /// Whether `POST /api/guest` issues tokens.
+    guest_signin: bool,
+    /// The protocol versions this node speaks (for `hello`).
+    protocol: Vec<u16>,
+    /// Longest chat message, in characters.
+    chat_max_chars: usize,
+}
+
+/// Settings of this node that shape the browser client.
+#[utoipa::path(get, path = "/api/client", tag = "sign-in", responses((status = 200, body = ClientConfig)))]
+pub async fn client_config(State(state): State<AppState>) -> Json<ClientConfig> {
+    Json(ClientConfig {
+        guest_signin: state.settings.guest_signin_enabled() && state.minter.is_some(),
+        protocol: plenary_proto::SUPPORTED_PROTOCOLS.to_vec(),
+        chat_max_chars: state.settings.chat_max_chars,
+    })
 }
 
 async fn healthz() -> &'static str {

@@ -260,6 +260,16 @@ fn check_slug(errors: &mut Vec<FieldError>, at: &str, field: &str, value: &str) 
     }
 }
 
+/// `http://127.0.0.1...`, `http://localhost...` or `http://[::1]...`.
+fn is_loopback_http(url: &str) -> bool {
+    url.strip_prefix("http://").is_some_and(|rest| {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host =
+            host.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
+        host == "localhost" || host == "[::1]" || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+    })
+}
+
 fn check_https(errors: &mut Vec<FieldError>, at: &str, field: &str, url: &str) -> Option<String> {
     match url.strip_prefix("https://") {
         Some(rest) if !rest.is_empty() => Some(rest.split(['/', '?', '#']).next().unwrap_or("").to_owned()),
@@ -346,6 +356,8 @@ impl Session {
             check_slug(&mut errors, at, &format!("speakers[{i}]"), speaker);
         }
         match &self.stage {
+            // A stream on this machine (a local encoder, a test) may be plain http.
+            StageSource::Hls { url } if is_loopback_http(url) => {}
             StageSource::Hls { url } => {
                 check_https(&mut errors, at, "stage.url", url);
             }
@@ -499,6 +511,23 @@ mod tests {
         let mut s = session();
         s.ends_at = "2025-07-07T09:00:00+01:00".into();
         assert_eq!(s.validate("s")[0].location, "s.ends_at", "09:00+01:00 is the start itself");
+    }
+
+    #[test]
+    fn streams_are_https_except_on_loopback() {
+        let mut s = session();
+        let stream_errors = |s: &Session| s.validate("s").into_iter().filter(|e| e.location == "s.stage.url").count();
+        for (url, errors) in [
+            ("http://127.0.0.1:9000/live.m3u8", 0),
+            ("http://localhost/live.m3u8", 0),
+            ("https://cdn.example/live.m3u8", 0),
+            ("http://cdn.example/live.m3u8", 1),
+            ("http://127.0.0.1.evil.example/live.m3u8", 1),
+            ("http://localhost.evil.example:80/live.m3u8", 1),
+        ] {
+            s.stage = StageSource::Hls { url: url.into() };
+            assert_eq!(stream_errors(&s), errors, "{url}");
+        }
     }
 
     #[test]

@@ -68,8 +68,10 @@ async fn the_binary_runs_a_development_event_out_of_the_box() {
             if let Some(rest) = line.strip_prefix("Plenary is serving on ") {
                 url = Some(rest.split_whitespace().next().unwrap().to_owned());
             }
-            if let Some(token) = line.strip_prefix("Moderator token (12 h): ") {
-                return (url.expect("the URL is printed first"), token.to_owned(), lines);
+            if let Some(link) = line.strip_prefix("Moderator and organiser link (12 h): ") {
+                let url = url.expect("the URL is printed first");
+                let token = link.strip_prefix(&format!("{url}/?token=")).expect("a link to this node");
+                return (url, token.to_owned(), lines);
             }
         }
         panic!("the binary never printed a token");

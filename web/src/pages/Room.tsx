@@ -1,0 +1,116 @@
+import { useSignal } from "@preact/signals";
+import { useEffect, useRef } from "preact/hooks";
+import { ApiError, api, type SessionView } from "../api";
+import { Chat } from "../components/Chat";
+import { ModeratorPanel } from "../components/ModeratorPanel";
+import { Stage } from "../components/Stage";
+import { formatDay, formatTime } from "../format";
+import { formatNumber, t } from "../i18n";
+import { SessionRoom } from "../room";
+import { followLink } from "../router";
+import { connection } from "../session";
+
+/** A live session: stage, attendance, chat, and moderator controls for those who hold the role. */
+export function Room(props: { id: string }) {
+  const session = useSignal<SessionView | null>(null);
+  const error = useSignal<string | null>(null);
+  const room = useSignal<SessionRoom | null>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => {
+    let current: SessionRoom | null = null;
+    let cancelled = false;
+    session.value = null;
+    error.value = null;
+    api
+      .session(props.id)
+      .then((s) => {
+        if (cancelled) return;
+        session.value = s;
+        document.title = `${s.title} · ${t("app.name")}`;
+        current = new SessionRoom(connection, s.room);
+        room.value = current;
+      })
+      .catch((e: unknown) => {
+        if (cancelled) return;
+        error.value =
+          e instanceof ApiError && e.status === 404
+            ? t("room.notFound")
+            : t("room.joinFailed", { message: e instanceof Error ? e.message : String(e) });
+      });
+    return () => {
+      cancelled = true;
+      current?.dispose();
+      room.value = null;
+      document.title = t("app.name");
+    };
+  }, [props.id]);
+
+  useEffect(() => {
+    if (session.value) heading.current?.focus();
+  }, [session.value]);
+
+  const back = (
+    <p>
+      <a href="/" onClick={followLink}>
+        <span aria-hidden="true">← </span>
+        {t("room.back")}
+      </a>
+    </p>
+  );
+
+  if (error.value) {
+    return (
+      <div class="room">
+        {back}
+        <h1>{t("room.notFound")}</h1>
+        <p role="alert">{error.value}</p>
+      </div>
+    );
+  }
+  const s = session.value;
+  const r = room.value;
+  if (!s || !r) return <p>{t("app.loading")}</p>;
+
+  const you = r.you.value;
+  const attendance = r.attendance.value;
+  const welcome = connection.welcome.value;
+  const start = Date.parse(s.starts_at);
+  const end = Date.parse(s.ends_at);
+
+  return (
+    <div class="room">
+      {back}
+      <div class="room-header">
+        <h1 ref={heading} tabIndex={-1}>
+          {s.title}
+        </h1>
+        <p class="when">
+          {formatDay(start)}, {t("programme.time", { start: formatTime(start), end: formatTime(end) })}
+        </p>
+        {attendance && (
+          <p class="attendance" data-testid="attendance">
+            {attendance.present === 1
+              ? t("room.attendanceOne")
+              : t("room.attendance", { count: formatNumber(attendance.present) })}
+          </p>
+        )}
+      </div>
+      {r.joinError.value && (
+        <p class="error" role="alert">
+          {t("room.joinFailed", { message: r.joinError.value.message })}
+        </p>
+      )}
+      <div class="room-layout">
+        <div class="room-main">
+          <Stage session={s} stage={r.stage.value} />
+          {you?.can_manage_stage && <ModeratorPanel room={r} stage={r.stage.value} />}
+          {s.description && <p class="description">{s.description}</p>}
+        </div>
+        {you && welcome && (
+          <Chat room={r} you={you} me={welcome.user.id} maxChars={welcome.limits.chat_max_chars} />
+        )}
+      </div>
+    </div>
+  );
+}

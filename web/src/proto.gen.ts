@@ -1,0 +1,151 @@
+// Generated from proto/ by `UPDATE_TS=1 cargo test -p plenary-proto --test typescript`.
+// Do not edit: a test fails when this file and the Rust types disagree.
+
+/** The `code` of an `error` message (proto/PROTOCOL.md, section 18). */
+export const ErrorCode = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  not_joined: 405,
+  conflict: 409,
+  too_large: 413,
+  invalid: 422,
+  muted: 423,
+  too_many_rooms: 428,
+  rate_limited: 429,
+  internal: 500,
+  unavailable: 503,
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** WebSocket close codes (proto/PROTOCOL.md, section 19). */
+export const CloseCode = {
+  normal: 1000,
+  going_away: 1001,
+  message_too_big: 1009,
+  internal_error: 1011,
+  slow_consumer: 4000,
+  idle_timeout: 4001,
+  hello_timeout: 4002,
+  server_full: 4003,
+  protocol_violation: 4500,
+  unsupported_protocol: 4501,
+  invalid_token: 4502,
+  token_expired: 4503,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** The protocol versions this client and the node speak. */
+export const SUPPORTED_PROTOCOLS = [1];
+
+export type RoomId = string;
+
+export type UserId = string;
+
+export type MessageId = string;
+
+export type Epoch = string;
+
+export type ConnectionId = string;
+
+export type RequestId = number;
+
+export type Seq = number;
+
+export type ClientMsg = { "type": "hello", protocol: Array<number>, token: string, } | { "type": "refresh", rid: RequestId, token: string, } | { "type": "join", rid: RequestId, room: RoomId, since?: StreamPosition | null, } | { "type": "leave", rid: RequestId, room: RoomId, } | { "type": "stage_update", rid: RequestId, room: RoomId, state?: StageState | null, title?: string | null, speaker?: string | null, } | { "type": "chat_send", rid: RequestId, room: RoomId, text: string, } | { "type": "chat_history", rid: RequestId, room: RoomId, before?: MessageId | null, limit?: number | null, } | { "type": "chat_delete", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "mute", rid: RequestId, room: RoomId, user: UserId, minutes?: number | null, } | { "type": "unmute", rid: RequestId, room: RoomId, user: UserId, } | { "type": "announce", rid: RequestId, text: string, };
+
+export type ServerMsg = { "type": "welcome", protocol: number, connection: ConnectionId, user: UserProfile, roles: Array<Role>, 
+/**
+ * When the token expires, in Unix *seconds* (the JWT `exp`); `refresh` before then.
+ */
+expires_at: number, limits: Limits, } | { "type": "ack", rid: RequestId, } | { "type": "error", rid?: RequestId | null, code: ErrorCode, message: string, retry_after_ms?: number | null, } | { "type": "snapshot", rid: RequestId, room: RoomId, epoch: Epoch, seq: Seq, 
+/**
+ * Present when the join asked to resume: `false` says the missed events could not
+ * be replayed, so this snapshot replaces the client's state.
+ */
+recovered?: boolean | null, stage?: Stage | null, attendance: Attendance, 
+/**
+ * The newest chat messages, oldest first.
+ */
+chat: Array<ChatMessage>, 
+/**
+ * Whether older chat messages exist (ask with `chat_history`).
+ */
+chat_more: boolean, 
+/**
+ * In the event room: the latest announcements, oldest first.
+ */
+announcements?: Array<Announcement>, you: Membership, } | { "type": "resumed", rid: RequestId, room: RoomId, epoch: Epoch, replayed: number, attendance: Attendance, you: Membership, } | { "type": "event", room: RoomId, seq: Seq, event: RoomEvent, } | { "type": "attendance", room: RoomId, attendance: Attendance, } | { "type": "attendance_summary", sessions: Array<SessionAttendance>, } | { "type": "chat_history", rid: RequestId, room: RoomId, messages: Array<ChatMessage>, 
+/**
+ * Whether still older messages exist.
+ */
+more: boolean, };
+
+export type RoomEvent = { "type": "stage", stage: Stage, by: UserId, } | { "type": "chat", message: ChatMessage, } | { "type": "chat_deleted", id: MessageId, by: UserId, } | { "type": "user_muted", user: UserId, until?: number | null, by: UserId, } | { "type": "user_unmuted", user: UserId, by: UserId, } | { "type": "announcement", announcement: Announcement, };
+
+export type Announcement = { text: string, by: UserProfile, at: number, };
+
+export type Stage = { state: StageState, title: string, speaker?: string | null, 
+/**
+ * When the stage first went live.
+ */
+started_at?: number | null, 
+/**
+ * When the stage ended.
+ */
+ended_at?: number | null, 
+/**
+ * When anything on the stage last changed.
+ */
+updated_at: number, };
+
+export type StageState = "scheduled" | "live" | "break" | "ended";
+
+export type ChatMessage = { id: MessageId, author: UserProfile, text: string, at: number, };
+
+export type UserProfile = { id: UserId, name: string, 
+/**
+ * ISO 3166-1 alpha-2, when the user gave one.
+ */
+country?: string | null, };
+
+export type Role = "attendee" | "speaker" | "exhibitor" | "moderator" | "organiser";
+
+export type Membership = { 
+/**
+ * The caller's highest role that applies in this room.
+ */
+role: Role, can_chat: boolean, can_moderate: boolean, can_manage_stage: boolean, can_announce: boolean, };
+
+export type Attendance = { 
+/**
+ * Connected members now (a user with two tabs counts once per tab).
+ */
+present: number, 
+/**
+ * Distinct users who have joined since the room opened on this node.
+ */
+unique: number, };
+
+export type SessionAttendance = { room: RoomId, state: StageState, present: number, };
+
+export type StreamPosition = { epoch: Epoch, seq: Seq, };
+
+export type Limits = { 
+/**
+ * Largest frame the node reads; a larger one closes the connection with 1009.
+ */
+max_message_bytes: number, 
+/**
+ * Rooms one connection may be in at once.
+ */
+max_rooms: number, 
+/**
+ * Longest chat message, in characters.
+ */
+chat_max_chars: number, 
+/**
+ * Sustained commands per second per connection.
+ */
+commands_per_second: number, };
