@@ -77,6 +77,7 @@ export function backoffDelay(attempt: number, random: () => number = Math.random
 
 export class Connection {
   readonly status = signal<ConnectionStatus>({ kind: "connecting", attempt: 0 });
+  /** The latest `welcome`: kept while reconnecting, so pages keep who the user is. */
   readonly welcome = signal<Welcome | null>(null);
   /** Set after a reconnect: whether every room resumed exactly. */
   readonly lastResume = signal<"exact" | "reloaded" | null>(null);
@@ -90,6 +91,8 @@ export class Connection {
   private retryTimer: number | undefined;
   private helloTimer: number | undefined;
   private ready = false;
+  /** `welcome` arrived on the current socket. */
+  private greeted = false;
   private stopped = false;
   private everOpened = false;
 
@@ -111,6 +114,8 @@ export class Connection {
     window.clearTimeout(this.retryTimer);
     this.socket?.close(CloseCode.normal, "signed out");
     this.socket = null;
+    this.greeted = false;
+    this.welcome.value = null;
     this.failAll("signed out");
     this.queued.length = 0;
   }
@@ -141,7 +146,7 @@ export class Connection {
     this.rooms.set(room, membership);
     // After `welcome` the room can be joined at once (a rejoin in progress only covers the
     // rooms it started with).
-    if (this.welcome.value) void this.joinRoom(room, membership);
+    if (this.greeted) void this.joinRoom(room, membership);
     return () => {
       if (this.rooms.get(room) !== membership) return;
       this.rooms.delete(room);
@@ -184,7 +189,7 @@ export class Connection {
       window.clearTimeout(this.helloTimer);
       this.socket = null;
       this.ready = false;
-      this.welcome.value = null;
+      this.greeted = false;
       this.failAll("the connection was lost");
       if (this.stopped) return;
       // 4500-4999: reconnecting cannot help until the cause is fixed (PROTOCOL.md §12).
@@ -204,6 +209,7 @@ export class Connection {
     switch (message.type) {
       case "welcome":
         window.clearTimeout(this.helloTimer);
+        this.greeted = true;
         this.welcome.value = message;
         void this.rejoin();
         return;
