@@ -72,7 +72,11 @@ test("the chat stays windowed and usable with 10,000 messages", async (t) => {
     assert.equal(sent, COUNT);
 
     const last = `message ${COUNT - 1}`;
-    await eventually("the newest message at the reader", async () => (await reader.getByText(last, { exact: true }).count()) === 1, 60_000);
+    await eventually(
+      "the newest message at the reader",
+      async () => (await reader.getByText(last, { exact: true }).count()) === 1,
+      60_000,
+    );
     const rendered = () => reader.locator(".messages .message").count();
     assert.ok((await rendered()) <= WINDOW, `at most ${WINDOW} messages in the DOM, not ${await rendered()}`);
     // Following: the newest message is in view.
@@ -85,9 +89,14 @@ test("the chat stays windowed and usable with 10,000 messages", async (t) => {
       await log.evaluate((e) => {
         e.scrollTop = 0;
       });
-      await eventually("the window to move back", async () => (await reader.locator(".messages .message .text").first().textContent()) !== first);
+      await eventually(
+        "the window to move back",
+        async () => (await reader.locator(".messages .message .text").first().textContent()) !== first,
+      );
     }
-    const oldestShown = Number((await reader.locator(".messages .message .text").first().textContent()).split(" ")[1]);
+    const oldestShown = Number(
+      (await reader.locator(".messages .message .text").first().textContent()).split(" ")[1],
+    );
     assert.ok(oldestShown < COUNT - WINDOW - 4 * 60, `scrolled back to message ${oldestShown}`);
     assert.ok((await rendered()) <= WINDOW);
     await reader.getByRole("button", { name: /Jump to latest/ }).click();
@@ -95,7 +104,9 @@ test("the chat stays windowed and usable with 10,000 messages", async (t) => {
 
     const longTasks = await reader.evaluate(() => window.__longTasks);
     const worst = Math.max(0, ...longTasks);
-    t.diagnostic(`long tasks while receiving ${COUNT} messages: ${longTasks.length}, longest ${Math.round(worst)} ms`);
+    t.diagnostic(
+      `long tasks while receiving ${COUNT} messages: ${longTasks.length}, longest ${Math.round(worst)} ms`,
+    );
     assert.deepEqual(errors, []);
   });
 });

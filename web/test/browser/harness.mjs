@@ -149,7 +149,12 @@ export class Node {
   async seed(sessions) {
     const now = Date.now();
     const day = new Date(now).toISOString().slice(0, 10);
-    await this.api("PUT", "/api/event", { name: "Browser Test Forum", time_zone: "Europe/Zurich", starts_on: day, ends_on: day });
+    await this.api("PUT", "/api/event", {
+      name: "Browser Test Forum",
+      time_zone: "Europe/Zurich",
+      starts_on: day,
+      ends_on: day,
+    });
     await this.api("PUT", "/api/tracks/main", { id: "main", name: "Main track" });
     for (const s of sessions) {
       await this.api("PUT", `/api/sessions/${s.id}`, {
@@ -170,7 +175,9 @@ export class Node {
 }
 
 function timeout(ms, what) {
-  return new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms).unref());
+  return new Promise((_, reject) =>
+    setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms).unref(),
+  );
 }
 
 export async function launchBrowser() {
@@ -203,7 +210,9 @@ export async function scenario(t, options, body) {
     for (const context of contexts) {
       for (const page of context.pages()) {
         n += 1;
-        await page.screenshot({ path: join(RESULTS, `${name}-${n}.png`), fullPage: true }).catch(() => undefined);
+        await page
+          .screenshot({ path: join(RESULTS, `${name}-${n}.png`), fullPage: true })
+          .catch(() => undefined);
       }
     }
     if (errors.length) console.error(`page errors:\n${errors.join("\n")}`);
@@ -234,7 +243,10 @@ export async function openRoomWithToken(page, url, token, session) {
 export async function sendChat(page, text) {
   await page.getByRole("textbox", { name: "Message", exact: true }).fill(text);
   await page.getByRole("button", { name: "Send", exact: true }).click();
-  await eventually("the composer to clear", async () => (await page.getByRole("textbox", { name: "Message", exact: true }).inputValue()) === "");
+  await eventually(
+    "the composer to clear",
+    async () => (await page.getByRole("textbox", { name: "Message", exact: true }).inputValue()) === "",
+  );
 }
 
 /** The texts of the chat messages on the page, oldest first. */

@@ -35,7 +35,11 @@ test("keyboard only: sign in, open a session, send a chat message", async (t) =>
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { level: 1, name: "Browser Test Forum" }).waitFor();
 
-    await tabTo(page, "the session link", () => document.activeElement?.textContent === "Accessibility for All");
+    await tabTo(
+      page,
+      "the session link",
+      () => document.activeElement?.textContent === "Accessibility for All",
+    );
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { level: 1, name: "Accessibility for All" }).waitFor();
 

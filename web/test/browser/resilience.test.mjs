@@ -16,9 +16,8 @@ test("the page reconnects after a node restart and loses no message", async (t) 
 
     await node.stop();
     for (const page of [ada, grace]) {
-      await eventually(
-        "the reconnect banner",
-        async () => /Connection lost|Reconnecting/.test((await page.locator(".connection-banner").textContent()) ?? ""),
+      await eventually("the reconnect banner", async () =>
+        /Connection lost|Reconnecting/.test((await page.locator(".connection-banner").textContent()) ?? ""),
       );
     }
     // Ada writes while the node is down: the message waits for the connection.
@@ -29,8 +28,14 @@ test("the page reconnects after a node restart and loses no message", async (t) 
 
     await node.startAgain();
     // Grace reconnects (now, rather than after the backoff) and writes at once.
-    await grace.getByRole("button", { name: "Reconnect now" }).click().catch(() => undefined);
-    await eventually("Grace to reconnect", async () => (await grace.locator(".connection-banner").getAttribute("data-state")) === "open");
+    await grace
+      .getByRole("button", { name: "Reconnect now" })
+      .click()
+      .catch(() => undefined);
+    await eventually(
+      "Grace to reconnect",
+      async () => (await grace.locator(".connection-banner").getAttribute("data-state")) === "open",
+    );
     await sendChat(grace, "after the restart");
 
     for (const page of [ada, grace]) {
@@ -38,7 +43,9 @@ test("the page reconnects after a node restart and loses no message", async (t) 
         "every message on both pages",
         async () => {
           const texts = await chatTexts(page);
-          return ["before the restart", "typed while offline", "after the restart"].every((m) => texts.includes(m));
+          return ["before the restart", "typed while offline", "after the restart"].every((m) =>
+            texts.includes(m),
+          );
         },
         30_000,
       );

@@ -16,7 +16,11 @@ test("a guest joins a session and sees the moderator set it live", async (t) => 
     await guest.getByRole("link", { name: "Youth Forum on Digital Skills" }).click();
     await guest.getByRole("heading", { level: 1, name: "Youth Forum on Digital Skills" }).waitFor();
     await guest.getByText("Not started yet").waitFor();
-    assert.equal(await guest.getByRole("button", { name: "Go live" }).count(), 0, "attendees have no stage controls");
+    assert.equal(
+      await guest.getByRole("button", { name: "Go live" }).count(),
+      0,
+      "attendees have no stage controls",
+    );
 
     const moderator = await newPage();
     await openRoomWithToken(moderator, node.url, node.adminToken, "youth-forum");
@@ -28,7 +32,10 @@ test("a guest joins a session and sees the moderator set it live", async (t) => 
     await guest.getByText("Speaking now: Doreen Bogdan-Martin").waitFor();
 
     // Both count in the room's attendance.
-    await eventually("attendance of 2", async () => (await guest.getByTestId("attendance").textContent()) === "2 here now");
+    await eventually(
+      "attendance of 2",
+      async () => (await guest.getByTestId("attendance").textContent()) === "2 here now",
+    );
     // The programme shows the session live, with its count.
     await guest.getByRole("link", { name: "Back to the programme" }).click();
     await guest.getByText(/Live now · \d+ watching/).waitFor();
@@ -83,7 +90,11 @@ test("markup in a chat message or a display name is shown as text and runs nothi
     for (const page of [victim, attacker]) {
       const log = page.locator(".chat-log");
       assert.equal(await log.locator("img, script, iframe").count(), 0, "no element came from the text");
-      assert.equal(await log.locator(".author", { hasText: evilName }).count(), 1, "the name is shown as written");
+      assert.equal(
+        await log.locator(".author", { hasText: evilName }).count(),
+        1,
+        "the name is shown as written",
+      );
       const links = await log.locator("a").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
       assert.deepEqual(links, ["https://www.itu.int/wsis"], "only the https URL is a link");
       const rel = await log.locator("a").getAttribute("rel");

@@ -22,7 +22,9 @@ function makeStream() {
     { encoding: "utf8" },
   );
   if (ffmpeg.error || ffmpeg.status !== 0) {
-    throw new Error(`ffmpeg could not make the test stream (apt-get install ffmpeg): ${ffmpeg.error ?? ffmpeg.stderr}`);
+    throw new Error(
+      `ffmpeg could not make the test stream (apt-get install ffmpeg): ${ffmpeg.error ?? ffmpeg.stderr}`,
+    );
   }
   return dir;
 }
@@ -31,7 +33,10 @@ function makeStream() {
 async function serve(dir) {
   const types = { ".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t" };
   const server = createServer((request, response) => {
-    const path = normalize(decodeURIComponent(new URL(request.url, "http://x").pathname)).replace(/^(\.\.[/\\])+/, "");
+    const path = normalize(decodeURIComponent(new URL(request.url, "http://x").pathname)).replace(
+      /^(\.\.[/\\])+/,
+      "",
+    );
     try {
       const body = readFileSync(join(dir, path));
       response.writeHead(200, {
@@ -55,46 +60,57 @@ test("an HLS stage plays for an attendee", async (t) => {
     server.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const sessions = [{ id: "plenary-hall", title: "High-Level Policy Session", stage: { kind: "hls", url: `${origin}/stream.m3u8` } }];
-  await scenario(t, { sessions, env: { PLENARY_STAGE_ORIGINS: origin } }, async ({ node, newPage, errors }) => {
-    const moderator = await newPage();
-    await openRoomWithToken(moderator, node.url, node.adminToken, "plenary-hall");
-    await moderator.getByRole("button", { name: "Go live" }).click();
+  const sessions = [
+    {
+      id: "plenary-hall",
+      title: "High-Level Policy Session",
+      stage: { kind: "hls", url: `${origin}/stream.m3u8` },
+    },
+  ];
+  await scenario(
+    t,
+    { sessions, env: { PLENARY_STAGE_ORIGINS: origin } },
+    async ({ node, newPage, errors }) => {
+      const moderator = await newPage();
+      await openRoomWithToken(moderator, node.url, node.adminToken, "plenary-hall");
+      await moderator.getByRole("button", { name: "Go live" }).click();
 
-    // One viewer plays the stream natively (Chromium can); the other is a browser without
-    // native HLS (Firefox, older Chromium), so the page loads hls.js, within the CSP.
-    const native = await newPage();
-    const withHlsJs = await newPage();
-    await withHlsJs.addInitScript(() => {
-      const original = HTMLMediaElement.prototype.canPlayType;
-      HTMLMediaElement.prototype.canPlayType = function (type) {
-        return type.includes("mpegurl") ? "" : original.call(this, type);
-      };
-    });
-    for (const [viewer, name] of [
-      [native, "Kwame"],
-      [withHlsJs, "Ingrid"],
-    ]) {
-      await signInAsGuest(viewer, node.url, name);
-      await viewer.getByRole("link", { name: "High-Level Policy Session" }).click();
-    }
-    for (const viewer of [native, withHlsJs]) {
-      const video = viewer.getByLabel("Live stream of High-Level Policy Session");
-      await video.waitFor();
-      const played = await eventually(
-        "the video to advance",
-        async () => {
-          const time = await video.evaluate((v) => v.currentTime);
-          return time > 1 ? time : false;
-        },
-        30_000,
-      );
-      assert.ok(played > 1);
-      assert.equal(await viewer.locator(".stage .error").count(), 0);
-    }
-    const source = (page) => page.getByLabel("Live stream of High-Level Policy Session").evaluate((v) => v.currentSrc);
-    assert.match(await source(native), /stream\.m3u8$/, "played natively");
-    assert.match(await source(withHlsJs), /^blob:/, "played through hls.js and Media Source Extensions");
-    assert.deepEqual(errors, []);
-  });
+      // One viewer plays the stream natively (Chromium can); the other is a browser without
+      // native HLS (Firefox, older Chromium), so the page loads hls.js, within the CSP.
+      const native = await newPage();
+      const withHlsJs = await newPage();
+      await withHlsJs.addInitScript(() => {
+        const original = HTMLMediaElement.prototype.canPlayType;
+        HTMLMediaElement.prototype.canPlayType = function (type) {
+          return type.includes("mpegurl") ? "" : original.call(this, type);
+        };
+      });
+      for (const [viewer, name] of [
+        [native, "Kwame"],
+        [withHlsJs, "Ingrid"],
+      ]) {
+        await signInAsGuest(viewer, node.url, name);
+        await viewer.getByRole("link", { name: "High-Level Policy Session" }).click();
+      }
+      for (const viewer of [native, withHlsJs]) {
+        const video = viewer.getByLabel("Live stream of High-Level Policy Session");
+        await video.waitFor();
+        const played = await eventually(
+          "the video to advance",
+          async () => {
+            const time = await video.evaluate((v) => v.currentTime);
+            return time > 1 ? time : false;
+          },
+          30_000,
+        );
+        assert.ok(played > 1);
+        assert.equal(await viewer.locator(".stage .error").count(), 0);
+      }
+      const source = (page) =>
+        page.getByLabel("Live stream of High-Level Policy Session").evaluate((v) => v.currentSrc);
+      assert.match(await source(native), /stream\.m3u8$/, "played natively");
+      assert.match(await source(withHlsJs), /^blob:/, "played through hls.js and Media Source Extensions");
+      assert.deepEqual(errors, []);
+    },
+  );
 });

@@ -16,8 +16,14 @@ const gzipSize = (path) => gzipSync(readFileSync(path), { level: 9 }).length;
 test("the initial JS and CSS fit in 150 KB gzip", (t) => {
   const html = readFileSync(join(DIST, "index.html"), "utf8");
   const initial = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+\.(?:js|css))"/g)].map((m) => m[1]);
-  assert.ok(initial.some((f) => f.endsWith(".js")), "index.html loads a script");
-  assert.ok(initial.some((f) => f.endsWith(".css")), "index.html loads a stylesheet");
+  assert.ok(
+    initial.some((f) => f.endsWith(".js")),
+    "index.html loads a script",
+  );
+  assert.ok(
+    initial.some((f) => f.endsWith(".css")),
+    "index.html loads a stylesheet",
+  );
   let total = gzipSize(join(DIST, "index.html"));
   for (const file of initial) {
     const size = gzipSize(join(DIST, file));
