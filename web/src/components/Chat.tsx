@@ -17,9 +17,12 @@ const STEP = 60;
 const EDGE = 48;
 const MUTE_MINUTES = 15;
 
+/** The message the reader is looking at, to keep in place when the list above it changes. */
 interface Anchor {
   id: string;
   offset: number;
+  /** The first message in the DOM when the anchor was taken: restore once that changes. */
+  firstId: string | undefined;
 }
 
 export function Chat(props: { room: SessionRoom; you: Membership; me: UserId; maxChars: number }) {
@@ -55,8 +58,12 @@ export function Chat(props: { room: SessionRoom; you: Membership; me: UserId; ma
     const element = list.current;
     if (!element) return;
     const saved = anchor.current;
-    anchor.current = null;
     if (saved) {
+      const firstId = element.querySelector<HTMLElement>("[data-id]")?.dataset.id;
+      // Older messages (or a moved window) are not in the DOM yet: keep the anchor for the
+      // render that brings them.
+      if (firstId === saved.firstId) return;
+      anchor.current = null;
       const item = element.querySelector<HTMLElement>(`[data-id="${CSS.escape(saved.id)}"]`);
       if (item) {
         element.scrollTop = item.offsetTop - saved.offset;
@@ -70,9 +77,14 @@ export function Chat(props: { room: SessionRoom; you: Membership; me: UserId; ma
     const element = list.current;
     if (!element) return;
     const top = element.scrollTop;
-    for (const item of element.querySelectorAll<HTMLElement>("[data-id]")) {
+    const items = element.querySelectorAll<HTMLElement>("[data-id]");
+    for (const item of items) {
       if (item.offsetTop + item.offsetHeight > top) {
-        anchor.current = { id: item.dataset.id ?? "", offset: item.offsetTop - top };
+        anchor.current = {
+          id: item.dataset.id ?? "",
+          offset: item.offsetTop - top,
+          firstId: items[0]?.dataset.id,
+        };
         return;
       }
     }
@@ -100,10 +112,21 @@ export function Chat(props: { room: SessionRoom; you: Membership; me: UserId; ma
         const next = Math.max(WINDOW, end - STEP);
         windowEndId.value = messages[Math.min(next, total) - 1]?.id ?? null;
       } else if (room.chatMore.value && !room.loadingOlder.value) {
-        rememberAnchor();
-        room.loadOlder().catch(() => undefined);
+        loadOlder();
       }
     }
+  };
+
+  /** Fetches the page before the oldest message and moves the window up onto it. */
+  const loadOlder = () => {
+    rememberAnchor();
+    room
+      .loadOlder()
+      .then(() => {
+        const top = room.messages[Math.min(room.messages.length, WINDOW) - 1];
+        if (top) windowEndId.value = top.id;
+      })
+      .catch(() => undefined);
   };
 
   const jumpToLatest = () => {
@@ -126,15 +149,7 @@ export function Chat(props: { room: SessionRoom; you: Membership; me: UserId; ma
       >
         {start === 0 && !room.chatMore.value && total > 0 && <p class="chat-start">{t("chat.start")}</p>}
         {start === 0 && room.chatMore.value && (
-          <button
-            type="button"
-            class="link"
-            disabled={room.loadingOlder.value}
-            onClick={() => {
-              rememberAnchor();
-              room.loadOlder().catch(() => undefined);
-            }}
-          >
+          <button type="button" class="link" disabled={room.loadingOlder.value} onClick={loadOlder}>
             {room.loadingOlder.value ? t("chat.loadingOlder") : t("chat.loadOlder")}
           </button>
         )}

@@ -102,6 +102,26 @@ test("the chat stays windowed and usable with 10,000 messages", async (t) => {
     await reader.getByRole("button", { name: /Jump to latest/ }).click();
     await eventually("back at the newest", () => reader.getByText(last, { exact: true }).isVisible());
 
+    // A late joiner gets only the newest page in its snapshot; scrolling back fetches older
+    // pages from the node (memory, then the record), still within the window.
+    const late = await newPage();
+    await openRoomWithToken(late, node.url, node.token("late", "Late Joiner"), "busy-room");
+    await late.getByText(last, { exact: true }).waitFor();
+    const lateLog = late.locator(".chat-log");
+    const oldestOn = async (page) =>
+      Number((await page.locator(".messages .message .text").first().textContent()).split(" ")[1]);
+    const firstSeen = await oldestOn(late);
+    for (let i = 0; i < 6; i++) {
+      const before = await oldestOn(late);
+      await lateLog.evaluate((e) => {
+        e.scrollTop = 0;
+      });
+      await eventually("older messages to load", async () => (await oldestOn(late)) < before);
+    }
+    const reached = await oldestOn(late);
+    assert.ok(reached < firstSeen - 200, `scrolled back from message ${firstSeen} to ${reached}`);
+    assert.ok((await late.locator(".messages .message").count()) <= WINDOW);
+
     const longTasks = await reader.evaluate(() => window.__longTasks);
     const worst = Math.max(0, ...longTasks);
     t.diagnostic(
