@@ -156,6 +156,11 @@ pub enum ServerMsg {
     /// In the event room: the attendance of every session whose stage is live or on a
     /// break, sent every few seconds when it changed. Not sequenced.
     AttendanceSummary { sessions: Vec<SessionAttendance> },
+    /// The room's stream restarted (the bus lost its history): positions in the old epoch
+    /// mean nothing now. Join the room again (with `since`, which is answered with a
+    /// `snapshot`, `recovered: false`) to reload it. Events in the new `epoch` may follow
+    /// before that snapshot; the snapshot covers them.
+    Resync { room: RoomId, epoch: Epoch },
     /// Answers `chat_history`: messages oldest first.
     ChatHistory {
         rid: RequestId,

@@ -220,6 +220,10 @@ fn attendance_summary() -> ServerMsg {
     }
 }
 
+fn resync() -> ServerMsg {
+    ServerMsg::Resync { room: keynote(), epoch: Epoch::parse("9e41c0d2b7aa").unwrap() }
+}
+
 fn chat_history_answer() -> ServerMsg {
     ServerMsg::ChatHistory { rid: RequestId(6), room: keynote(), messages: vec![chat_message()], more: false }
 }
@@ -298,6 +302,7 @@ fn every_variant_is_pinned() {
         attendance_msg(),
         attendance_summary(),
         chat_history_answer(),
+        resync(),
     ];
     let events = [
         stage_event(),
@@ -492,6 +497,11 @@ fn server_attendance_summary() {
 #[test]
 fn server_chat_history() {
     expect![[r#"{"type":"chat_history","rid":6,"room":"session:keynote","messages":[{"id":"01945c3e8b7a7c2d9e4f5a6b7c8d9e0f","author":{"id":"guest-7f3a9c","name":"Alan T."},"text":"Can you hear us at the back?","at":1767258120000}],"more":false}"#]].assert_eq(&server_json(chat_history_answer()));
+}
+
+#[test]
+fn server_resync() {
+    expect![[r#"{"type":"resync","room":"session:keynote","epoch":"9e41c0d2b7aa"}"#]].assert_eq(&server_json(resync()));
 }
 
 // ---- room events ----------------------------------------------------------------------------

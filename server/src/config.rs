@@ -48,6 +48,8 @@ pub struct Settings {
     pub public_url: Option<String>,
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
+    pub redis_url: Option<String>,
+    pub redis_prefix: String,
     pub demo_event: Option<bool>,
     pub jwt_secret: Option<String>,
     pub jwt_secret_kid: Option<String>,
@@ -89,6 +91,8 @@ impl Default for Settings {
             public_url: None,
             data_dir: PathBuf::from(".plenary"),
             database_url: None,
+            redis_url: None,
+            redis_prefix: "plenary:".to_owned(),
             demo_event: None,
             jwt_secret: None,
             jwt_secret_kid: None,
@@ -209,6 +213,16 @@ impl Settings {
                 "stage_origins: {origin:?} is not an origin (scheme://host[:port], http or https)"
             );
         }
+        ensure!(
+            !self.redis_prefix.contains(['{', '}', ' ']),
+            "redis_prefix must not contain braces or spaces (room ids form the hash tag)"
+        );
+        if let Some(url) = &self.redis_url {
+            ensure!(
+                url.starts_with("redis://") || url.starts_with("unix://"),
+                "redis_url must be redis://HOST[:PORT][/DB] or unix://PATH"
+            );
+        }
         ensure!(self.outbox_frames >= 8, "outbox_frames must be at least 8");
         ensure!(self.outbox_bytes >= 64 * 1024, "outbox_bytes must be at least 65536");
         ensure!(self.ping_interval_ms >= 10, "ping_interval_ms must be at least 10");
@@ -315,6 +329,10 @@ settings_args! {
     /// Where the record is kept: `postgres://...` (shared by several nodes), `sqlite://PATH`,
     /// or `memory` (nothing survives a restart) [default: sqlite in DATA_DIR/plenary.db].
     database_url: String, "DATABASE_URL";
+    /// Redis (`redis://HOST:PORT/DB`) that nodes share for room streams, delivery and attendance; without it the node runs alone on its in-process bus.
+    redis_url: String, "REDIS_URL";
+    /// Prefix of every Redis key and channel: one per deployment sharing a Redis [default: plenary:].
+    redis_prefix: String, "PLENARY_REDIS_PREFIX";
     /// Load the demo event into an empty programme on start [default: on in development, else off].
     demo_event: bool, "PLENARY_DEMO_EVENT";
     /// HS256 shared secret (32 bytes or more) that signs and verifies tokens. Without it and without public keys, the node generates a development secret in DATA_DIR.

@@ -109,7 +109,15 @@ impl std::fmt::Debug for Application {
 
 impl Application {
     /// A single node on its own in-process bus.
+    /// A node on Redis when `redis_url` is set, else alone on its in-process bus.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        if let Some(url) = settings.redis_url.clone() {
+            let node = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+            let (bus, inbox) =
+                bus::RedisBus::connect(&url, &settings.redis_prefix, &node, settings.resume_window, BUS_INBOX).await?;
+            tracing::info!(redis = %url, prefix = %settings.redis_prefix, node, "on the Redis bus");
+            return Self::build_with_bus(settings, Arc::new(bus), inbox).await;
+        }
         let broker = MemoryBroker::new(settings.resume_window);
         let (bus, inbox) = broker.connect(BUS_INBOX);
         Self::build_with_bus(settings, Arc::new(bus), inbox).await

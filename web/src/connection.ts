@@ -225,6 +225,17 @@ export class Connection {
       case "attendance":
         this.rooms.get(message.room)?.handler.attendance?.(message.attendance);
         return;
+      case "resync": {
+        // The room's stream restarted: drop its events until the new snapshot arrives.
+        const membership = this.rooms.get(message.room);
+        if (!membership || !this.greeted) return;
+        const since = membership.position;
+        membership.position = null;
+        void this.joinRoom(message.room, membership, since).then((exact) => {
+          if (!exact) this.lastResume.value = "reloaded";
+        });
+        return;
+      }
       case "attendance_summary":
         for (const membership of this.rooms.values()) membership.handler.summary?.(message.sessions);
         return;
@@ -280,8 +291,12 @@ export class Connection {
   }
 
   /** Joins one room; true when it resumed exactly (or had nothing to resume). */
-  private async joinRoom(room: RoomId, membership: Membership): Promise<boolean> {
-    const since = membership.position ?? undefined;
+  private async joinRoom(
+    room: RoomId,
+    membership: Membership,
+    from: StreamPosition | null = membership.position,
+  ): Promise<boolean> {
+    const since = from ?? undefined;
     try {
       const reply = await new Promise<ServerMsg>((resolve, reject) =>
         this.send(since ? { type: "join", room, since } : { type: "join", room }, { resolve, reject }),

@@ -46,6 +46,7 @@ variant_tags!(ServerMsg, server_tag, SERVER_TAGS {
     Attendance => "attendance",
     AttendanceSummary => "attendance_summary",
     ChatHistory => "chat_history",
+    Resync => "resync",
 });
 
 variant_tags!(RoomEvent, event_tag, EVENT_TAGS {

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use plenary_proto::{Epoch, RoomId, Seq};
 use tokio::sync::mpsc;
 
-use super::{Bus, BusError, History, Publication};
+use super::{Bus, BusError, History, PRESENCE_TTL, PresenceReport, PresenceTotals, Publication};
 
 /// The shared state of every node connected to one in-process bus.
 #[derive(Debug, Clone)]
@@ -23,7 +23,15 @@ pub struct MemoryBroker {
 #[derive(Debug, Default)]
 struct BrokerState {
     topics: HashMap<RoomId, Topic>,
+    presence: HashMap<RoomId, RoomPresence>,
     next_node: u64,
+}
+
+/// Attendance of one room: each node's last report, and every user seen.
+#[derive(Debug, Default)]
+struct RoomPresence {
+    nodes: HashMap<u64, (u32, std::time::Instant)>,
+    users: std::collections::HashSet<plenary_proto::UserId>,
 }
 
 #[derive(Debug)]
@@ -156,6 +164,27 @@ impl Bus for MemoryBus {
 
     fn is_healthy(&self) -> bool {
         true
+    }
+
+    async fn exchange_presence(&self, reports: &[PresenceReport]) -> Result<Vec<PresenceTotals>, BusError> {
+        let now = std::time::Instant::now();
+        let mut state = self.broker.inner.lock().expect("bus lock");
+        let mut totals = Vec::with_capacity(reports.len());
+        for report in reports {
+            let room = state.presence.entry(report.room.clone()).or_default();
+            room.nodes.insert(self.node, (report.present, now));
+            room.users.extend(report.new_users.iter().cloned());
+            room.nodes.retain(|_, (_, at)| now.duration_since(*at) < PRESENCE_TTL);
+            let present = room.nodes.values().map(|(n, _)| *n).sum();
+            let unique = u32::try_from(room.users.len()).unwrap_or(u32::MAX);
+            if present == 0 && room.nodes.values().all(|(n, _)| *n == 0) && report.present == 0 {
+                // Nobody anywhere: the room's presence is kept (its unique count stays) but
+                // this node's entry goes.
+                room.nodes.remove(&self.node);
+            }
+            totals.push(PresenceTotals { present, unique });
+        }
+        Ok(totals)
     }
 }
 

@@ -9,16 +9,46 @@
 //! history no longer reaches back, the stream's continuity is lost and the room restarts
 //! its resume window. A new [`Epoch`] says the whole history was lost.
 //!
+//! The bus also sums attendance over nodes ([`Bus::exchange_presence`]): each node reports
+//! its local count per room once per interval and reads the total; a node that stops
+//! reporting (killed, cut off) drops out of the totals after [`PRESENCE_TTL`].
+//!
 //! [`MemoryBus`] serves one process (and tests that run several nodes in one process);
-//! a Redis implementation plugs in behind the same trait.
+//! [`RedisBus`] spans nodes through Redis (`REDIS_URL`). Both pass the same conformance
+//! suite (`server/tests/it/bus.rs`).
 
 mod memory;
+pub mod redis;
 
 pub use memory::{MemoryBroker, MemoryBus};
+pub use redis::RedisBus;
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use plenary_proto::{Epoch, RoomId, Seq};
+use plenary_proto::{Epoch, RoomId, Seq, UserId};
+
+/// How long a node's reported attendance counts without a fresh report.
+pub const PRESENCE_TTL: Duration = Duration::from_secs(10);
+
+/// One room's attendance on this node, for [`Bus::exchange_presence`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresenceReport {
+    pub room: RoomId,
+    /// Connections in the room on this node now.
+    pub present: u32,
+    /// Users seen in the room on this node since the last report.
+    pub new_users: Vec<UserId>,
+}
+
+/// A room's attendance over every live node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PresenceTotals {
+    pub present: u32,
+    /// Distinct users who ever joined (approximate on Redis: a HyperLogLog, about 1 %).
+    pub unique: u32,
+}
 
 /// One published event as the bus delivers it.
 #[derive(Debug, Clone)]
@@ -66,4 +96,7 @@ pub trait Bus: Send + Sync + 'static {
     fn take_lagged(&self) -> bool;
     /// Whether the bus can serve requests now (for `/readyz`).
     fn is_healthy(&self) -> bool;
+    /// Records this node's attendance in each reported room and returns each room's
+    /// totals over the live nodes, in the order of `reports`.
+    async fn exchange_presence(&self, reports: &[PresenceReport]) -> Result<Vec<PresenceTotals>, BusError>;
 }

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::bus::{Bus, Publication};
+use crate::bus::{Bus, PresenceReport, Publication};
 use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::programme::index::SessionIndex;
@@ -112,6 +112,7 @@ impl Hub {
         let hub = Hub { ctx };
         hub.ctx.tracker.spawn(hub.clone().dispatch(inbox));
         hub.ctx.tracker.spawn(hub.clone().summarise());
+        hub.ctx.tracker.spawn(hub.clone().share_presence());
         hub
     }
 
@@ -246,6 +247,59 @@ impl Hub {
     }
 }
 
+impl Hub {
+    /// Every attendance interval: reports this node's count (and newly seen users) for each
+    /// room it has members in, or had at the last report, and hands each room the other
+    /// nodes' share. One bus round trip per interval, whatever the number of joins. At
+    /// shutdown a last report of zeros takes this node's share out at once.
+    async fn share_presence(self) {
+        let mut ticker = tokio::time::interval(self.ctx.settings.attendance_interval());
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let stopping = tokio::select! {
+                _ = self.ctx.shutdown.cancelled() => true,
+                _ = ticker.tick() => false,
+            };
+            let mut rooms = Vec::new();
+            let mut reports = Vec::new();
+            for entry in self.ctx.rooms.iter() {
+                let stats = entry.stats.clone();
+                let present = if stopping { 0 } else { stats.present.load(Ordering::Relaxed) };
+                let new_users = std::mem::take(&mut *stats.new_users.lock().expect("new users lock"));
+                if present == 0 && new_users.is_empty() && !stats.reported.load(Ordering::Relaxed) {
+                    continue;
+                }
+                stats.reported.store(present > 0, Ordering::Relaxed);
+                reports.push(PresenceReport { room: entry.key().clone(), present, new_users });
+                rooms.push((entry.mailbox.clone(), stats, present));
+            }
+            match self.ctx.bus.exchange_presence(&reports).await {
+                Ok(totals) => {
+                    for ((mailbox, stats, present), total) in rooms.into_iter().zip(totals) {
+                        let others = total.present.saturating_sub(present);
+                        let moved = stats.others_present.swap(others, Ordering::Relaxed) != others;
+                        let grew = stats.cluster_unique.swap(total.unique, Ordering::Relaxed) != total.unique;
+                        if moved || grew {
+                            let _ = mailbox.try_send(RoomCmd::PresenceChanged);
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "presence exchange failed");
+                    // Keep the users for the next report; counts are current by then anyway.
+                    for ((_, stats, _), report) in rooms.into_iter().zip(reports) {
+                        stats.new_users.lock().expect("new users lock").extend(report.new_users);
+                        stats.reported.store(true, Ordering::Relaxed);
+                    }
+                }
+            }
+            if stopping {
+                return;
+            }
+        }
+    }
+}
+
 /// The attendance summary's lines: every session room whose stage is live or on a break,
 /// sorted by room. One pass over the rooms.
 pub fn session_summary(rooms: impl Iterator<Item = (RoomId, Arc<RoomStats>)>) -> Vec<SessionAttendance> {
@@ -256,7 +310,7 @@ pub fn session_summary(rooms: impl Iterator<Item = (RoomId, Arc<RoomStats>)>) ->
             matches!(state, StageState::Live | StageState::Break).then(|| SessionAttendance {
                 room,
                 state,
-                present: stats.present.load(Ordering::Relaxed),
+                present: stats.total_present(),
             })
         })
         .collect();

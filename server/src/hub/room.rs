@@ -69,6 +69,8 @@ pub enum RoomCmd {
     Broadcast(Utf8Bytes),
     /// Deliveries for this room may have been dropped: read the bus history for gaps.
     CatchUp,
+    /// The room's attendance on other nodes changed ([`RoomStats::others_present`]).
+    PresenceChanged,
 }
 
 /// A command that acts on a room the caller is in.
@@ -83,16 +85,31 @@ pub enum RoomRequest {
     Announce { text: String },
 }
 
-/// Figures other tasks read without asking the actor (the attendance summary).
+/// Figures other tasks read without asking the actor (the attendance summary, the
+/// presence exchange).
 #[derive(Debug, Default)]
 pub struct RoomStats {
+    /// Connections in the room on this node.
     pub present: AtomicU32,
+    /// Connections in the room on other nodes, from the last presence exchange.
+    pub others_present: AtomicU32,
+    /// Distinct users over every node, from the last presence exchange.
+    pub cluster_unique: AtomicU32,
+    /// Users first seen here since the last presence exchange.
+    pub new_users: std::sync::Mutex<Vec<UserId>>,
+    /// This node's last report for the room said someone was here.
+    pub reported: AtomicBool,
     stage: AtomicU8,
     /// Set by the dispatcher when it had to drop a delivery for this room.
     pub behind: AtomicBool,
 }
 
 impl RoomStats {
+    /// Connections in the room over every node.
+    pub fn total_present(&self) -> u32 {
+        self.present.load(Ordering::Relaxed).saturating_add(self.others_present.load(Ordering::Relaxed))
+    }
+
     pub fn stage_state(&self) -> Option<StageState> {
         match self.stage.load(Ordering::Relaxed) {
             1 => Some(StageState::Scheduled),
@@ -349,7 +366,8 @@ impl Room {
                 RoomCmd::Leave { peer, rid: Some(rid) } => Some((peer.clone(), *rid)),
                 _ => None,
             };
-            if matches!(cmd, RoomCmd::Deliver(_) | RoomCmd::Broadcast(_) | RoomCmd::CatchUp) {
+            if matches!(cmd, RoomCmd::Deliver(_) | RoomCmd::Broadcast(_) | RoomCmd::CatchUp | RoomCmd::PresenceChanged)
+            {
                 continue;
             }
             if let Err(e) = hub.send(&self.id, cmd).await
@@ -387,6 +405,7 @@ impl Room {
                     self.catch_up(None).await;
                 }
             }
+            RoomCmd::PresenceChanged => self.attendance_changed(),
         }
     }
 
@@ -503,7 +522,9 @@ impl Room {
         match self.members.insert(peer.id, member) {
             None => {
                 *self.connections_per_user.entry(user.clone()).or_default() += 1;
-                self.unique_users.insert(user.clone());
+                if self.unique_users.insert(user.clone()) {
+                    self.stats.new_users.lock().expect("new users lock").push(user.clone());
+                }
             }
             Some(previous) => self.record(Record::Left { visit: previous.visit, at: unix_millis() }),
         }
@@ -570,10 +591,14 @@ impl Room {
         self.flush_records().await;
     }
 
+    /// Recomputes the attendance members see: this node's members plus the other nodes'
+    /// (from the presence exchange), sent at the coalescer's pace.
     fn attendance_changed(&mut self) {
-        let present = u32::try_from(self.members.len()).unwrap_or(u32::MAX);
-        let unique = u32::try_from(self.unique_users.len()).unwrap_or(u32::MAX);
-        self.stats.present.store(present, Ordering::Relaxed);
+        let local = u32::try_from(self.members.len()).unwrap_or(u32::MAX);
+        let local_unique = u32::try_from(self.unique_users.len()).unwrap_or(u32::MAX);
+        self.stats.present.store(local, Ordering::Relaxed);
+        let present = local.saturating_add(self.stats.others_present.load(Ordering::Relaxed));
+        let unique = local_unique.max(self.stats.cluster_unique.load(Ordering::Relaxed));
         self.attendance.set(Attendance { present, unique });
     }
 
@@ -821,6 +846,17 @@ impl Room {
         self.epoch = publication.epoch.clone();
         self.seq = Seq(publication.seq.0.saturating_sub(1));
         self.replay.clear();
+        self.tell_members_to_resync();
+    }
+
+    /// The room's stream lost continuity (a new epoch, or events nobody can replay):
+    /// members' positions mean nothing now, so each is told to join again for a snapshot.
+    fn tell_members_to_resync(&mut self) {
+        if self.members.is_empty() {
+            return;
+        }
+        let frame = Utf8Bytes::from(ServerMsg::Resync { room: self.id.clone(), epoch: self.epoch.clone() }.to_json());
+        self.broadcast(&frame);
     }
 
     /// Applies the publications after our position from the bus history, up to (not
@@ -828,6 +864,28 @@ impl Room {
     async fn catch_up(&mut self, before: Option<Seq>) {
         let limit = self.ctx.settings.resume_window;
         let Ok(history) = self.ctx.bus.history(&self.id, self.seq, limit).await else { return };
+        if history.epoch != self.epoch
+            && history.complete
+            && history.publications.first().is_none_or(|p| p.seq == Seq(1))
+        {
+            // The bus lost the whole stream (Redis restarted empty) and a new one began. This
+            // room's state is still whole: it continues on the new stream from its start.
+            tracing::warn!(room = %self.id, "the bus started a new stream for this room: members resync");
+            self.epoch = history.epoch.clone();
+            self.seq = Seq::ZERO;
+            self.replay.clear();
+            self.tell_members_to_resync();
+            for publication in history.publications {
+                if before.is_some_and(|b| publication.seq >= b) || publication.seq != self.seq.next() {
+                    break;
+                }
+                match self.decode(&publication) {
+                    Some(event) => self.accept(publication.seq, event, true),
+                    None => self.skip(publication.seq),
+                }
+            }
+            return;
+        }
         if history.epoch != self.epoch || !history.complete {
             if history.latest != self.seq || history.epoch != self.epoch {
                 self.rebuild().await;
@@ -855,6 +913,7 @@ impl Room {
         self.muted.clear();
         self.replay.clear();
         self.open().await;
+        self.tell_members_to_resync();
     }
 
     fn decode(&self, publication: &Publication) -> Option<RoomEvent> {
