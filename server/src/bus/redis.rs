@@ -195,7 +195,8 @@ impl RedisBus {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(COMMAND_TIMEOUT))
             .set_response_timeout(Some(COMMAND_TIMEOUT))
-            .set_max_delay(MAX_RECONNECT_DELAY);
+            .set_max_delay(MAX_RECONNECT_DELAY)
+            .set_number_of_retries(1);
         let commands = ConnectionManager::new_with_config(client.clone(), config)
             .await
             .map_err(|e| anyhow::anyhow!("cannot reach Redis at {url}: {e}"))?;
@@ -229,6 +230,16 @@ impl RedisBus {
         &self.keys
     }
 
+    /// Runs a command with a deadline and notes whether Redis answered: the connection
+    /// manager's own reconnect attempts must not hold a room past [`COMMAND_TIMEOUT`].
+    async fn run<T>(&self, command: impl Future<Output = redis::RedisResult<T>>) -> Result<T, BusError> {
+        let result = match tokio::time::timeout(COMMAND_TIMEOUT, command).await {
+            Ok(result) => result,
+            Err(_) => Err(redis::RedisError::from((redis::ErrorKind::Io, "timed out"))),
+        };
+        self.track(result)
+    }
+
     fn track<T>(&self, result: redis::RedisResult<T>) -> Result<T, BusError> {
         match result {
             Ok(value) => {
@@ -251,8 +262,8 @@ impl RedisBus {
 impl Bus for RedisBus {
     async fn publish(&self, topic: &RoomId, payload: Bytes) -> Result<Publication, BusError> {
         let mut conn = self.commands.clone();
-        let result: redis::RedisResult<(String, u64)> = self
-            .publish_script
+        let mut invocation = self.publish_script.prepare_invoke();
+        invocation
             .key(self.keys.epoch(topic))
             .key(self.keys.seq(topic))
             .key(self.keys.stream(topic))
@@ -260,10 +271,8 @@ impl Bus for RedisBus {
             .arg(payload.as_ref())
             .arg(self.history_len)
             .arg(STREAM_TTL.as_secs())
-            .arg(self.keys.channel(topic))
-            .invoke_async(&mut conn)
-            .await;
-        let (epoch, seq) = self.track(result)?;
+            .arg(self.keys.channel(topic));
+        let (epoch, seq): (String, u64) = self.run(invocation.invoke_async(&mut conn)).await?;
         let epoch = Epoch::parse(epoch).map_err(|e| BusError::Unavailable(format!("bad epoch in Redis: {e}")))?;
         Ok(Publication { topic: topic.clone(), epoch, seq: Seq(seq), payload })
     }
@@ -295,18 +304,17 @@ impl Bus for RedisBus {
 
     async fn history(&self, topic: &RoomId, after: Seq, limit: usize) -> Result<History, BusError> {
         let mut conn = self.commands.clone();
-        let result: redis::RedisResult<(String, u64, Vec<StreamEntry>, Vec<StreamEntry>)> = self
-            .history_script
+        let mut invocation = self.history_script.prepare_invoke();
+        invocation
             .key(self.keys.epoch(topic))
             .key(self.keys.seq(topic))
             .key(self.keys.stream(topic))
             .arg(new_epoch())
             .arg(after.0)
             .arg(limit.max(1))
-            .arg(STREAM_TTL.as_secs())
-            .invoke_async(&mut conn)
-            .await;
-        let (epoch, latest, entries, oldest) = self.track(result)?;
+            .arg(STREAM_TTL.as_secs());
+        let (epoch, latest, entries, oldest): (String, u64, Vec<StreamEntry>, Vec<StreamEntry>) =
+            self.run(invocation.invoke_async(&mut conn)).await?;
         let epoch = Epoch::parse(epoch).map_err(|e| BusError::Unavailable(format!("bad epoch in Redis: {e}")))?;
         let latest = Seq(latest);
         let oldest = oldest.first().and_then(|(id, _)| entry_seq(id)).unwrap_or(latest.next());
@@ -343,8 +351,7 @@ impl Bus for RedisBus {
         if reports.is_empty() {
             // Still a round trip: it is how an idle node notices Redis came back.
             let mut conn = self.commands.clone();
-            let pong: redis::RedisResult<String> = redis::cmd("PING").query_async(&mut conn).await;
-            self.track(pong)?;
+            let _: String = self.run(redis::cmd("PING").query_async(&mut conn)).await?;
             return Ok(Vec::new());
         }
         let now = unix_millis();
@@ -363,8 +370,7 @@ impl Bus for RedisBus {
             pipe.cmd("PFCOUNT").arg(&unique);
         }
         let mut conn = self.commands.clone();
-        let result: redis::RedisResult<Vec<(Vec<(String, String)>, u64)>> = pipe.query_async(&mut conn).await;
-        let replies = self.track(result)?;
+        let replies: Vec<(Vec<(String, String)>, u64)> = self.run(pipe.query_async(&mut conn)).await?;
         let fresh_after = now - i64::try_from(PRESENCE_TTL.as_millis()).unwrap_or(i64::MAX);
         Ok(replies
             .into_iter()

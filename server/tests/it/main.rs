@@ -4,10 +4,13 @@
 mod api;
 mod auth;
 mod binary;
+mod bus;
 mod databases;
 mod http;
 mod limits;
 mod multinode;
+mod redis;
+mod redis_support;
 mod resume;
 mod rooms;
 mod session;

@@ -196,6 +196,12 @@ impl TestClient {
         TestClient { ws, next_rid: 0 }
     }
 
+    /// Connects to a node by its WebSocket URL (a node in another process).
+    pub async fn connect_url(url: &str) -> TestClient {
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("WebSocket connects");
+        TestClient { ws, next_rid: 0 }
+    }
+
     pub fn from_socket(ws: Socket) -> TestClient {
         TestClient { ws, next_rid: 0 }
     }
