@@ -34,6 +34,10 @@ pub struct Metrics {
     pub store_records: Counter,
     pub store_errors: Counter,
     pub store_refused: Counter,
+    /// 1 while the bus serves requests, 0 during an outage (Redis unreachable).
+    pub bus_up: Gauge,
+    /// Bus requests that failed (synced from the bus at each scrape).
+    pub bus_failures: Counter,
 }
 
 impl Metrics {
@@ -43,6 +47,8 @@ impl Metrics {
         registry.register("connections", "Open WebSocket connections", self.connections.clone());
         registry.register("connections_opened", "WebSocket connections accepted", self.connections_opened.clone());
         registry.register("rooms", "Rooms held in memory", self.rooms.clone());
+        registry.register("bus_up", "1 while the event bus (Redis) serves requests", self.bus_up.clone());
+        registry.register("bus_failures", "Event bus requests that failed", self.bus_failures.clone());
         registry.register("messages_in", "Frames received from clients", self.messages_in.clone());
         registry.register("messages_out", "Frames queued to clients", self.messages_out.clone());
         registry.register("bytes_in", "Bytes received from clients", self.bytes_in.clone());

@@ -96,6 +96,10 @@ pub trait Bus: Send + Sync + 'static {
     fn take_lagged(&self) -> bool;
     /// Whether the bus can serve requests now (for `/readyz`).
     fn is_healthy(&self) -> bool;
+    /// Requests that failed since the node started (for `/metrics`).
+    fn failures(&self) -> u64 {
+        0
+    }
     /// Records this node's attendance in each reported room and returns each room's
     /// totals over the live nodes, in the order of `reports`.
     async fn exchange_presence(&self, reports: &[PresenceReport]) -> Result<Vec<PresenceTotals>, BusError>;

@@ -163,6 +163,7 @@ struct Shared {
     subscriber_up: AtomicBool,
     commands_ok: AtomicBool,
     lagged: AtomicBool,
+    failures: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for RedisBus {
@@ -207,6 +208,7 @@ impl RedisBus {
             subscriber_up: AtomicBool::new(false),
             commands_ok: AtomicBool::new(true),
             lagged: AtomicBool::new(false),
+            failures: std::sync::atomic::AtomicU64::new(0),
         });
         let keys = Keys::new(prefix);
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
@@ -249,6 +251,7 @@ impl RedisBus {
                 Ok(value)
             }
             Err(e) => {
+                self.shared.failures.fetch_add(1, Ordering::Relaxed);
                 if self.shared.commands_ok.swap(false, Ordering::Relaxed) {
                     tracing::error!(error = %e, "Redis command failed: the bus is unavailable");
                 }
@@ -345,6 +348,10 @@ impl Bus for RedisBus {
 
     fn is_healthy(&self) -> bool {
         self.shared.subscriber_up.load(Ordering::Relaxed) && self.shared.commands_ok.load(Ordering::Relaxed)
+    }
+
+    fn failures(&self) -> u64 {
+        self.shared.failures.load(Ordering::Relaxed)
     }
 
     async fn exchange_presence(&self, reports: &[PresenceReport]) -> Result<Vec<PresenceTotals>, BusError> {

@@ -78,6 +78,12 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
+    state.metrics.bus_up.set(i64::from(state.bus.is_healthy()));
+    let failures = state.bus.failures();
+    let counted = state.metrics.bus_failures.get();
+    if failures > counted {
+        state.metrics.bus_failures.inc_by(failures - counted);
+    }
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.render())
         .into_response()
 }

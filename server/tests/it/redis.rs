@@ -211,6 +211,8 @@ async fn the_node_survives_redis_restarting_empty() {
 
     redis.kill();
     eventually("not ready while Redis is down", || ready(http.clone(), node.http_url("/readyz")).then_eq(503)).await;
+    let metrics = http.get(node.http_url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("plenary_bus_up 0"), "the outage is metered:\n{metrics}");
     let refused = ada.request(chat(&room, "during the outage")).await;
     assert!(
         matches!(refused, ServerMsg::Error { code: ErrorCode::Unavailable, .. }),
