@@ -101,13 +101,16 @@ impl BrokerState {
     }
 }
 
-#[async_trait]
-impl Bus for MemoryBus {
-    async fn publish(&self, topic_id: &RoomId, payload: Bytes) -> Result<Publication, BusError> {
+impl MemoryBus {
+    /// Appends to the topic's stream (if it is at `expected`, when given) and delivers.
+    fn append(&self, topic_id: &RoomId, payload: Bytes, expected: Option<(&Epoch, Seq)>) -> Option<Publication> {
         // A std Mutex: held only for this synchronous section, never across an await.
         let mut state = self.broker.inner.lock().expect("bus lock");
         let history_len = self.broker.history_len;
         let topic = state.topic(topic_id);
+        if expected.is_some_and(|(epoch, after)| topic.epoch != *epoch || topic.latest != after) {
+            return None;
+        }
         topic.latest = topic.latest.next();
         let publication =
             Publication { topic: topic_id.clone(), epoch: topic.epoch.clone(), seq: topic.latest, payload };
@@ -124,7 +127,24 @@ impl Bus for MemoryBus {
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
         });
-        Ok(publication)
+        Some(publication)
+    }
+}
+
+#[async_trait]
+impl Bus for MemoryBus {
+    async fn publish(&self, topic_id: &RoomId, payload: Bytes) -> Result<Publication, BusError> {
+        Ok(self.append(topic_id, payload, None).expect("an unconditional publish always appends"))
+    }
+
+    async fn publish_if(
+        &self,
+        topic: &RoomId,
+        payload: Bytes,
+        epoch: &Epoch,
+        after: Seq,
+    ) -> Result<Option<Publication>, BusError> {
+        Ok(self.append(topic, payload, Some((epoch, after))))
     }
 
     async fn subscribe(&self, topic: &RoomId) -> Result<(), BusError> {

@@ -82,6 +82,17 @@ pub enum BusError {
 pub trait Bus: Send + Sync + 'static {
     /// Appends `payload` to the topic's stream and delivers it to subscribed nodes.
     async fn publish(&self, topic: &RoomId, payload: Bytes) -> Result<Publication, BusError>;
+    /// Like [`Bus::publish`], but only if the topic's stream is still at `epoch`/`after`
+    /// (nobody published since this node's last event); `None` when it moved on. Commands
+    /// validated against a room's state (stage transitions) use it, so two nodes cannot
+    /// both apply a transition to the same state.
+    async fn publish_if(
+        &self,
+        topic: &RoomId,
+        payload: Bytes,
+        epoch: &Epoch,
+        after: Seq,
+    ) -> Result<Option<Publication>, BusError>;
     /// Starts delivering the topic's publications to this node's inbox.
     async fn subscribe(&self, topic: &RoomId) -> Result<(), BusError>;
     /// Stops delivering the topic to this node.

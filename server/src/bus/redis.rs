@@ -101,7 +101,8 @@ impl Keys {
 }
 
 /// Appends an event: KEYS epoch, seq, stream; ARGV new epoch, payload, max length, TTL
-/// seconds, channel. Returns `{epoch, seq}`.
+/// seconds, channel, and optionally the epoch and sequence number the stream must be at.
+/// Returns `{epoch, seq}`, with seq -1 when the stream was not where expected.
 const PUBLISH_SCRIPT: &str = r"
 local epoch = redis.call('GET', KEYS[1])
 if not epoch then
@@ -109,6 +110,12 @@ if not epoch then
   redis.call('DEL', KEYS[2], KEYS[3])
 end
 redis.call('SET', KEYS[1], epoch, 'EX', ARGV[4])
+if ARGV[6] then
+  local latest = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if epoch ~= ARGV[6] or latest ~= tonumber(ARGV[7]) then
+    return {epoch, -1}
+  end
+end
 local seq = redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '0-' .. seq, 'p', ARGV[2])
@@ -242,6 +249,33 @@ impl RedisBus {
         self.track(result)
     }
 
+    /// Runs the publish script; `None` when `expected` did not match the stream.
+    async fn append(
+        &self,
+        topic: &RoomId,
+        payload: Bytes,
+        expected: Option<(&Epoch, Seq)>,
+    ) -> Result<Option<Publication>, BusError> {
+        let mut conn = self.commands.clone();
+        let mut invocation = self.publish_script.prepare_invoke();
+        invocation
+            .key(self.keys.epoch(topic))
+            .key(self.keys.seq(topic))
+            .key(self.keys.stream(topic))
+            .arg(new_epoch())
+            .arg(payload.as_ref())
+            .arg(self.history_len)
+            .arg(STREAM_TTL.as_secs())
+            .arg(self.keys.channel(topic));
+        if let Some((epoch, after)) = expected {
+            invocation.arg(epoch.as_str()).arg(after.0);
+        }
+        let (epoch, seq): (String, i64) = self.run(invocation.invoke_async(&mut conn)).await?;
+        let Ok(seq) = u64::try_from(seq) else { return Ok(None) };
+        let epoch = Epoch::parse(epoch).map_err(|e| BusError::Unavailable(format!("bad epoch in Redis: {e}")))?;
+        Ok(Some(Publication { topic: topic.clone(), epoch, seq: Seq(seq), payload }))
+    }
+
     fn track<T>(&self, result: redis::RedisResult<T>) -> Result<T, BusError> {
         match result {
             Ok(value) => {
@@ -264,20 +298,18 @@ impl RedisBus {
 #[async_trait]
 impl Bus for RedisBus {
     async fn publish(&self, topic: &RoomId, payload: Bytes) -> Result<Publication, BusError> {
-        let mut conn = self.commands.clone();
-        let mut invocation = self.publish_script.prepare_invoke();
-        invocation
-            .key(self.keys.epoch(topic))
-            .key(self.keys.seq(topic))
-            .key(self.keys.stream(topic))
-            .arg(new_epoch())
-            .arg(payload.as_ref())
-            .arg(self.history_len)
-            .arg(STREAM_TTL.as_secs())
-            .arg(self.keys.channel(topic));
-        let (epoch, seq): (String, u64) = self.run(invocation.invoke_async(&mut conn)).await?;
-        let epoch = Epoch::parse(epoch).map_err(|e| BusError::Unavailable(format!("bad epoch in Redis: {e}")))?;
-        Ok(Publication { topic: topic.clone(), epoch, seq: Seq(seq), payload })
+        let published = self.append(topic, payload, None).await?;
+        published.ok_or_else(|| BusError::Unavailable("an unconditional publish was refused".into()))
+    }
+
+    async fn publish_if(
+        &self,
+        topic: &RoomId,
+        payload: Bytes,
+        epoch: &Epoch,
+        after: Seq,
+    ) -> Result<Option<Publication>, BusError> {
+        self.append(topic, payload, Some((epoch, after))).await
     }
 
     async fn subscribe(&self, topic: &RoomId) -> Result<(), BusError> {

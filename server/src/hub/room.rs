@@ -40,6 +40,8 @@ pub const CHAT_PAGE: usize = 50;
 const ANNOUNCEMENTS_KEPT: usize = 20;
 /// Longest announcement, in characters.
 const ANNOUNCEMENT_MAX_CHARS: usize = 2_000;
+/// Tries at publishing a stage change while other nodes keep publishing first.
+const STAGE_ATTEMPTS: usize = 5;
 /// Longest mute, in minutes (a week).
 const MAX_MUTE_MINUTES: u32 = 7 * 24 * 60;
 
@@ -647,8 +649,20 @@ impl Room {
                 if !you.can_manage_stage {
                     return Err(Refusal::new(ErrorCode::Forbidden, "only moderators and organisers manage the stage"));
                 }
-                let next = stage::apply(&self.current_stage(), change, now)?;
-                RoomEvent::Stage { stage: next, by: identity.user().clone() }
+                // Validated against this node's view of the stage and published only if the
+                // room's stream has not moved since: a transition another node published
+                // meanwhile is applied first and this one validated again, so two moderators
+                // on two nodes cannot both end, or both resume, the same stage.
+                for _ in 0..STAGE_ATTEMPTS {
+                    let next = stage::apply(&self.current_stage(), change.clone(), now)?;
+                    let event = RoomEvent::Stage { stage: next, by: identity.user().clone() };
+                    if self.publish_if_current(event).await? {
+                        let _ = peer.send_msg(&ServerMsg::Ack { rid });
+                        return Ok(());
+                    }
+                    self.catch_up(None).await;
+                }
+                return Err(Refusal::new(ErrorCode::Conflict, "the stage kept changing meanwhile; try again"));
             }
             RoomRequest::ChatSend { text } => {
                 if !you.can_chat {
@@ -783,6 +797,23 @@ impl Room {
             self.record(record);
         }
         Ok(())
+    }
+
+    /// Publishes an event only if the room's stream is where this room last saw it; false
+    /// when another node published first.
+    async fn publish_if_current(&mut self, event: RoomEvent) -> Result<bool, Refusal> {
+        let payload = Bytes::from(serde_json::to_vec(&event).expect("RoomEvent always serialises"));
+        let published = self.ctx.bus.publish_if(&self.id, payload, &self.epoch, self.seq).await.map_err(|e| {
+            tracing::warn!(room = %self.id, error = %e, "publish failed");
+            Refusal::new(ErrorCode::Unavailable, "the event bus is unavailable; try again")
+        })?;
+        let Some(publication) = published else { return Ok(false) };
+        let record = self.record_of(&event);
+        self.sequence(publication, Some(event)).await;
+        if let Some(record) = record {
+            self.record(record);
+        }
+        Ok(true)
     }
 
     /// What the record keeps of an event this node published (each event is recorded once,

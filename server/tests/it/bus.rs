@@ -104,6 +104,22 @@ mod cases {
         assert_eq!(seqs, (1..=2 * EACH as u64).collect::<Vec<_>>(), "contiguous, no gaps, no duplicates");
     }
 
+    pub async fn conditional_publish_refuses_a_moved_stream(pair: Pair) {
+        let topic = room("conditional");
+        let start = pair.a.history(&topic, Seq::ZERO, 1).await.unwrap();
+        let first = pair.a.publish_if(&topic, Bytes::from_static(b"a"), &start.epoch, Seq::ZERO).await.unwrap();
+        assert_eq!(first.map(|p| p.seq), Some(Seq(1)), "the stream was where a saw it");
+        // b saw the stream at 0 too: it has moved on, so b's publication is refused.
+        let stale = pair.b.publish_if(&topic, Bytes::from_static(b"b"), &start.epoch, Seq::ZERO).await.unwrap();
+        assert!(stale.is_none());
+        let other_epoch = plenary_proto::Epoch::parse("000000000000").unwrap();
+        assert!(pair.b.publish_if(&topic, Bytes::from_static(b"b"), &other_epoch, Seq(1)).await.unwrap().is_none());
+        let fresh = pair.b.publish_if(&topic, Bytes::from_static(b"b"), &start.epoch, Seq(1)).await.unwrap();
+        assert_eq!(fresh.map(|p| p.seq), Some(Seq(2)));
+        let h = pair.a.history(&topic, Seq::ZERO, 10).await.unwrap();
+        assert_eq!(h.publications.iter().map(|p| &p.payload[..]).collect::<Vec<_>>(), vec![&b"a"[..], &b"b"[..]]);
+    }
+
     pub async fn history_after_a_position(pair: Pair) {
         let topic = room("history");
         for n in 0..5u8 {
@@ -185,6 +201,11 @@ macro_rules! conformance {
             #[tokio::test]
             async fn one_order_for_concurrent_publishers() {
                 cases::one_order_for_concurrent_publishers($pair(1000, 256).await).await;
+            }
+
+            #[tokio::test]
+            async fn conditional_publish_refuses_a_moved_stream() {
+                cases::conditional_publish_refuses_a_moved_stream($pair(100, 64).await).await;
             }
 
             #[tokio::test]

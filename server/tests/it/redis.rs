@@ -118,6 +118,67 @@ async fn a_client_resumes_on_another_node_with_exactly_what_it_missed() {
     node_b.shutdown().await;
 }
 
+/// Two moderators on two nodes change the stage at the same moment: the transitions are
+/// applied one after the other, each validated against the stage the other left, so the
+/// room never goes from `ended` to anything.
+#[tokio::test]
+async fn racing_stage_changes_on_two_nodes_stay_valid() {
+    use plenary_proto::StageState::{Break, Ended, Live};
+    let redis = TestRedis::new();
+    let node_a = node_on(&redis.url, &redis.prefix).await;
+    let node_b = node_on(&redis.url, &redis.prefix).await;
+    let room = session("race");
+    let mut watcher = node_a.client("watcher", &[Attendee]).await;
+    watcher.join(&room).await;
+    let mut mo_a = node_a.client("mo-a", &[Moderator]).await;
+    mo_a.join(&room).await;
+    let mut mo_b = node_b.client("mo-b", &[Moderator]).await;
+    mo_b.join(&room).await;
+    for round in 0..5 {
+        let r = session(&format!("race-{round}"));
+        for client in [&mut watcher, &mut mo_a, &mut mo_b] {
+            client.join(&r).await;
+        }
+        let live = mo_a.request(set_stage(&r, Live)).await;
+        assert!(matches!(live, ServerMsg::Ack { .. }), "{live:?}");
+        // Both nodes must know the stage is live before the race.
+        mo_b.recv_until(
+            "live on b",
+            |m| matches!(m, ServerMsg::Event { event: RoomEvent::Stage { stage, .. }, .. } if stage.state == Live),
+        )
+        .await;
+        let (rid_a, rid_b) = (mo_a.rid(), mo_b.rid());
+        mo_a.send(&set_stage(&r, Ended)(rid_a)).await;
+        mo_b.send(&set_stage(&r, Break)(rid_b)).await;
+        let a = mo_a.answer(rid_a).await;
+        let b = mo_b.answer(rid_b).await;
+        let ended_ok = matches!(a, ServerMsg::Ack { .. });
+        let break_ok = matches!(b, ServerMsg::Ack { .. });
+        assert!(ended_ok, "ending a live or paused stage is always valid: {a:?}");
+        // The watcher's order: live, then either break then ended, or ended alone.
+        let mut states = Vec::new();
+        while states.last() != Some(&Ended) {
+            if let ServerMsg::Event { room: er, event: RoomEvent::Stage { stage, .. }, .. } = watcher.recv().await
+                && er == r
+            {
+                states.push(stage.state);
+            }
+        }
+        if break_ok {
+            assert_eq!(states, vec![Live, Break, Ended], "the break came first, then the end");
+        } else {
+            assert_eq!(states, vec![Live, Ended], "the break was refused after the end: {b:?}");
+            assert!(matches!(b, ServerMsg::Error { code: ErrorCode::Conflict, .. }), "{b:?}");
+        }
+        for client in [&mut watcher, &mut mo_a, &mut mo_b] {
+            let rr = r.clone();
+            client.request(move |rid| plenary_proto::ClientMsg::Leave { rid, room: rr }).await;
+        }
+    }
+    node_a.shutdown().await;
+    node_b.shutdown().await;
+}
+
 /// A node in a process of its own, killed with SIGKILL: its share of the attendance goes
 /// within the presence TTL, and the other node serves on.
 #[tokio::test]
