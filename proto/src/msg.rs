@@ -67,6 +67,67 @@ pub enum ClientMsg {
     Unmute { rid: RequestId, room: RoomId, user: UserId },
     /// Organisers: posts an announcement to the event room.
     Announce { rid: RequestId, text: String },
+    /// Asks a question in a session's Q&A. With `anonymous`, the audience does not see who
+    /// asked (the node still knows).
+    QaAsk {
+        rid: RequestId,
+        room: RoomId,
+        text: String,
+        #[serde(default, skip_serializing_if = "is_false")]
+        anonymous: bool,
+    },
+    /// Votes for a question (`up: true`) or takes the vote back; one vote per user.
+    QaVote { rid: RequestId, room: RoomId, id: MessageId, up: bool },
+    /// The asker withdraws its own question (before it is highlighted).
+    QaWithdraw { rid: RequestId, room: RoomId, id: MessageId },
+    /// Moderators (and, for `highlight` of starred questions and `answered`, speakers):
+    /// acts on a question at the `version` the caller saw; a stale version is `409 conflict`.
+    QaModerate {
+        rid: RequestId,
+        room: RoomId,
+        id: MessageId,
+        version: u64,
+        action: QaAction,
+        /// `approve`: the edited text, when the moderator changed it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+        /// `dismiss`: a short reason code, e.g. `off-topic`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        /// `merge`: the question this one duplicates, and the version of it the caller saw.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        into: Option<MessageId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        into_version: Option<u64>,
+        /// `rank`: the position in the shortlist (lowest first); absent takes it off.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rank: Option<i64>,
+    },
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// What a moderator does to a question.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QaAction {
+    Approve,
+    Dismiss,
+    Restore,
+    Hide,
+    Unhide,
+    Highlight,
+    Unhighlight,
+    Answered,
+    Reopen,
+    Merge,
+    Star,
+    Unstar,
+    Rank,
+    Delete,
 }
 
 impl ClientMsg {
@@ -83,7 +144,11 @@ impl ClientMsg {
             | ClientMsg::ChatDelete { rid, .. }
             | ClientMsg::Mute { rid, .. }
             | ClientMsg::Unmute { rid, .. }
-            | ClientMsg::Announce { rid, .. } => Some(*rid),
+            | ClientMsg::Announce { rid, .. }
+            | ClientMsg::QaAsk { rid, .. }
+            | ClientMsg::QaVote { rid, .. }
+            | ClientMsg::QaWithdraw { rid, .. }
+            | ClientMsg::QaModerate { rid, .. } => Some(*rid),
         }
     }
 }
@@ -143,6 +208,13 @@ pub enum ServerMsg {
         /// In the event room: the latest announcements, oldest first.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         announcements: Vec<Announcement>,
+        /// In a session room: the questions the caller may see (the top ones by votes and
+        /// the newest; for moderators also the queue).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        questions: Vec<QuestionView>,
+        /// The questions the caller has voted for.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        my_votes: Vec<MessageId>,
         you: Membership,
     },
     /// Answers a `join` whose `since` could be served: exactly the `replayed` events after
@@ -161,6 +233,10 @@ pub enum ServerMsg {
     /// `snapshot`, `recovered: false`) to reload it. Events in the new `epoch` may follow
     /// before that snapshot; the snapshot covers them.
     Resync { room: RoomId, epoch: Epoch },
+    /// A session's vote counts that changed: sent at most a few times a second per room
+    /// (coalesced), and once more when voting stops, so the counts are exact at rest. Not
+    /// sequenced: only the latest value matters.
+    QaVotes { room: RoomId, votes: Vec<QuestionVotes> },
     /// Answers `chat_history`: messages oldest first.
     ChatHistory {
         rid: RequestId,
@@ -193,6 +269,69 @@ pub enum RoomEvent {
     UserUnmuted { user: UserId, by: UserId },
     /// An organiser's announcement, in the event room.
     Announcement { announcement: Announcement },
+    /// Questions were asked or changed (`changed`: each one's whole new view), or left the
+    /// member's view (`removed`: deleted, or hidden from the audience), in one step. A member
+    /// receives only what it may see (public questions; moderators every one; an asker its
+    /// own), so a member may see gaps in `seq` where a step concerned nobody it may see.
+    Questions {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        changed: Vec<QuestionView>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        removed: Vec<MessageId>,
+    },
+}
+
+/// Where a question is in its life cycle.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionState {
+    Pending,
+    Published,
+    Hidden,
+    Live,
+    Answered,
+    Dismissed,
+    Withdrawn,
+    Merged,
+}
+
+/// A question as one member sees it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionView {
+    pub id: MessageId,
+    pub text: String,
+    pub state: QuestionState,
+    /// Name this version in moderator actions.
+    pub version: u64,
+    pub votes: u32,
+    /// Absent for an anonymous question (except to the asker itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asker: Option<UserProfile>,
+    /// Moderators only: on the shortlist.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub starred: bool,
+    /// Moderators only: position in the shortlist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank: Option<i64>,
+    /// Moderators and the asker: why it was dismissed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dismiss_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<MessageId>,
+    pub asked_at: i64,
+    pub updated_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<UserId>,
+}
+
+/// One line of `qa_votes`.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionVotes {
+    pub id: MessageId,
+    pub votes: u32,
 }
 
 /// An organiser's message to everyone at the event.

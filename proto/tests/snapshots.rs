@@ -13,8 +13,8 @@ use common::{CLIENT_TAGS, EVENT_TAGS, SERVER_TAGS, client_tag, event_tag, server
 use expect_test::expect;
 use plenary_proto::{
     Announcement, Attendance, ChatMessage, ClientMsg, ConnectionId, Epoch, ErrorCode, Limits, Membership, MessageId,
-    RequestId, Role, RoomEvent, RoomId, Seq, ServerMsg, SessionAttendance, Stage, StageState, StreamPosition, UserId,
-    UserProfile,
+    QaAction, QuestionState, QuestionView, QuestionVotes, RequestId, Role, RoomEvent, RoomId, Seq, ServerMsg,
+    SessionAttendance, Stage, StageState, StreamPosition, UserId, UserProfile,
 };
 
 // ---- values ---------------------------------------------------------------------------------
@@ -188,6 +188,8 @@ fn snapshot() -> ServerMsg {
         chat: vec![chat_message()],
         chat_more: true,
         announcements: vec![announcement()],
+        questions: vec![],
+        my_votes: vec![],
         you: moderator_membership(),
     }
 }
@@ -250,6 +252,72 @@ fn user_unmuted_event() -> RoomEvent {
     RoomEvent::UserUnmuted { user: user("guest-7f3a9c"), by: user("auth0|ada") }
 }
 
+fn question() -> QuestionView {
+    QuestionView {
+        id: message_id("01945c3f1a2b7c2d9e4f5a6b7c8d9e11"),
+        text: "How will the WSIS action lines meet the SDGs after 2030?".into(),
+        state: QuestionState::Published,
+        version: 2,
+        votes: 14,
+        asker: Some(UserProfile { id: user("auth0|ada"), name: "Ada Lovelace".into(), country: None }),
+        starred: false,
+        rank: None,
+        dismiss_reason: None,
+        merged_into: None,
+        asked_at: 1767258300000,
+        updated_at: 1767258360000,
+        answered_by: None,
+    }
+}
+
+fn questions_event() -> RoomEvent {
+    RoomEvent::Questions { changed: vec![question()], removed: vec![] }
+}
+
+fn qa_ask() -> ClientMsg {
+    ClientMsg::QaAsk {
+        rid: RequestId(12),
+        room: keynote(),
+        text: "How will the WSIS action lines meet the SDGs after 2030?".into(),
+        anonymous: false,
+    }
+}
+
+fn qa_vote() -> ClientMsg {
+    ClientMsg::QaVote {
+        rid: RequestId(13),
+        room: keynote(),
+        id: message_id("01945c3f1a2b7c2d9e4f5a6b7c8d9e11"),
+        up: true,
+    }
+}
+
+fn qa_withdraw() -> ClientMsg {
+    ClientMsg::QaWithdraw { rid: RequestId(14), room: keynote(), id: message_id("01945c3f1a2b7c2d9e4f5a6b7c8d9e11") }
+}
+
+fn qa_moderate() -> ClientMsg {
+    ClientMsg::QaModerate {
+        rid: RequestId(15),
+        room: keynote(),
+        id: message_id("01945c3f1a2b7c2d9e4f5a6b7c8d9e11"),
+        version: 2,
+        action: QaAction::Highlight,
+        text: None,
+        reason: None,
+        into: None,
+        into_version: None,
+        rank: None,
+    }
+}
+
+fn qa_votes() -> ServerMsg {
+    ServerMsg::QaVotes {
+        room: keynote(),
+        votes: vec![QuestionVotes { id: message_id("01945c3f1a2b7c2d9e4f5a6b7c8d9e11"), votes: 15 }],
+    }
+}
+
 fn announcement_event() -> RoomEvent {
     RoomEvent::Announcement { announcement: announcement() }
 }
@@ -291,6 +359,10 @@ fn every_variant_is_pinned() {
         mute(),
         unmute(),
         announce(),
+        qa_ask(),
+        qa_vote(),
+        qa_withdraw(),
+        qa_moderate(),
     ];
     let servers = [
         welcome(),
@@ -303,6 +375,7 @@ fn every_variant_is_pinned() {
         attendance_summary(),
         chat_history_answer(),
         resync(),
+        qa_votes(),
     ];
     let events = [
         stage_event(),
@@ -311,6 +384,7 @@ fn every_variant_is_pinned() {
         user_muted_event(),
         user_unmuted_event(),
         announcement_event(),
+        questions_event(),
     ];
     let seen: BTreeSet<&str> = clients.iter().map(client_tag).collect();
     assert_eq!(seen, CLIENT_TAGS.iter().copied().collect(), "client messages");
@@ -462,6 +536,8 @@ fn server_snapshot_minimal() {
         chat: vec![],
         chat_more: false,
         announcements: vec![],
+        questions: vec![],
+        my_votes: vec![],
         you: Membership {
             role: Role::Attendee,
             can_chat: false,
@@ -497,6 +573,16 @@ fn server_attendance_summary() {
 #[test]
 fn server_chat_history() {
     expect![[r#"{"type":"chat_history","rid":6,"room":"session:keynote","messages":[{"id":"01945c3e8b7a7c2d9e4f5a6b7c8d9e0f","author":{"id":"guest-7f3a9c","name":"Alan T."},"text":"Can you hear us at the back?","at":1767258120000}],"more":false}"#]].assert_eq(&server_json(chat_history_answer()));
+}
+
+#[test]
+fn qa_messages() {
+    expect![[r#"{"type":"qa_ask","rid":12,"room":"session:keynote","text":"How will the WSIS action lines meet the SDGs after 2030?"}"#]].assert_eq(&client_json(qa_ask()));
+    expect![[r#"{"type":"qa_moderate","rid":15,"room":"session:keynote","id":"01945c3f1a2b7c2d9e4f5a6b7c8d9e11","version":2,"action":"highlight"}"#]].assert_eq(&client_json(qa_moderate()));
+    expect![[
+        r#"{"type":"qa_votes","room":"session:keynote","votes":[{"id":"01945c3f1a2b7c2d9e4f5a6b7c8d9e11","votes":15}]}"#
+    ]]
+    .assert_eq(&server_json(qa_votes()));
 }
 
 #[test]

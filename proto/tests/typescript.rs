@@ -50,6 +50,10 @@ fn generate() -> String {
         SessionAttendance::decl(),
         StreamPosition::decl(),
         Limits::decl(),
+        QaAction::decl(),
+        QuestionState::decl(),
+        QuestionView::decl(),
+        QuestionVotes::decl(),
     ];
     for declaration in declarations {
         // Every integer on the wire is a count, an id or a Unix time in ms: all far below

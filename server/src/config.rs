@@ -59,6 +59,8 @@ pub struct Settings {
     pub jwt_leeway_secs: u64,
     pub guest_signin: Option<bool>,
     pub guest_token_ttl_secs: u64,
+    pub qa_moderated: bool,
+    pub qa_reveal_anonymous: bool,
     pub allowed_origins: Vec<String>,
     pub web_dir: Option<PathBuf>,
     pub stage_origins: Vec<String>,
@@ -102,6 +104,8 @@ impl Default for Settings {
             jwt_leeway_secs: 30,
             guest_signin: None,
             guest_token_ttl_secs: 12 * 3600,
+            qa_moderated: true,
+            qa_reveal_anonymous: false,
             allowed_origins: Vec::new(),
             web_dir: None,
             stage_origins: Vec::new(),
@@ -349,6 +353,10 @@ settings_args! {
     guest_signin: bool, "PLENARY_GUEST_SIGNIN";
     /// Lifetime of guest tokens, in seconds [default: 43200].
     guest_token_ttl_secs: u64, "PLENARY_GUEST_TOKEN_TTL_SECS";
+    /// Questions wait for a moderator's approval before the audience sees them [default: true].
+    qa_moderated: bool, "PLENARY_QA_MODERATED";
+    /// Show moderators who asked an anonymous question [default: false].
+    qa_reveal_anonymous: bool, "PLENARY_QA_REVEAL_ANONYMOUS";
     /// Connections this node accepts at once; more are closed with 4003 [default: 20000].
     max_connections: usize, "PLENARY_MAX_CONNECTIONS";
     /// Frames queued per connection before it is closed as a slow consumer (4000) [default: 512].

@@ -10,6 +10,7 @@ import {
   type ClientMsg,
   CloseCode,
   type ErrorCode,
+  type QuestionVotes,
   type RoomEvent,
   type RoomId,
   type ServerMsg,
@@ -37,6 +38,7 @@ export interface RoomHandler {
   resumed?(resumed: Resumed): void;
   event(event: RoomEvent, seq: number): void;
   attendance?(attendance: Attendance): void;
+  votes?(votes: QuestionVotes[]): void;
   summary?(sessions: SessionAttendance[]): void;
   /** Joining failed (no such room, not allowed, ...). */
   failed?(error: RequestError): void;
@@ -236,6 +238,9 @@ export class Connection {
         });
         return;
       }
+      case "qa_votes":
+        this.rooms.get(message.room)?.handler.votes?.(message.votes);
+        return;
       case "attendance_summary":
         for (const membership of this.rooms.values()) membership.handler.summary?.(message.sessions);
         return;

@@ -53,7 +53,23 @@ export type RequestId = number;
 
 export type Seq = number;
 
-export type ClientMsg = { "type": "hello", protocol: Array<number>, token: string, } | { "type": "refresh", rid: RequestId, token: string, } | { "type": "join", rid: RequestId, room: RoomId, since?: StreamPosition | null, } | { "type": "leave", rid: RequestId, room: RoomId, } | { "type": "stage_update", rid: RequestId, room: RoomId, state?: StageState | null, title?: string | null, speaker?: string | null, } | { "type": "chat_send", rid: RequestId, room: RoomId, text: string, } | { "type": "chat_history", rid: RequestId, room: RoomId, before?: MessageId | null, limit?: number | null, } | { "type": "chat_delete", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "mute", rid: RequestId, room: RoomId, user: UserId, minutes?: number | null, } | { "type": "unmute", rid: RequestId, room: RoomId, user: UserId, } | { "type": "announce", rid: RequestId, text: string, };
+export type ClientMsg = { "type": "hello", protocol: Array<number>, token: string, } | { "type": "refresh", rid: RequestId, token: string, } | { "type": "join", rid: RequestId, room: RoomId, since?: StreamPosition | null, } | { "type": "leave", rid: RequestId, room: RoomId, } | { "type": "stage_update", rid: RequestId, room: RoomId, state?: StageState | null, title?: string | null, speaker?: string | null, } | { "type": "chat_send", rid: RequestId, room: RoomId, text: string, } | { "type": "chat_history", rid: RequestId, room: RoomId, before?: MessageId | null, limit?: number | null, } | { "type": "chat_delete", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "mute", rid: RequestId, room: RoomId, user: UserId, minutes?: number | null, } | { "type": "unmute", rid: RequestId, room: RoomId, user: UserId, } | { "type": "announce", rid: RequestId, text: string, } | { "type": "qa_ask", rid: RequestId, room: RoomId, text: string, anonymous?: boolean, } | { "type": "qa_vote", rid: RequestId, room: RoomId, id: MessageId, up: boolean, } | { "type": "qa_withdraw", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "qa_moderate", rid: RequestId, room: RoomId, id: MessageId, version: number, action: QaAction, 
+/**
+ * `approve`: the edited text, when the moderator changed it.
+ */
+text?: string | null, 
+/**
+ * `dismiss`: a short reason code, e.g. `off-topic`.
+ */
+reason?: string | null, 
+/**
+ * `merge`: the question this one duplicates, and the version of it the caller saw.
+ */
+into?: MessageId | null, into_version?: number | null, 
+/**
+ * `rank`: the position in the shortlist (lowest first); absent takes it off.
+ */
+rank?: number | null, };
 
 export type ServerMsg = { "type": "welcome", protocol: number, connection: ConnectionId, user: UserProfile, roles: Array<Role>, 
 /**
@@ -76,13 +92,22 @@ chat_more: boolean,
 /**
  * In the event room: the latest announcements, oldest first.
  */
-announcements?: Array<Announcement>, you: Membership, } | { "type": "resumed", rid: RequestId, room: RoomId, epoch: Epoch, replayed: number, attendance: Attendance, you: Membership, } | { "type": "event", room: RoomId, seq: Seq, event: RoomEvent, } | { "type": "attendance", room: RoomId, attendance: Attendance, } | { "type": "attendance_summary", sessions: Array<SessionAttendance>, } | { "type": "resync", room: RoomId, epoch: Epoch, } | { "type": "chat_history", rid: RequestId, room: RoomId, messages: Array<ChatMessage>, 
+announcements?: Array<Announcement>, 
+/**
+ * In a session room: the questions the caller may see (the top ones by votes and
+ * the newest; for moderators also the queue).
+ */
+questions?: Array<QuestionView>, 
+/**
+ * The questions the caller has voted for.
+ */
+my_votes?: Array<MessageId>, you: Membership, } | { "type": "resumed", rid: RequestId, room: RoomId, epoch: Epoch, replayed: number, attendance: Attendance, you: Membership, } | { "type": "event", room: RoomId, seq: Seq, event: RoomEvent, } | { "type": "attendance", room: RoomId, attendance: Attendance, } | { "type": "attendance_summary", sessions: Array<SessionAttendance>, } | { "type": "resync", room: RoomId, epoch: Epoch, } | { "type": "qa_votes", room: RoomId, votes: Array<QuestionVotes>, } | { "type": "chat_history", rid: RequestId, room: RoomId, messages: Array<ChatMessage>, 
 /**
  * Whether still older messages exist.
  */
 more: boolean, };
 
-export type RoomEvent = { "type": "stage", stage: Stage, by: UserId, } | { "type": "chat", message: ChatMessage, } | { "type": "chat_deleted", id: MessageId, by: UserId, } | { "type": "user_muted", user: UserId, until?: number | null, by: UserId, } | { "type": "user_unmuted", user: UserId, by: UserId, } | { "type": "announcement", announcement: Announcement, };
+export type RoomEvent = { "type": "stage", stage: Stage, by: UserId, } | { "type": "chat", message: ChatMessage, } | { "type": "chat_deleted", id: MessageId, by: UserId, } | { "type": "user_muted", user: UserId, until?: number | null, by: UserId, } | { "type": "user_unmuted", user: UserId, by: UserId, } | { "type": "announcement", announcement: Announcement, } | { "type": "questions", changed?: Array<QuestionView>, removed?: Array<MessageId>, };
 
 export type Announcement = { text: string, by: UserProfile, at: number, };
 
@@ -149,3 +174,31 @@ chat_max_chars: number,
  * Sustained commands per second per connection.
  */
 commands_per_second: number, };
+
+export type QaAction = "approve" | "dismiss" | "restore" | "hide" | "unhide" | "highlight" | "unhighlight" | "answered" | "reopen" | "merge" | "star" | "unstar" | "rank" | "delete";
+
+export type QuestionState = "pending" | "published" | "hidden" | "live" | "answered" | "dismissed" | "withdrawn" | "merged";
+
+export type QuestionView = { id: MessageId, text: string, state: QuestionState, 
+/**
+ * Name this version in moderator actions.
+ */
+version: number, votes: number, 
+/**
+ * Absent for an anonymous question (except to the asker itself).
+ */
+asker?: UserProfile | null, 
+/**
+ * Moderators only: on the shortlist.
+ */
+starred?: boolean, 
+/**
+ * Moderators only: position in the shortlist.
+ */
+rank?: number | null, 
+/**
+ * Moderators and the asker: why it was dismissed.
+ */
+dismiss_reason?: string | null, merged_into?: MessageId | null, asked_at: number, updated_at: number, answered_by?: UserId | null, };
+
+export type QuestionVotes = { id: MessageId, votes: number, };

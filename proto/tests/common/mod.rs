@@ -34,6 +34,10 @@ variant_tags!(ClientMsg, client_tag, CLIENT_TAGS {
     Mute => "mute",
     Unmute => "unmute",
     Announce => "announce",
+    QaAsk => "qa_ask",
+    QaVote => "qa_vote",
+    QaWithdraw => "qa_withdraw",
+    QaModerate => "qa_moderate",
 });
 
 variant_tags!(ServerMsg, server_tag, SERVER_TAGS {
@@ -47,6 +51,7 @@ variant_tags!(ServerMsg, server_tag, SERVER_TAGS {
     AttendanceSummary => "attendance_summary",
     ChatHistory => "chat_history",
     Resync => "resync",
+    QaVotes => "qa_votes",
 });
 
 variant_tags!(RoomEvent, event_tag, EVENT_TAGS {
@@ -55,6 +60,7 @@ variant_tags!(RoomEvent, event_tag, EVENT_TAGS {
     ChatDeleted => "chat_deleted",
     UserMuted => "user_muted",
     UserUnmuted => "user_unmuted",
+    Questions => "questions",
     Announcement => "announcement",
 });
 

@@ -15,14 +15,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use plenary_proto::UserId;
+use plenary_proto::{MessageId, QuestionView, UserId, UserProfile};
+use serde::{Deserialize, Serialize};
 
 /// Longest question, in characters.
 pub const MAX_QUESTION_CHARS: usize = 500;
 /// Longest dismissal reason code.
 pub const MAX_REASON_CHARS: usize = 40;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum QuestionState {
     Pending,
     Published,
@@ -46,8 +48,8 @@ impl QuestionState {
     }
 }
 
-/// One question as the room keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One question as the room keeps it (and as the bus carries it between nodes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Question {
     pub id: String,
     pub asker: UserId,
@@ -157,7 +159,8 @@ pub enum QaCommand {
 
 /// A change to the board. Question changes carry the whole question, so applying one is
 /// the same on every node whatever it held before.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum QaEvent {
     Put(Question),
     Removed { id: String },
@@ -472,9 +475,66 @@ pub fn apply(board: &mut QaBoard, event: &QaEvent) {
 }
 
 /// Whether `viewer` sees `question`: public states for everyone; the rest for moderators
-/// and the asker only.
+/// and the asker only (withdrawn and merged questions only for moderators and the asker).
 pub fn visible_to(question: &Question, viewer: &UserId, moderator: bool) -> bool {
     question.state.is_public() || moderator || question.asker == *viewer
+}
+
+/// Who a view is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Moderators see the shortlist and reasons; the asker of an anonymous question only
+    /// when the event allows it.
+    Moderators { reveal_anonymous: bool },
+    /// The asker sees its own question, itself named.
+    Asker,
+    /// Everyone else.
+    Public,
+}
+
+impl From<QuestionState> for plenary_proto::QuestionState {
+    fn from(state: QuestionState) -> Self {
+        use plenary_proto::QuestionState as P;
+        match state {
+            QuestionState::Pending => P::Pending,
+            QuestionState::Published => P::Published,
+            QuestionState::Hidden => P::Hidden,
+            QuestionState::Live => P::Live,
+            QuestionState::Answered => P::Answered,
+            QuestionState::Dismissed => P::Dismissed,
+            QuestionState::Withdrawn => P::Withdrawn,
+            QuestionState::Merged => P::Merged,
+        }
+    }
+}
+
+/// The question as `audience` sees it.
+pub fn view(question: &Question, audience: Audience) -> QuestionView {
+    let named = match audience {
+        Audience::Moderators { reveal_anonymous } => !question.anonymous || reveal_anonymous,
+        Audience::Asker => true,
+        Audience::Public => !question.anonymous,
+    };
+    let moderators = matches!(audience, Audience::Moderators { .. });
+    QuestionView {
+        id: MessageId::parse(question.id.clone()).expect("question ids are message ids"),
+        text: question.text.clone(),
+        state: question.state.into(),
+        version: question.version,
+        votes: u32::try_from(question.votes.len()).unwrap_or(u32::MAX),
+        asker: named.then(|| UserProfile {
+            id: question.asker.clone(),
+            name: question.asker_name.clone(),
+            country: None,
+        }),
+        starred: moderators && question.starred,
+        rank: if moderators { question.rank } else { None },
+        dismiss_reason: if audience == Audience::Public { None } else { question.dismiss_reason.clone() },
+        merged_into: question.merged_into.as_ref().and_then(|id| MessageId::parse(id.clone()).ok()),
+        asked_at: question.asked_at,
+        updated_at: question.updated_at,
+        answered_by: question.answered_by.clone(),
+    }
 }
 
 #[cfg(test)]

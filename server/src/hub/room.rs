@@ -14,9 +14,10 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
 use plenary_proto::{
-    Announcement, Attendance, ChatMessage, Epoch, ErrorCode, MessageId, RequestId, RoomEvent, RoomId, RoomKind, Seq,
-    ServerMsg, Stage, StageState, StreamPosition, UserId,
+    Announcement, Attendance, ChatMessage, Epoch, ErrorCode, MessageId, QaAction, QuestionVotes, RequestId, Role,
+    RoomEvent, RoomId, RoomKind, Seq, ServerMsg, Stage, StageState, StreamPosition, UserId,
 };
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -28,6 +29,7 @@ use crate::clock::unix_millis;
 use crate::domain::attendance::AttendanceCoalescer;
 use crate::domain::chat::{self, ChatError, ChatLog, MemoryChatLog};
 use crate::domain::permissions::membership;
+use crate::domain::qa::{self, Actor, Audience, QaBoard, QaCommand, QaError, QaEvent};
 use crate::domain::rate::TokenBucket;
 use crate::domain::replay::ReplayWindow;
 use crate::domain::stage::{self, StageChange, StageError};
@@ -85,7 +87,77 @@ pub enum RoomRequest {
     Mute { user: UserId, minutes: Option<u32> },
     Unmute { user: UserId },
     Announce { text: String },
+    Qa(QaRequest),
 }
+
+/// A Q&A command as a client sends it.
+#[derive(Debug, Clone)]
+pub enum QaRequest {
+    Ask {
+        text: String,
+        anonymous: bool,
+    },
+    Vote {
+        id: MessageId,
+        up: bool,
+    },
+    Withdraw {
+        id: MessageId,
+    },
+    Moderate {
+        id: MessageId,
+        version: u64,
+        action: QaAction,
+        text: Option<String>,
+        reason: Option<String>,
+        into: Option<MessageId>,
+        into_version: Option<u64>,
+        rank: Option<i64>,
+    },
+}
+
+/// What one position of a room's stream carries between nodes: a room event as clients
+/// see it, or a step of the Q&A board (whole questions with their askers and voters, which
+/// each node turns into the views each member may see).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+enum StreamEvent {
+    Room(RoomEvent),
+    Qa { qa: Vec<QaEvent> },
+}
+
+/// The frames one stream position becomes: the same bytes for most members, but Q&A steps
+/// differ for moderators and for the askers involved, and may be nothing for some.
+#[derive(Debug, Clone, Default)]
+struct Frames {
+    everyone: Option<Utf8Bytes>,
+    moderators: Option<Utf8Bytes>,
+    /// Users with a frame of their own (the askers of the questions in the step).
+    users: Vec<(UserId, Option<Utf8Bytes>)>,
+}
+
+impl Frames {
+    fn all(frame: Utf8Bytes) -> Frames {
+        Frames { everyone: Some(frame.clone()), moderators: Some(frame), users: Vec::new() }
+    }
+
+    fn for_member(&self, user: &UserId, moderator: bool) -> Option<&Utf8Bytes> {
+        if moderator {
+            return self.moderators.as_ref();
+        }
+        match self.users.iter().find(|(u, _)| u == user) {
+            Some((_, frame)) => frame.as_ref(),
+            None => self.everyone.as_ref(),
+        }
+    }
+}
+
+/// How long vote counts are gathered before they go out.
+const VOTE_FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
+/// Questions in a joining attendee's snapshot: the top ones by votes, and the newest.
+const SNAPSHOT_TOP_QUESTIONS: usize = 50;
+/// Questions in a joining moderator's snapshot.
+const SNAPSHOT_DESK_QUESTIONS: usize = 500;
 
 /// Figures other tasks read without asking the actor (the attendance summary, the
 /// presence exchange).
@@ -137,6 +209,8 @@ impl RoomStats {
 struct Member {
     peer: Arc<Peer>,
     user: UserId,
+    /// Sees every question and the moderators' view of each.
+    moderator: bool,
     /// Names this stay in the attendance record.
     visit: String,
 }
@@ -160,6 +234,23 @@ impl From<StageError> for Refusal {
             StageError::InvalidTransition { .. } | StageError::Ended => ErrorCode::Conflict,
             StageError::NoChange | StageError::EmptyTitle | StageError::ControlCharacters { .. } => ErrorCode::Invalid,
             StageError::TooLong { .. } => ErrorCode::TooLarge,
+        };
+        Refusal::new(code, e.to_string())
+    }
+}
+
+impl From<QaError> for Refusal {
+    fn from(e: QaError) -> Self {
+        let code = match e {
+            QaError::NotFound(_) => ErrorCode::NotFound,
+            QaError::Forbidden => ErrorCode::Forbidden,
+            QaError::Stale { .. }
+            | QaError::InvalidTransition { .. }
+            | QaError::InvalidMerge
+            | QaError::DuplicateId
+            | QaError::VotingClosed => ErrorCode::Conflict,
+            QaError::Empty | QaError::ControlCharacters => ErrorCode::Invalid,
+            QaError::TooLong(_) => ErrorCode::TooLarge,
         };
         Refusal::new(code, e.to_string())
     }
@@ -191,8 +282,12 @@ pub(super) struct Room {
     chat_buckets: HashMap<UserId, TokenBucket>,
     epoch: Epoch,
     seq: Seq,
-    replay: ReplayWindow<Utf8Bytes>,
+    replay: ReplayWindow<Frames>,
     attendance: AttendanceCoalescer,
+    qa: QaBoard,
+    /// Questions whose vote counts changed since the last `qa_votes`.
+    votes_dirty: std::collections::BTreeSet<String>,
+    votes_due: Option<Instant>,
     empty_since: Option<Instant>,
     subscribed: bool,
     /// Records made while handling a command, handed to the store writer in order after it.
@@ -233,6 +328,9 @@ impl Room {
             seq: Seq::ZERO,
             replay: ReplayWindow::new(settings.resume_window),
             attendance: AttendanceCoalescer::new(settings.attendance_interval()),
+            qa: QaBoard::new(settings.qa_moderated),
+            votes_dirty: std::collections::BTreeSet::new(),
+            votes_due: None,
             empty_since: Some(Instant::now()),
             subscribed: false,
             pending_records: Vec::new(),
@@ -269,6 +367,7 @@ impl Room {
                     self.send_attendance();
                     self.housekeeping().await;
                 }
+                _ = sleep_until_some(self.votes_due) => self.flush_votes(),
                 _ = sleep_until_some(evict_at) => {
                     if self.members.is_empty() && self.leave_registry() {
                         break;
@@ -433,8 +532,11 @@ impl Room {
         }
         let mut you = membership(identity, &self.id);
         you.can_chat &= !self.is_muted(identity.user(), unix_millis());
+        let moderator = membership(identity, &self.id).can_moderate;
         let replay = match &since {
-            Some(position) if position.epoch == self.epoch => self.missed_since(position.seq).await,
+            Some(position) if position.epoch == self.epoch => {
+                self.missed_since(position.seq, identity.user(), moderator).await
+            }
             _ => None,
         }
         // A replay that would overflow the outbox would close the client as slow, and it
@@ -458,6 +560,10 @@ impl Room {
                             break;
                         }
                     }
+                    // Votes are not replayed one by one: the counts now.
+                    if let Some(frame) = self.all_votes_frame() {
+                        let _ = peer.send(frame);
+                    }
                 }
             }
             None => {
@@ -474,6 +580,8 @@ impl Room {
                     chat,
                     chat_more,
                     announcements: self.announcements.iter().cloned().collect(),
+                    questions: self.snapshot_questions(identity.user(), moderator),
+                    my_votes: self.votes_of(identity.user()),
                     you,
                 };
                 let _ = peer.send_msg(&snapshot);
@@ -492,11 +600,11 @@ impl Room {
         self.muted.get(user).is_some_and(|until| until.is_none_or(|until| until > now))
     }
 
-    /// The frames after `seen`, from the resume window or else the bus history; `None`
-    /// unless every missed event can be replayed.
-    async fn missed_since(&self, seen: Seq) -> Option<Vec<Utf8Bytes>> {
+    /// The frames after `seen` that this member may see, from the resume window or else
+    /// the bus history; `None` unless every missed event can be replayed.
+    async fn missed_since(&self, seen: Seq, user: &UserId, moderator: bool) -> Option<Vec<Utf8Bytes>> {
         if let Some(frames) = self.replay.since(seen, self.seq) {
-            return Some(frames);
+            return Some(frames.iter().filter_map(|f| f.for_member(user, moderator).cloned()).collect());
         }
         if seen > self.seq {
             return None;
@@ -511,7 +619,8 @@ impl Room {
         }
         let mut frames = Vec::with_capacity(wanted);
         for publication in history.publications.iter().filter(|p| p.seq <= self.seq) {
-            let event = self.decode(publication)?;
+            // Q&A steps depend on the board as it was then: the member gets a snapshot.
+            let StreamEvent::Room(event) = self.decode(publication)? else { return None };
             frames.push(self.event_frame(publication.seq, event));
         }
         (frames.len() == wanted).then_some(frames)
@@ -520,7 +629,8 @@ impl Room {
     fn add_member(&mut self, peer: &Arc<Peer>, identity: &Identity) {
         let user = identity.user();
         let visit = uuid::Uuid::now_v7().simple().to_string();
-        let member = Member { peer: peer.clone(), user: user.clone(), visit: visit.clone() };
+        let moderator = membership(identity, &self.id).can_moderate;
+        let member = Member { peer: peer.clone(), user: user.clone(), moderator, visit: visit.clone() };
         match self.members.insert(peer.id, member) {
             None => {
                 *self.connections_per_user.entry(user.clone()).or_default() += 1;
@@ -611,6 +721,27 @@ impl Room {
         }
     }
 
+    /// Queues to each member the frame meant for it, if any.
+    fn broadcast_frames(&mut self, frames: &Frames) {
+        if frames.users.is_empty() && frames.everyone == frames.moderators {
+            if let Some(frame) = &frames.everyone {
+                self.broadcast(frame);
+            }
+            return;
+        }
+        let mut gone = Vec::new();
+        for (id, member) in &self.members {
+            if let Some(frame) = frames.for_member(&member.user, member.moderator)
+                && member.peer.send(frame.clone()).is_err()
+            {
+                gone.push(*id);
+            }
+        }
+        for id in gone {
+            self.drop_member(id);
+        }
+    }
+
     /// Queues one encoded frame to every member; members whose outbox overflowed are gone.
     fn broadcast(&mut self, frame: &Utf8Bytes) {
         let mut gone = Vec::new();
@@ -655,9 +786,13 @@ impl Room {
                 // on two nodes cannot both end, or both resume, the same stage.
                 for _ in 0..STAGE_ATTEMPTS {
                     let next = stage::apply(&self.current_stage(), change.clone(), now)?;
+                    let ended = next.state == StageState::Ended;
                     let event = RoomEvent::Stage { stage: next, by: identity.user().clone() };
-                    if self.publish_if_current(event).await? {
+                    if self.publish_if_current(StreamEvent::Room(event)).await? {
                         let _ = peer.send_msg(&ServerMsg::Ack { rid });
+                        if ended {
+                            self.end_qa(identity).await;
+                        }
                         return Ok(());
                     }
                     self.catch_up(None).await;
@@ -756,6 +891,7 @@ impl Room {
                 }
                 RoomEvent::UserUnmuted { user, by: identity.user().clone() }
             }
+            RoomRequest::Qa(request) => return self.qa_request(peer, identity, rid, request).await,
             RoomRequest::Announce { text } => {
                 if !you.can_announce {
                     return Err(Refusal::new(ErrorCode::Forbidden, "only organisers announce"));
@@ -786,7 +922,11 @@ impl Room {
     /// Publishes an event and, once the bus has given it a sequence number, applies and
     /// fans it out here (the bus's own delivery of it is then recognised as seen).
     async fn publish(&mut self, event: RoomEvent) -> Result<(), Refusal> {
-        let payload = Bytes::from(serde_json::to_vec(&event).expect("RoomEvent always serialises"));
+        self.publish_stream(StreamEvent::Room(event)).await
+    }
+
+    async fn publish_stream(&mut self, event: StreamEvent) -> Result<(), Refusal> {
+        let payload = Bytes::from(serde_json::to_vec(&event).expect("stream events always serialise"));
         let publication = self.ctx.bus.publish(&self.id, payload).await.map_err(|e| {
             tracing::warn!(room = %self.id, error = %e, "publish failed");
             Refusal::new(ErrorCode::Unavailable, "the event bus is unavailable; try again")
@@ -801,8 +941,8 @@ impl Room {
 
     /// Publishes an event only if the room's stream is where this room last saw it; false
     /// when another node published first.
-    async fn publish_if_current(&mut self, event: RoomEvent) -> Result<bool, Refusal> {
-        let payload = Bytes::from(serde_json::to_vec(&event).expect("RoomEvent always serialises"));
+    async fn publish_if_current(&mut self, event: StreamEvent) -> Result<bool, Refusal> {
+        let payload = Bytes::from(serde_json::to_vec(&event).expect("stream events always serialise"));
         let published = self.ctx.bus.publish_if(&self.id, payload, &self.epoch, self.seq).await.map_err(|e| {
             tracing::warn!(room = %self.id, error = %e, "publish failed");
             Refusal::new(ErrorCode::Unavailable, "the event bus is unavailable; try again")
@@ -818,7 +958,8 @@ impl Room {
 
     /// What the record keeps of an event this node published (each event is recorded once,
     /// by the node that published it).
-    fn record_of(&self, event: &RoomEvent) -> Option<Record> {
+    fn record_of(&self, event: &StreamEvent) -> Option<Record> {
+        let StreamEvent::Room(event) = event else { return None };
         let room = self.id.clone();
         let at = unix_millis();
         Some(match event {
@@ -829,7 +970,7 @@ impl Room {
                 Record::Muted { room, user: user.clone(), until: *until, by: by.clone(), at }
             }
             RoomEvent::UserUnmuted { user, by } => Record::Unmuted { room, user: user.clone(), by: by.clone(), at },
-            RoomEvent::Announcement { .. } => return None,
+            RoomEvent::Announcement { .. } | RoomEvent::Questions { .. } => return None,
         })
     }
 
@@ -839,7 +980,7 @@ impl Room {
 
     /// Puts a publication in order: duplicates are ignored and a gap is filled from the
     /// bus history first. `event` is the decoded payload when the caller already has it.
-    async fn sequence(&mut self, publication: Publication, event: Option<RoomEvent>) {
+    async fn sequence(&mut self, publication: Publication, event: Option<StreamEvent>) {
         if publication.epoch != self.epoch {
             tracing::warn!(room = %self.id, "room stream has a new epoch: resume history restarts");
             self.restart_stream(&publication);
@@ -947,7 +1088,7 @@ impl Room {
         self.tell_members_to_resync();
     }
 
-    fn decode(&self, publication: &Publication) -> Option<RoomEvent> {
+    fn decode(&self, publication: &Publication) -> Option<StreamEvent> {
         match serde_json::from_slice(&publication.payload) {
             Ok(event) => Some(event),
             Err(e) => {
@@ -962,15 +1103,295 @@ impl Room {
     }
 
     /// Applies the next event in sequence and, when `fan_out`, sends it to every member:
-    /// encoded once, the same bytes queued to each.
-    fn accept(&mut self, seq: Seq, event: RoomEvent, fan_out: bool) {
+    /// encoded once per audience, the same bytes queued to each member of it.
+    fn accept(&mut self, seq: Seq, event: StreamEvent, fan_out: bool) {
         debug_assert_eq!(seq, self.seq.next());
-        self.apply(&event);
+        let frames = match event {
+            StreamEvent::Room(event) => {
+                self.apply(&event);
+                Frames::all(self.event_frame(seq, event))
+            }
+            StreamEvent::Qa { qa } => self.apply_qa(seq, &qa),
+        };
         self.seq = seq;
-        let frame = self.event_frame(seq, event);
-        self.replay.push(seq, frame.clone());
+        self.replay.push(seq, frames.clone());
         if fan_out {
-            self.broadcast(&frame);
+            self.broadcast_frames(&frames);
+        }
+    }
+
+    /// Applies a Q&A step and builds what each audience sees of it.
+    fn apply_qa(&mut self, seq: Seq, events: &[QaEvent]) -> Frames {
+        // Who could see each question before the step (for removals from the audience).
+        let mut before: HashMap<String, (bool, UserId)> = HashMap::new();
+        let mut put = Vec::new();
+        let mut removed = Vec::new();
+        for event in events {
+            match event {
+                QaEvent::Put(q) => {
+                    if let Some(old) = self.qa.questions.get(&q.id) {
+                        before.entry(q.id.clone()).or_insert((old.state.is_public(), old.asker.clone()));
+                    }
+                    put.push(q.id.clone());
+                }
+                QaEvent::Removed { id } => {
+                    if let Some(old) = self.qa.questions.get(id) {
+                        before.entry(id.clone()).or_insert((old.state.is_public(), old.asker.clone()));
+                    }
+                    removed.push(id.clone());
+                }
+                QaEvent::Voted { id, .. } => {
+                    self.votes_dirty.insert(id.clone());
+                    self.votes_due.get_or_insert_with(|| Instant::now() + VOTE_FLUSH_INTERVAL);
+                }
+                QaEvent::VotingClosed => {
+                    self.votes_due = Some(Instant::now());
+                }
+            }
+            qa::apply(&mut self.qa, event);
+        }
+        if put.is_empty() && removed.is_empty() {
+            return Frames::default();
+        }
+        let reveal_anonymous = self.ctx.settings.qa_reveal_anonymous;
+        let was_public = |id: &String| before.get(id).is_some_and(|(public, _)| *public);
+        let current = |id: &String| self.qa.questions.get(id);
+        let frame = |changed: Vec<plenary_proto::QuestionView>, removed: Vec<MessageId>| {
+            (!changed.is_empty() || !removed.is_empty())
+                .then(|| self.event_frame(seq, RoomEvent::Questions { changed, removed }))
+        };
+        let message_id = |id: &String| MessageId::parse(id.clone()).ok();
+
+        // The audience: public questions; questions that stopped being public leave.
+        let public_changed: Vec<_> = put
+            .iter()
+            .filter_map(current)
+            .filter(|q| q.state.is_public())
+            .map(|q| qa::view(q, Audience::Public))
+            .collect();
+        let public_removed: Vec<MessageId> = put
+            .iter()
+            .filter(|id| current(id).is_some_and(|q| !q.state.is_public()) && was_public(id))
+            .chain(removed.iter().filter(|id| was_public(id)))
+            .filter_map(message_id)
+            .collect();
+        let everyone = frame(public_changed, public_removed);
+        let moderators = frame(
+            put.iter().filter_map(current).map(|q| qa::view(q, Audience::Moderators { reveal_anonymous })).collect(),
+            removed.iter().filter_map(message_id).collect(),
+        );
+        // Each asker involved: its own questions in full, the others as the audience does.
+        let mut askers: Vec<UserId> = put.iter().filter_map(current).map(|q| q.asker.clone()).collect();
+        askers.extend(before.values().map(|(_, asker)| asker.clone()));
+        askers.sort();
+        askers.dedup();
+        let users = askers
+            .into_iter()
+            .map(|asker| {
+                let changed = put
+                    .iter()
+                    .filter_map(current)
+                    .filter(|q| q.asker == asker || q.state.is_public())
+                    .map(|q| qa::view(q, if q.asker == asker { Audience::Asker } else { Audience::Public }))
+                    .collect();
+                let gone = put
+                    .iter()
+                    .filter(|id| {
+                        current(id).is_some_and(|q| q.asker != asker && !q.state.is_public()) && was_public(id)
+                    })
+                    .chain(
+                        removed
+                            .iter()
+                            .filter(|id| before.get(*id).is_some_and(|(public, owner)| *public || *owner == asker)),
+                    )
+                    .filter_map(message_id)
+                    .collect();
+                let own = frame(changed, gone);
+                (asker, own)
+            })
+            .collect();
+        Frames { everyone, moderators, users }
+    }
+
+    /// Sends the counts of the questions whose votes changed since the last time.
+    fn flush_votes(&mut self) {
+        self.votes_due = None;
+        let dirty = std::mem::take(&mut self.votes_dirty);
+        let votes: Vec<QuestionVotes> = dirty
+            .iter()
+            .filter_map(|id| self.qa.questions.get(id))
+            .filter(|q| q.state.is_public())
+            .filter_map(|q| {
+                Some(QuestionVotes {
+                    id: MessageId::parse(q.id.clone()).ok()?,
+                    votes: u32::try_from(q.votes.len()).unwrap_or(u32::MAX),
+                })
+            })
+            .collect();
+        if votes.is_empty() {
+            return;
+        }
+        let frame = Utf8Bytes::from(ServerMsg::QaVotes { room: self.id.clone(), votes }.to_json());
+        self.broadcast(&frame);
+    }
+
+    /// Every public question's count, for a member that resumed.
+    fn all_votes_frame(&self) -> Option<Utf8Bytes> {
+        let votes: Vec<QuestionVotes> = self
+            .qa
+            .questions
+            .values()
+            .filter(|q| q.state.is_public())
+            .filter_map(|q| {
+                Some(QuestionVotes {
+                    id: MessageId::parse(q.id.clone()).ok()?,
+                    votes: u32::try_from(q.votes.len()).unwrap_or(u32::MAX),
+                })
+            })
+            .collect();
+        (!votes.is_empty()).then(|| Utf8Bytes::from(ServerMsg::QaVotes { room: self.id.clone(), votes }.to_json()))
+    }
+
+    /// The questions a joining member sees: moderators the whole desk (newest first, up to a
+    /// limit); others the top public questions by votes and the newest, plus their own.
+    fn snapshot_questions(&self, user: &UserId, moderator: bool) -> Vec<plenary_proto::QuestionView> {
+        let reveal_anonymous = self.ctx.settings.qa_reveal_anonymous;
+        let mut questions: Vec<&qa::Question> = self
+            .qa
+            .questions
+            .values()
+            .filter(|q| {
+                !matches!(q.state, qa::QuestionState::Withdrawn | qa::QuestionState::Merged) || q.asker == *user
+            })
+            .filter(|q| qa::visible_to(q, user, moderator))
+            .collect();
+        if moderator {
+            questions.sort_by(|a, b| b.asked_at.cmp(&a.asked_at).then_with(|| b.id.cmp(&a.id)));
+            questions.truncate(SNAPSHOT_DESK_QUESTIONS);
+            return questions.into_iter().map(|q| qa::view(q, Audience::Moderators { reveal_anonymous })).collect();
+        }
+        let mut by_votes = questions.clone();
+        by_votes.sort_by(|a, b| b.votes.len().cmp(&a.votes.len()).then_with(|| b.asked_at.cmp(&a.asked_at)));
+        let mut by_time = questions.clone();
+        by_time.sort_by(|a, b| b.asked_at.cmp(&a.asked_at).then_with(|| b.id.cmp(&a.id)));
+        let mut chosen: Vec<&qa::Question> = by_votes.into_iter().take(SNAPSHOT_TOP_QUESTIONS).collect();
+        for q in by_time.into_iter().take(SNAPSHOT_TOP_QUESTIONS) {
+            if !chosen.iter().any(|c| c.id == q.id) {
+                chosen.push(q);
+            }
+        }
+        for q in questions.iter().filter(|q| q.asker == *user) {
+            if !chosen.iter().any(|c| c.id == q.id) {
+                chosen.push(q);
+            }
+        }
+        chosen
+            .into_iter()
+            .map(|q| qa::view(q, if q.asker == *user { Audience::Asker } else { Audience::Public }))
+            .collect()
+    }
+
+    /// The questions `user` has voted for.
+    fn votes_of(&self, user: &UserId) -> Vec<MessageId> {
+        self.qa
+            .questions
+            .values()
+            .filter(|q| q.votes.contains(user))
+            .filter_map(|q| MessageId::parse(q.id.clone()).ok())
+            .collect()
+    }
+
+    /// A Q&A command: decided against the board as the stream has it, published on top of
+    /// that state (moderator actions and withdrawals), and acknowledged.
+    async fn qa_request(
+        &mut self,
+        peer: &Arc<Peer>,
+        identity: &Identity,
+        rid: RequestId,
+        request: QaRequest,
+    ) -> Result<(), Refusal> {
+        if self.kind != RoomKind::Session {
+            return Err(Refusal::new(ErrorCode::NotFound, format!("{} has no Q&A", self.id)));
+        }
+        let you = membership(identity, &self.id);
+        let actor = Actor {
+            user: identity.user().clone(),
+            name: identity.profile.name.clone(),
+            moderator: you.can_moderate,
+            speaker: identity.has(Role::Speaker),
+        };
+        let now = unix_millis();
+        let (command, conditional) = match request {
+            QaRequest::Ask { text, anonymous } => {
+                if !you.can_chat || self.is_muted(identity.user(), now) {
+                    return Err(Refusal::new(ErrorCode::Forbidden, "you cannot ask questions in this session"));
+                }
+                let id = uuid::Uuid::now_v7().simple().to_string();
+                (QaCommand::Ask { id, text, anonymous }, false)
+            }
+            QaRequest::Vote { id, up } => (QaCommand::Vote { id: id.as_str().to_owned(), up }, false),
+            QaRequest::Withdraw { id } => (QaCommand::Withdraw { id: id.as_str().to_owned() }, true),
+            QaRequest::Moderate { id, version, action, text, reason, into, into_version, rank } => {
+                let id = id.as_str().to_owned();
+                let command = match action {
+                    QaAction::Approve => QaCommand::Approve { id, version, text },
+                    QaAction::Dismiss => QaCommand::Dismiss { id, version, reason },
+                    QaAction::Restore => QaCommand::Restore { id, version },
+                    QaAction::Hide => QaCommand::Hide { id, version },
+                    QaAction::Unhide => QaCommand::Unhide { id, version },
+                    QaAction::Highlight => QaCommand::Highlight { id, version },
+                    QaAction::Unhighlight => QaCommand::Unhighlight { id, version },
+                    QaAction::Answered => QaCommand::MarkAnswered { id, version },
+                    QaAction::Reopen => QaCommand::Reopen { id, version },
+                    QaAction::Star => QaCommand::Star { id, version, starred: true },
+                    QaAction::Unstar => QaCommand::Star { id, version, starred: false },
+                    QaAction::Rank => QaCommand::Rank { id, version, rank },
+                    QaAction::Delete => QaCommand::Delete { id, version },
+                    QaAction::Merge => {
+                        let (Some(into), Some(into_version)) = (into, into_version) else {
+                            return Err(Refusal::new(ErrorCode::BadRequest, "merge needs into and into_version"));
+                        };
+                        QaCommand::Merge { id, version, into: into.as_str().to_owned(), into_version }
+                    }
+                };
+                (command, true)
+            }
+        };
+        for _ in 0..STAGE_ATTEMPTS {
+            let events = qa::decide(&self.qa, &actor, command.clone(), now).map_err(Refusal::from)?;
+            if events.is_empty() {
+                let _ = peer.send_msg(&ServerMsg::Ack { rid });
+                return Ok(());
+            }
+            let step = StreamEvent::Qa { qa: events };
+            let published = if conditional {
+                self.publish_if_current(step).await?
+            } else {
+                self.publish_stream(step).await?;
+                true
+            };
+            if published {
+                let _ = peer.send_msg(&ServerMsg::Ack { rid });
+                return Ok(());
+            }
+            self.catch_up(None).await;
+        }
+        Err(Refusal::new(ErrorCode::Conflict, "the questions kept changing meanwhile; try again"))
+    }
+
+    /// The session ended: voting freezes and the live question counts as answered.
+    async fn end_qa(&mut self, identity: &Identity) {
+        let actor = Actor {
+            user: identity.user().clone(),
+            name: identity.profile.name.clone(),
+            moderator: true,
+            speaker: false,
+        };
+        if let Ok(events) = qa::decide(&self.qa, &actor, QaCommand::SessionEnded, unix_millis())
+            && !events.is_empty()
+            && let Err(refusal) = self.publish_stream(StreamEvent::Qa { qa: events }).await
+        {
+            tracing::warn!(room = %self.id, error = %refusal.message, "could not close the Q&A");
         }
     }
 
@@ -995,6 +1416,8 @@ impl Room {
             RoomEvent::UserUnmuted { user, .. } => {
                 self.muted.remove(user);
             }
+            // Clients' views of the board: the board itself changes through `apply_qa`.
+            RoomEvent::Questions { .. } => {}
             RoomEvent::Announcement { announcement } => {
                 if self.announcements.len() == ANNOUNCEMENTS_KEPT {
                     self.announcements.pop_front();

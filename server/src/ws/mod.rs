@@ -32,7 +32,7 @@ use crate::domain::rate::TokenBucket;
 use crate::domain::stage::StageChange;
 use crate::hub::HubError;
 use crate::hub::peer::{Outbox, Peer};
-use crate::hub::room::{RoomCmd, RoomRequest};
+use crate::hub::room::{QaRequest, RoomCmd, RoomRequest};
 use crate::metrics::{CodeLabel, ReasonLabel};
 
 /// Bytes read from a client's socket at a time.
@@ -438,6 +438,16 @@ impl Connection {
             ClientMsg::Mute { rid, room, user, minutes } => (room, rid, RoomRequest::Mute { user, minutes }),
             ClientMsg::Unmute { rid, room, user } => (room, rid, RoomRequest::Unmute { user }),
             ClientMsg::Announce { rid, text } => (RoomId::event(), rid, RoomRequest::Announce { text }),
+            ClientMsg::QaAsk { rid, room, text, anonymous } => {
+                (room, rid, RoomRequest::Qa(QaRequest::Ask { text, anonymous }))
+            }
+            ClientMsg::QaVote { rid, room, id, up } => (room, rid, RoomRequest::Qa(QaRequest::Vote { id, up })),
+            ClientMsg::QaWithdraw { rid, room, id } => (room, rid, RoomRequest::Qa(QaRequest::Withdraw { id })),
+            ClientMsg::QaModerate { rid, room, id, version, action, text, reason, into, into_version, rank } => (
+                room,
+                rid,
+                RoomRequest::Qa(QaRequest::Moderate { id, version, action, text, reason, into, into_version, rank }),
+            ),
         };
         if !self.rooms.contains(&room) && !matches!(request, RoomRequest::Announce { .. }) {
             self.reply_error(Some(rid), ErrorCode::NotJoined, format!("join {room} first"), None);
