@@ -1,6 +1,7 @@
 import { credentials, signOut } from "./auth";
 import { ConnectionBanner } from "./components/ConnectionBanner";
 import { t } from "./i18n";
+import { Presenter } from "./pages/Presenter";
 import { Programme } from "./pages/Programme";
 import { Room } from "./pages/Room";
 import { SignIn } from "./pages/SignIn";
@@ -58,6 +59,8 @@ export function App() {
           <SignIn />
         ) : current.page === "session" ? (
           <Room key={current.id} id={current.id} />
+        ) : current.page === "presenter" ? (
+          <Presenter key={current.id} id={current.id} />
         ) : current.page === "programme" ? (
           <Programme />
         ) : (

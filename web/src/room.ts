@@ -4,7 +4,18 @@
 // instead of copying 10,000 messages into a new array.
 import { batch, signal } from "@preact/signals";
 import type { Connection, RequestError, Snapshot } from "./connection";
-import type { Attendance, ChatMessage, Membership, RoomEvent, RoomId, Stage, UserId } from "./proto.gen";
+import type {
+  Attendance,
+  ChatMessage,
+  Membership,
+  MessageId,
+  QaAction,
+  QuestionView,
+  RoomEvent,
+  RoomId,
+  Stage,
+  UserId,
+} from "./proto.gen";
 
 export const MAX_MESSAGES = 20_000;
 const HISTORY_PAGE = 50;
@@ -24,6 +35,13 @@ export class SessionRoom {
   readonly muted = signal<ReadonlyMap<UserId, number | null>>(new Map());
   /** Incremented when the room was reloaded from a snapshot (after a gap). */
   readonly reloads = signal(0);
+  /** The questions this member may see, by id. Read `qaVersion` to be told of changes. */
+  readonly questions = new Map<MessageId, QuestionView>();
+  readonly qaVersion = signal(0);
+  /** The questions this user has voted for. */
+  readonly myVotes = signal<ReadonlySet<MessageId>>(new Set());
+  /** Called for each question that appears (for the screen-reader announcer). */
+  onNewQuestion: ((question: QuestionView) => void) | null = null;
   /** Called for each new chat message (for the screen-reader announcer). */
   onNewMessage: ((message: ChatMessage) => void) | null = null;
 
@@ -39,6 +57,17 @@ export class SessionRoom {
       event: (e) => this.apply(e),
       attendance: (a) => {
         this.attendance.value = a;
+      },
+      votes: (votes) => {
+        let changed = false;
+        for (const v of votes) {
+          const q = this.questions.get(v.id);
+          if (q && q.votes !== v.votes) {
+            this.questions.set(v.id, { ...q, votes: v.votes });
+            changed = true;
+          }
+        }
+        if (changed) this.qaVersion.value += 1;
       },
       resumed: (r) => {
         this.you.value = r.you;
@@ -66,6 +95,10 @@ export class SessionRoom {
       this.chatMore.value = s.chat_more;
       this.muted.value = new Map();
       this.chatVersion.value += 1;
+      this.questions.clear();
+      for (const q of s.questions ?? []) this.questions.set(q.id, q);
+      this.myVotes.value = new Set(s.my_votes ?? []);
+      this.qaVersion.value += 1;
     });
   }
 
@@ -105,7 +138,53 @@ export class SessionRoom {
       }
       case "announcement":
         return;
+      case "questions": {
+        for (const q of event.changed ?? []) {
+          const known = this.questions.get(q.id);
+          // Whole views: an older version (a replay) never replaces a newer one.
+          if (known && known.version > q.version) continue;
+          this.questions.set(q.id, q);
+          if (!known) this.onNewQuestion?.(q);
+        }
+        for (const id of event.removed ?? []) this.questions.delete(id);
+        this.qaVersion.value += 1;
+        return;
+      }
     }
+  }
+
+  ask(text: string, anonymous: boolean) {
+    return this.connection.request({ type: "qa_ask", room: this.room, text, anonymous });
+  }
+
+  async vote(id: MessageId, up: boolean) {
+    await this.connection.request({ type: "qa_vote", room: this.room, id, up });
+    const next = new Set(this.myVotes.value);
+    if (up) next.add(id);
+    else next.delete(id);
+    this.myVotes.value = next;
+  }
+
+  withdraw(id: MessageId) {
+    return this.connection.request({ type: "qa_withdraw", room: this.room, id });
+  }
+
+  moderate(
+    question: QuestionView,
+    action: QaAction,
+    extra: { text?: string; reason?: string; into?: QuestionView; rank?: number } = {},
+  ) {
+    return this.connection.request({
+      type: "qa_moderate",
+      room: this.room,
+      id: question.id,
+      version: question.version,
+      action,
+      ...(extra.text !== undefined ? { text: extra.text } : {}),
+      ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
+      ...(extra.into ? { into: extra.into.id, into_version: extra.into.version } : {}),
+      ...(extra.rank !== undefined ? { rank: extra.rank } : {}),
+    });
   }
 
   /** Loads the page of messages before the oldest one here. */

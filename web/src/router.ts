@@ -2,12 +2,18 @@
 // `/sessions/:id`. The node answers every such path with index.html.
 import { signal } from "@preact/signals";
 
-export type Route = { page: "programme" } | { page: "session"; id: string } | { page: "not_found" };
+export type Route =
+  | { page: "programme" }
+  | { page: "session"; id: string }
+  | { page: "presenter"; id: string }
+  | { page: "not_found" };
 
 function parse(pathname: string): Route {
   if (pathname === "/" || pathname === "/programme") return { page: "programme" };
   const session = /^\/sessions\/([a-z0-9-]{1,48})\/?$/.exec(pathname);
   if (session?.[1]) return { page: "session", id: session[1] };
+  const presenter = /^\/sessions\/([a-z0-9-]{1,48})\/presenter\/?$/.exec(pathname);
+  if (presenter?.[1]) return { page: "presenter", id: presenter[1] };
   return { page: "not_found" };
 }
 

@@ -4,7 +4,8 @@
 //! first among them).
 //!
 //! Routes: a file that exists is served as it is; a page of the single-page client (`/`,
-//! `/programme`, `/sessions/<slug>`) gets `index.html`; anything else is 404.
+//! `/programme`, `/sessions/<slug>`, `/sessions/<slug>/presenter`) gets `index.html`;
+//! anything else is 404.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -206,7 +207,10 @@ fn etag_matches(if_none_match: &HeaderValue, etag: &HeaderValue) -> bool {
 fn is_client_route(path: &str) -> bool {
     match path.trim_end_matches('/') {
         "" | "programme" => true,
-        other => other.strip_prefix("sessions/").is_some_and(crate::programme::model::is_slug),
+        other => other.strip_prefix("sessions/").is_some_and(|rest| {
+            let slug = rest.strip_suffix("/presenter").unwrap_or(rest);
+            crate::programme::model::is_slug(slug)
+        }),
     }
 }
 
@@ -298,6 +302,7 @@ mod tests {
         assert!(get(&web, "/nope", &[]).is_none(), "only the client's own routes are pages");
         assert!(get(&web, "/sessions/Bad%20Slug", &[]).is_none());
         assert!(get(&web, "/programme", &[]).is_some());
+        assert!(get(&web, "/sessions/opening/presenter", &[]).is_some());
         assert!(get(&web, "/api/nothing", &[]).is_none());
         assert!(web.respond(&Method::POST, &"/".parse().unwrap(), &HeaderMap::new()).is_none());
     }

@@ -3,6 +3,7 @@ import { useEffect, useRef } from "preact/hooks";
 import { ApiError, api, type SessionView } from "../api";
 import { Chat } from "../components/Chat";
 import { ModeratorPanel } from "../components/ModeratorPanel";
+import { QaPanel } from "../components/QaPanel";
 import { Stage } from "../components/Stage";
 import { formatDay, formatTime } from "../format";
 import { formatNumber, t } from "../i18n";
@@ -105,6 +106,7 @@ export function Room(props: { id: string }) {
         <div class="room-main">
           <Stage session={s} stage={r.stage.value} />
           {you?.can_manage_stage && <ModeratorPanel room={r} stage={r.stage.value} />}
+          {you && welcome && <QaPanel room={r} you={you} me={welcome.user.id} sessionId={s.id} />}
           {s.description && <p class="description">{s.description}</p>}
         </div>
         {you && welcome && (

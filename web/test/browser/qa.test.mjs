@@ -1,0 +1,55 @@
+// Q&A across three contexts: an attendee asks, the moderator approves it from the desk,
+// attendees vote, the moderator puts it on stage, and the presenter view shows it.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { eventually, openRoomWithToken, scenario } from "./harness.mjs";
+
+test("ask, approve, vote and highlight reach the presenter view", async (t) => {
+  const sessions = [{ id: "qa-session", title: "WSIS Action Lines beyond 2025" }];
+  await scenario(t, { sessions }, async ({ node, newPage, errors }) => {
+    const attendee = await newPage();
+    const moderator = await newPage();
+    const presenter = await newPage();
+    const voter = await newPage();
+    await openRoomWithToken(attendee, node.url, node.token("amina", "Amina"), "qa-session");
+    await openRoomWithToken(moderator, node.url, node.adminToken, "qa-session");
+    await openRoomWithToken(voter, node.url, node.token("kwame", "Kwame"), "qa-session");
+    await presenter.goto(
+      `${node.url}/sessions/qa-session/presenter?token=${node.token("spk", "Speaker", ["speaker"])}`,
+    );
+    await presenter.getByText("No question is on stage.").waitFor();
+
+    const question = "How do we measure meaningful connectivity?";
+    await attendee.getByLabel("Your question").fill(question);
+    await attendee.getByRole("button", { name: "Ask", exact: true }).click();
+    await attendee.getByText(/Sent\. It will appear/).waitFor();
+    // The asker sees it awaiting approval; another attendee does not see it at all.
+    await attendee.getByRole("heading", { name: "Your questions awaiting a moderator" }).waitFor();
+    assert.equal(await voter.getByText(question, { exact: true }).count(), 0);
+
+    // The moderator's queue has it; approve.
+    await moderator.getByRole("button", { name: `Approve: ${question}` }).click();
+    await voter.getByText(question, { exact: true }).waitFor();
+
+    // Two votes.
+    for (const page of [voter, attendee]) {
+      await page.getByRole("button", { name: "Vote for this question" }).click();
+      await page.getByRole("button", { name: "Take back your vote" }).waitFor();
+    }
+    await eventually("2 votes at the moderator", async () => {
+      await moderator.getByRole("radio", { name: /Open/ }).check();
+      return (
+        (await moderator.locator(`article[aria-label="${question}"] [data-testid=votes]`).textContent()) ===
+        "2 votes"
+      );
+    });
+
+    // On stage: the presenter view shows it, large.
+    await moderator.getByRole("button", { name: `Put on stage: ${question}` }).click();
+    await eventually("the presenter view to show it", async () =>
+      (await presenter.getByTestId("presenter-live").textContent())?.includes(question),
+    );
+    await attendee.getByRole("heading", { name: "On stage now" }).waitFor();
+    assert.deepEqual(errors, []);
+  });
+});
