@@ -424,6 +424,10 @@ impl Room {
                     }
                     self.older_chat_in_record = stored.chat_more;
                     self.muted.extend(stored.mutes);
+                    for question in stored.questions {
+                        self.qa.questions.insert(question.id.clone(), question);
+                    }
+                    self.qa.voting_closed = self.stage.as_ref().is_some_and(|s| s.state == StageState::Ended);
                 }
                 Err(e) => tracing::error!(room = %self.id, error = %e, "could not read the room's record"),
             }
@@ -1084,6 +1088,7 @@ impl Room {
         self.announcements.clear();
         self.muted.clear();
         self.replay.clear();
+        self.qa = QaBoard::new(self.ctx.settings.qa_moderated);
         self.open().await;
         self.tell_members_to_resync();
     }
@@ -1357,12 +1362,14 @@ impl Room {
                 (command, true)
             }
         };
+        let merge = matches!(command, QaCommand::Merge { .. });
         for _ in 0..STAGE_ATTEMPTS {
             let events = qa::decide(&self.qa, &actor, command.clone(), now).map_err(Refusal::from)?;
             if events.is_empty() {
                 let _ = peer.send_msg(&ServerMsg::Ack { rid });
                 return Ok(());
             }
+            let records = self.qa_records(&events, identity.user(), merge, now);
             let step = StreamEvent::Qa { qa: events };
             let published = if conditional {
                 self.publish_if_current(step).await?
@@ -1371,12 +1378,41 @@ impl Room {
                 true
             };
             if published {
+                for record in records {
+                    self.record(record);
+                }
                 let _ = peer.send_msg(&ServerMsg::Ack { rid });
                 return Ok(());
             }
             self.catch_up(None).await;
         }
         Err(Refusal::new(ErrorCode::Conflict, "the questions kept changing meanwhile; try again"))
+    }
+
+    /// What the record keeps of a Q&A step this node published.
+    fn qa_records(&self, events: &[QaEvent], by: &UserId, votes_changed: bool, at: i64) -> Vec<Record> {
+        events
+            .iter()
+            .filter_map(|event| match event {
+                QaEvent::Put(question) => Some(Record::QuestionPut {
+                    room: self.id.clone(),
+                    question: question.clone(),
+                    by: by.clone(),
+                    votes_changed,
+                }),
+                QaEvent::Removed { id } => {
+                    Some(Record::QuestionRemoved { room: self.id.clone(), id: id.clone(), by: by.clone(), at })
+                }
+                QaEvent::Voted { id, user, up } => Some(Record::QuestionVote {
+                    room: self.id.clone(),
+                    question: id.clone(),
+                    voter: user.clone(),
+                    up: *up,
+                    at,
+                }),
+                QaEvent::VotingClosed => None,
+            })
+            .collect()
     }
 
     /// The session ended: voting freezes and the live question counts as answered.
@@ -1387,11 +1423,19 @@ impl Room {
             moderator: true,
             speaker: false,
         };
-        if let Ok(events) = qa::decide(&self.qa, &actor, QaCommand::SessionEnded, unix_millis())
-            && !events.is_empty()
-            && let Err(refusal) = self.publish_stream(StreamEvent::Qa { qa: events }).await
-        {
-            tracing::warn!(room = %self.id, error = %refusal.message, "could not close the Q&A");
+        let now = unix_millis();
+        let Ok(events) = qa::decide(&self.qa, &actor, QaCommand::SessionEnded, now) else { return };
+        if events.is_empty() {
+            return;
+        }
+        let records = self.qa_records(&events, identity.user(), false, now);
+        match self.publish_stream(StreamEvent::Qa { qa: events }).await {
+            Ok(()) => {
+                for record in records {
+                    self.record(record);
+                }
+            }
+            Err(refusal) => tracing::warn!(room = %self.id, error = %refusal.message, "could not close the Q&A"),
         }
     }
 

@@ -60,6 +60,27 @@ pub enum Record {
         visit: String,
         at: i64,
     },
+    /// A question's new state (votes written only when `votes_changed`: a merge); also
+    /// logged in the Q&A audit log with `by`.
+    QuestionPut {
+        room: RoomId,
+        question: crate::domain::qa::Question,
+        by: UserId,
+        votes_changed: bool,
+    },
+    QuestionRemoved {
+        room: RoomId,
+        id: String,
+        by: UserId,
+        at: i64,
+    },
+    QuestionVote {
+        room: RoomId,
+        question: String,
+        voter: UserId,
+        up: bool,
+        at: i64,
+    },
 }
 
 /// What a room needs from the record when it opens.
@@ -72,6 +93,8 @@ pub struct StoredRoom {
     pub chat_more: bool,
     /// Mutes in force: user and, for a timed mute, its end.
     pub mutes: Vec<(UserId, Option<i64>)>,
+    /// The room's questions with their voters, oldest first.
+    pub questions: Vec<crate::domain::qa::Question>,
 }
 
 /// One stay of one connection in a room.

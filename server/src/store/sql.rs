@@ -21,6 +21,7 @@ fn migrator() -> Migrator {
     Migrator::with_migrations(vec![
         migration(1, "record", include_str!("../../migrations/0001_record.sql")),
         migration(2, "programme", include_str!("../../migrations/0002_programme.sql")),
+        migration(3, "qa", include_str!("../../migrations/0003_qa.sql")),
     ])
 }
 
@@ -169,6 +170,92 @@ impl Store for SqlStore {
                         .await?;
                     log_moderation(&mut tx, room, "unmute", user.as_str(), by, *at, None).await?;
                 }
+                Record::QuestionPut { room, question, by, votes_changed } => {
+                    let mut body = question.clone();
+                    body.votes.clear();
+                    let json = serde_json::to_string(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let state = serde_json::to_value(question.state)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    sqlx::query(
+                        "INSERT INTO questions (room, id, state, body, asked_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+                         ON CONFLICT (room, id) DO UPDATE
+                         SET state = excluded.state, body = excluded.body, updated_at = excluded.updated_at",
+                    )
+                    .bind(room.as_str())
+                    .bind(question.id.as_str())
+                    .bind(state.as_str())
+                    .bind(json)
+                    .bind(question.asked_at)
+                    .bind(question.updated_at)
+                    .execute(&mut *tx)
+                    .await?;
+                    if *votes_changed {
+                        // A merge: the target's voters are the union, written whole.
+                        sqlx::query("DELETE FROM question_votes WHERE room = $1 AND question = $2")
+                            .bind(room.as_str())
+                            .bind(question.id.as_str())
+                            .execute(&mut *tx)
+                            .await?;
+                        for voter in &question.votes {
+                            sqlx::query(
+                                "INSERT INTO question_votes (room, question, voter, at) VALUES ($1, $2, $3, $4)",
+                            )
+                            .bind(room.as_str())
+                            .bind(question.id.as_str())
+                            .bind(voter.as_str())
+                            .bind(question.updated_at)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                    }
+                    sqlx::query(
+                        "INSERT INTO qa_audit (id, room, question, state, version, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(new_id())
+                    .bind(room.as_str())
+                    .bind(question.id.as_str())
+                    .bind(state.as_str())
+                    .bind(i64::try_from(question.version).unwrap_or(i64::MAX))
+                    .bind(by.as_str())
+                    .bind(question.updated_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Record::QuestionRemoved { room, id, by, at } => {
+                    for table in [
+                        "DELETE FROM questions WHERE room = $1 AND id = $2",
+                        "DELETE FROM question_votes WHERE room = $1 AND question = $2",
+                    ] {
+                        sqlx::query(table).bind(room.as_str()).bind(id.as_str()).execute(&mut *tx).await?;
+                    }
+                    sqlx::query(
+                        "INSERT INTO qa_audit (id, room, question, state, version, actor, at) VALUES ($1, $2, $3, 'deleted', 0, $4, $5)",
+                    )
+                    .bind(new_id())
+                    .bind(room.as_str())
+                    .bind(id.as_str())
+                    .bind(by.as_str())
+                    .bind(*at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Record::QuestionVote { room, question, voter, up, at } => {
+                    let query = if *up {
+                        "INSERT INTO question_votes (room, question, voter, at) VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (room, question, voter) DO NOTHING"
+                    } else {
+                        "DELETE FROM question_votes WHERE room = $1 AND question = $2 AND voter = $3 AND $4 >= 0"
+                    };
+                    sqlx::query(query)
+                        .bind(room.as_str())
+                        .bind(question.as_str())
+                        .bind(voter.as_str())
+                        .bind(*at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 Record::Joined { visit, room, user, at } => {
                     // Users are written once per batch, below, in id order (so two nodes
                     // writing the same users never wait on each other's row locks):
@@ -244,7 +331,33 @@ impl Store for SqlStore {
                 Ok((user, row.try_get::<Option<i64>, _>("until")?))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(StoredRoom { stage, chat, chat_more, mutes })
+        let rows = sqlx::query("SELECT body FROM questions WHERE room = $1 ORDER BY asked_at, id")
+            .bind(room.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        let mut questions = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let body: String = row.try_get("body")?;
+            questions.push(
+                serde_json::from_str::<crate::domain::qa::Question>(&body)
+                    .map_err(|e| StoreError::Corrupt(format!("question: {e}")))?,
+            );
+        }
+        if !questions.is_empty() {
+            let votes = sqlx::query("SELECT question, voter FROM question_votes WHERE room = $1")
+                .bind(room.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+            let mut by_question: std::collections::HashMap<String, Vec<UserId>> = std::collections::HashMap::new();
+            for row in &votes {
+                let voter = UserId::parse(row.try_get::<String, _>("voter")?).map_err(corrupt)?;
+                by_question.entry(row.try_get("question")?).or_default().push(voter);
+            }
+            for question in &mut questions {
+                question.votes = by_question.remove(&question.id).unwrap_or_default().into_iter().collect();
+            }
+        }
+        Ok(StoredRoom { stage, chat, chat_more, mutes, questions })
     }
 
     async fn chat_page(

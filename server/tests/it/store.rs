@@ -28,6 +28,7 @@ on_both!(
     migrations_run_once,
     the_programme_is_kept_and_reimports_update,
     chat_stage_and_mutes_survive_a_restart,
+    questions_and_votes_survive_a_restart,
 );
 
 fn room() -> RoomId {
@@ -214,6 +215,88 @@ async fn chat_stage_and_mutes_survive_a_restart(kind: Kind) {
     assert_eq!(messages.len(), 20);
     assert_eq!(messages[0].text, "message 0");
     assert!(!more);
+    drop(bob);
+    server.shutdown().await;
+    db.drop_database().await;
+}
+
+/// The questions a moderator's fresh snapshot of `room` holds.
+async fn desk(server: &TestServer, room: &RoomId) -> Vec<plenary_proto::QuestionView> {
+    let mut mo = server.client("desk", &[Moderator]).await;
+    let ServerMsg::Snapshot { questions, .. } = mo.join(room).await else { panic!("snapshot") };
+    questions
+}
+
+async fn questions_and_votes_survive_a_restart(kind: Kind) {
+    use plenary_proto::{QaAction, QuestionState};
+    let db = TestDatabase::create(kind).await;
+    let configure = |s: &mut plenary_server::config::Settings| s.database_url = Some(db.url.clone());
+    let room = session("asked");
+    let store = SqlStore::open(&db.url).await.unwrap();
+    let mut session_record = programme_session("asked", "ext-asked", "Asked");
+    session_record.stage = StageSource::None;
+    ProgrammeStore::apply(&store, &Programme { sessions: vec![session_record], ..Programme::default() }).await.unwrap();
+    store.close().await;
+
+    let server = TestServer::spawn_with(configure).await;
+    let mut mo = server.client("mo", &[Moderator]).await;
+    mo.join(&room).await;
+    let mut voters = Vec::new();
+    for name in ["ada", "bob", "cy"] {
+        let mut client = server.client(name, &[Attendee]).await;
+        client.join(&room).await;
+        voters.push(client);
+    }
+    for (asker, text) in [(0, "Original question"), (1, "Duplicate question")] {
+        let (r, text) = (room.clone(), text.to_owned());
+        let reply = voters[asker].request(move |rid| ClientMsg::QaAsk { rid, room: r, text, anonymous: false }).await;
+        assert!(matches!(reply, ServerMsg::Ack { .. }), "{reply:?}");
+    }
+    let moderate = |q: &plenary_proto::QuestionView, action, into: Option<&plenary_proto::QuestionView>| {
+        let (r, id, version) = (room.clone(), q.id.clone(), q.version);
+        let (into_id, into_version) = (into.map(|t| t.id.clone()), into.map(|t| t.version));
+        move |rid| ClientMsg::QaModerate {
+            rid,
+            room: r,
+            id,
+            version,
+            action,
+            text: None,
+            reason: None,
+            into: into_id,
+            into_version,
+            rank: None,
+        }
+    };
+    for q in desk(&server, &room).await {
+        assert!(matches!(mo.request(moderate(&q, QaAction::Approve, None)).await, ServerMsg::Ack { .. }));
+    }
+    let questions = desk(&server, &room).await;
+    let original = questions.iter().find(|q| q.text == "Original question").unwrap().clone();
+    let duplicate = questions.iter().find(|q| q.text == "Duplicate question").unwrap().clone();
+    // ada and bob vote for the original, bob and cy for the duplicate: merged, three voters.
+    for (voter, target) in [(0, &original), (1, &original), (1, &duplicate), (2, &duplicate)] {
+        let (r, id) = (room.clone(), target.id.clone());
+        let reply = voters[voter].request(move |rid| ClientMsg::QaVote { rid, room: r, id, up: true }).await;
+        assert!(matches!(reply, ServerMsg::Ack { .. }), "{reply:?}");
+    }
+    let reply = mo.request(moderate(&duplicate, QaAction::Merge, Some(&original))).await;
+    assert!(matches!(reply, ServerMsg::Ack { .. }), "{reply:?}");
+    let (r, id) = (room.clone(), original.id.clone());
+    let reply = voters[2].request(move |rid| ClientMsg::QaVote { rid, room: r, id, up: false }).await;
+    assert!(matches!(reply, ServerMsg::Ack { .. }), "{reply:?}");
+    drop((mo, voters));
+    server.shutdown().await;
+
+    let server = TestServer::spawn_with(configure).await;
+    let questions = desk(&server, &room).await;
+    let kept = questions.iter().find(|q| q.id == original.id).expect("the original survived");
+    assert_eq!((kept.state, kept.votes), (QuestionState::Published, 2), "ada and bob; cy took the vote back");
+    let merged = questions.iter().find(|q| q.id == duplicate.id);
+    assert!(merged.is_none(), "a merged question is not on the desk");
+    let mut bob = server.client("bob", &[Attendee]).await;
+    let ServerMsg::Snapshot { my_votes, .. } = bob.join(&room).await else { panic!("snapshot") };
+    assert_eq!(my_votes, vec![original.id.clone()]);
     drop(bob);
     server.shutdown().await;
     db.drop_database().await;
