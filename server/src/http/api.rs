@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/sessions/{id}", get(get_session).put(put_session).delete(delete_session))
         .route("/api/sessions/{id}/attendance", get(session_attendance))
         .route("/api/sessions/{id}/transcript.csv", get(session_transcript))
+        .route("/api/sessions/{id}/questions.csv", get(session_questions))
         .route("/api/booths", get(list_booths))
         .route("/api/booths/{id}", get(get_booth).put(put_booth).delete(delete_booth))
         .route("/api/grants", get(list_grants).post(add_grant).delete(remove_grant))
@@ -57,7 +58,7 @@ const IMPORT_MAX_BYTES: usize = 16 * 1024 * 1024;
     info(title = "Plenary", description = "The programme, organiser and analytics API of a Plenary node."),
     paths(
         get_event, put_event, list_tracks, put_track, delete_track, list_speakers, put_speaker, delete_speaker,
-        list_sessions, get_session, put_session, delete_session, session_attendance, session_transcript,
+        list_sessions, get_session, put_session, delete_session, session_attendance, session_transcript, session_questions,
         list_booths, get_booth, put_booth, delete_booth, list_grants, add_grant, remove_grant,
         analytics_sessions, analytics_sessions_csv, analytics_event, analytics_event_csv, import, crate::http::guest, crate::http::client_config
     ),
@@ -716,6 +717,57 @@ async fn session_transcript(
         ]);
     }
     Ok(csv_response(csv, &format!("transcript-{id}.csv")))
+}
+
+/// One session's questions as CSV (moderators and organisers): every question in every
+/// state, with its votes, times and who answered it; the asker of an anonymous question only
+/// where the event allows moderators to see it.
+#[utoipa::path(get, path = "/api/sessions/{id}/questions.csv", tag = "analytics", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session slug")),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 401, body = Problem),
+        (status = 403, body = Problem)))]
+async fn session_questions(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let caller = caller(&state, &headers)?;
+    if !caller.has(Role::Organiser) && !caller.has(Role::Moderator) {
+        return Err(Problem::forbidden("only moderators and organisers export questions"));
+    }
+    let room = RoomId::session(&id).map_err(|e| Problem::bad_request(e.to_string()))?;
+    let questions = records(&state)?.questions(&room).await?;
+    let reveal = state.settings.qa_reveal_anonymous;
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let _ = csv.write_record([
+        "id",
+        "asked_at",
+        "state",
+        "votes",
+        "text",
+        "anonymous",
+        "asker_id",
+        "asker_name",
+        "answered_by",
+        "updated_at",
+    ]);
+    for q in questions {
+        let named = !q.anonymous || reveal;
+        let state_name = serde_json::to_value(q.state).ok().and_then(|v| v.as_str().map(str::to_owned));
+        let _ = csv.write_record([
+            q.id.clone(),
+            crate::programme::model::format_time(q.asked_at),
+            state_name.unwrap_or_default(),
+            q.votes.len().to_string(),
+            cell(q.text),
+            q.anonymous.to_string(),
+            if named { cell(q.asker.to_string()) } else { String::new() },
+            if named { cell(q.asker_name) } else { String::new() },
+            q.answered_by.map(|u| cell(u.to_string())).unwrap_or_default(),
+            crate::programme::model::format_time(q.updated_at),
+        ]);
+    }
+    Ok(csv_response(csv, &format!("questions-{id}.csv")))
 }
 
 /// A CSV cell that a spreadsheet shows as text: user-supplied text starting with `=`, `+`,

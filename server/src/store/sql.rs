@@ -34,6 +34,36 @@ pub struct SqlStore {
 }
 
 impl SqlStore {
+    /// A room's questions with their voters, oldest first.
+    async fn questions_of(&self, room: &RoomId) -> Result<Vec<crate::domain::qa::Question>, StoreError> {
+        let rows = sqlx::query("SELECT body FROM questions WHERE room = $1 ORDER BY asked_at, id")
+            .bind(room.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        let mut questions = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let body: String = row.try_get("body")?;
+            questions.push(
+                serde_json::from_str::<crate::domain::qa::Question>(&body)
+                    .map_err(|e| StoreError::Corrupt(format!("question: {e}")))?,
+            );
+        }
+        if !questions.is_empty() {
+            let votes = sqlx::query("SELECT question, voter FROM question_votes WHERE room = $1")
+                .bind(room.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+            let mut by_question: std::collections::HashMap<String, Vec<UserId>> = std::collections::HashMap::new();
+            for row in &votes {
+                let voter = UserId::parse(row.try_get::<String, _>("voter")?).map_err(corrupt)?;
+                by_question.entry(row.try_get("question")?).or_default().push(voter);
+            }
+            for question in &mut questions {
+                question.votes = by_question.remove(&question.id).unwrap_or_default().into_iter().collect();
+            }
+        }
+        Ok(questions)
+    }
     /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://...`) and brings the
     /// schema up to date.
     pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
@@ -331,32 +361,7 @@ impl Store for SqlStore {
                 Ok((user, row.try_get::<Option<i64>, _>("until")?))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let rows = sqlx::query("SELECT body FROM questions WHERE room = $1 ORDER BY asked_at, id")
-            .bind(room.as_str())
-            .fetch_all(&self.pool)
-            .await?;
-        let mut questions = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let body: String = row.try_get("body")?;
-            questions.push(
-                serde_json::from_str::<crate::domain::qa::Question>(&body)
-                    .map_err(|e| StoreError::Corrupt(format!("question: {e}")))?,
-            );
-        }
-        if !questions.is_empty() {
-            let votes = sqlx::query("SELECT question, voter FROM question_votes WHERE room = $1")
-                .bind(room.as_str())
-                .fetch_all(&self.pool)
-                .await?;
-            let mut by_question: std::collections::HashMap<String, Vec<UserId>> = std::collections::HashMap::new();
-            for row in &votes {
-                let voter = UserId::parse(row.try_get::<String, _>("voter")?).map_err(corrupt)?;
-                by_question.entry(row.try_get("question")?).or_default().push(voter);
-            }
-            for question in &mut questions {
-                question.votes = by_question.remove(&question.id).unwrap_or_default().into_iter().collect();
-            }
-        }
+        let questions = self.questions_of(room).await?;
         Ok(StoredRoom { stage, chat, chat_more, mutes, questions })
     }
 
@@ -426,6 +431,10 @@ impl Store for SqlStore {
                 })
             })
             .collect()
+    }
+
+    async fn questions(&self, room: &RoomId) -> Result<Vec<crate::domain::qa::Question>, StoreError> {
+        self.questions_of(room).await
     }
 
     async fn rooms_on_stage(&self) -> Result<Vec<(RoomId, StageState)>, StoreError> {

@@ -298,6 +298,18 @@ async fn questions_and_votes_survive_a_restart(kind: Kind) {
     let ServerMsg::Snapshot { my_votes, .. } = bob.join(&room).await else { panic!("snapshot") };
     assert_eq!(my_votes, vec![original.id.clone()]);
     drop(bob);
+
+    // The export: every question, in every state, with its votes; refused to attendees.
+    let http = reqwest::Client::new();
+    let url = server.http_url("/api/sessions/asked/questions.csv");
+    let refused = http.get(&url).bearer_auth(token("bob", &[Attendee])).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let csv = http.get(&url).bearer_auth(token("mo", &[Moderator])).send().await.unwrap().text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "id,asked_at,state,votes,text,anonymous,asker_id,asker_name,answered_by,updated_at");
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines.iter().any(|l| l.contains(",published,2,Original question,false,ada,User ada,")), "{csv}");
+    assert!(lines.iter().any(|l| l.contains(",merged,0,Duplicate question,")), "{csv}");
     server.shutdown().await;
     db.drop_database().await;
 }
