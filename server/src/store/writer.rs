@@ -220,6 +220,9 @@ mod tests {
         async fn rooms_on_stage(&self) -> Result<Vec<(RoomId, plenary_proto::StageState)>, StoreError> {
             Ok(Vec::new())
         }
+        async fn questions(&self, _: &RoomId) -> Result<Vec<crate::domain::qa::Question>, StoreError> {
+            Ok(Vec::new())
+        }
     }
 
     #[tokio::test(start_paused = true)]
