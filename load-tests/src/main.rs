@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use plenary_load::conn::Target;
 use plenary_load::probe::Probe;
-use plenary_load::scenarios::{churn, fanout, idle, join_storm};
+use plenary_load::scenarios::{churn, fanout, idle, join_storm, qa_storm};
 use plenary_load::tokens::TokenSource;
 use plenary_load::{Context, report::Report};
 
@@ -79,6 +79,9 @@ enum Scenario {
     /// Workers looping connect, hello, join, leave, close. Reports cycles per second and
     /// cycle latency.
     Churn(churn::ChurnArgs),
+    /// A moderated Q&A: N viewers, askers, two moderators racing to approve, voters.
+    /// Reports approval-to-viewer latency, vote latency and whether the counts are exact.
+    QaStorm(qa_storm::QaStormArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -107,6 +110,7 @@ fn main() -> anyhow::Result<()> {
             Scenario::ChatStorm(args) => fanout::chat_storm(&ctx, args).await,
             Scenario::Idle(args) => idle::run(&ctx, args).await,
             Scenario::Churn(args) => churn::run(&ctx, args).await,
+            Scenario::QaStorm(args) => qa_storm::run(&ctx, args).await,
         }
     })?;
     if cli.json {

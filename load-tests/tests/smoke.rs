@@ -10,7 +10,7 @@ use plenary_load::Context;
 use plenary_load::conn::Target;
 use plenary_load::probe::Probe;
 use plenary_load::report::Report;
-use plenary_load::scenarios::{churn, fanout, idle, join_storm};
+use plenary_load::scenarios::{churn, fanout, idle, join_storm, qa_storm};
 use plenary_load::tokens::TokenSource;
 use plenary_proto::RoomId;
 use plenary_server::Application;
@@ -141,4 +141,27 @@ async fn idle_and_churn_run_clean() {
     eprintln!("{}", report.to_table());
     assert!(number(&report, "cycles") > 0.0);
     assert_eq!(number(&report, "errors"), 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qa_storm_counts_are_exact() {
+    let (ctx, _stop) = node(false).await;
+    let args = qa_storm::QaStormArgs {
+        viewers: 100,
+        questions: 20,
+        votes: 100,
+        askers: 4,
+        voters: 10,
+        duration: Duration::from_secs(3),
+        room: RoomId::session("smoke-qa").unwrap(),
+        drain: Duration::from_secs(20),
+    };
+    let report = qa_storm::run(&ctx, &args).await.unwrap();
+    eprintln!("{}", report.to_table());
+    assert_eq!(number(&report, "asked"), 20.0);
+    assert_eq!(number(&report, "approved"), 20.0, "each question approved once");
+    assert_eq!(number(&report, "approval_conflicts"), 20.0, "the other moderator lost every race");
+    assert_eq!(number(&report, "deliveries"), number(&report, "deliveries_expected"));
+    assert_eq!(report.get("counts_exact"), Some(&Value::Bool(true)));
+    assert!(number(&report, "votes_acked") > 0.0);
 }

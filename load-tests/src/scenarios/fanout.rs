@@ -265,7 +265,7 @@ async fn run(ctx: &Context, plan: &Plan, mut report: Report) -> anyhow::Result<R
 }
 
 /// A viewer: counts and times every stamped event until told to stop.
-async fn watch_deliveries(
+pub(super) async fn watch_deliveries(
     mut client: Client,
     n: usize,
     clock: Clock,

@@ -5,6 +5,7 @@ pub mod churn;
 pub mod fanout;
 pub mod idle;
 pub mod join_storm;
+pub mod qa_storm;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
