@@ -37,7 +37,7 @@ start_node() {
 import_sessions() {
   local token sessions=""
   token=$(PLENARY_JWT_SECRET="$secret" ./target/release/plenary token --sub bench --name Bench --role organiser)
-  for id in keynote-load join-storm-load chat-storm-load churn-load idle-load \
+  for id in keynote-load join-storm-load chat-storm-load churn-load idle-load qa-storm-load \
             k-1000-10 k-1000-50 k-1000-200 k-5000-10 k-5000-50 k-5000-200 k-10000-10 k-10000-50 k-10000-200; do
     sessions+="{\"id\":\"$id\",\"title\":\"Benchmark $id\",\"kind\":\"keynote\",\"starts_at\":\"2026-01-01T00:00:00Z\",\"ends_at\":\"2026-01-02T00:00:00Z\"},"
   done
@@ -68,6 +68,7 @@ done
 load join-storm --clients 10000 --within 10s
 load chat-storm --room-size 1000 --chatters 50 --rate 2 --duration 10s
 load churn --workers 64 --duration 10s
+load qa-storm --viewers 10000 --questions 500 --votes 20000 --duration 60s
 
 for clients in 5000 10000; do
   start_node
