@@ -44,6 +44,8 @@ export interface SessionView {
   tags: string[];
   speakers: string[];
   stage: StageSource;
+  /** How the session's Q&A runs. */
+  qa?: { moderated: boolean; anonymous: boolean };
   room: string;
   live?: LiveNow;
 }

@@ -918,7 +918,7 @@ impl Room {
             .or_insert_with(|| TokenBucket::new(settings.chat_burst, f64::from(settings.chat_per_minute) / 60.0, now));
         bucket.try_take(now).map_err(|wait| Refusal {
             code: ErrorCode::RateLimited,
-            message: format!("slow down: at most {} chat messages a minute", settings.chat_per_minute),
+            message: format!("slow down: at most {} chat messages and questions a minute", settings.chat_per_minute),
             retry_after_ms: Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1)),
         })
     }
@@ -1319,6 +1319,8 @@ impl Room {
             return Err(Refusal::new(ErrorCode::NotFound, format!("{} has no Q&A", self.id)));
         }
         let you = membership(identity, &self.id);
+        let settings = self.qa_settings();
+        self.qa.moderated = settings.moderated;
         let actor = Actor {
             user: identity.user().clone(),
             name: identity.profile.name.clone(),
@@ -1331,6 +1333,11 @@ impl Room {
                 if !you.can_chat || self.is_muted(identity.user(), now) {
                     return Err(Refusal::new(ErrorCode::Forbidden, "you cannot ask questions in this session"));
                 }
+                if anonymous && !settings.anonymous {
+                    return Err(Refusal::new(ErrorCode::Invalid, "this session does not take anonymous questions"));
+                }
+                // Questions count against the same per-user budget as chat messages.
+                self.take_chat_token(identity.user())?;
                 let id = uuid::Uuid::now_v7().simple().to_string();
                 (QaCommand::Ask { id, text, anonymous }, false)
             }
@@ -1387,6 +1394,15 @@ impl Room {
             self.catch_up(None).await;
         }
         Err(Refusal::new(ErrorCode::Conflict, "the questions kept changing meanwhile; try again"))
+    }
+
+    /// The session's Q&A settings from the programme (the node's defaults without one).
+    fn qa_settings(&self) -> crate::programme::model::QaSettings {
+        let slug = self.id.as_str().strip_prefix("session:").unwrap_or(self.id.as_str());
+        self.ctx.sessions.as_ref().and_then(|s| s.qa(slug)).unwrap_or(crate::programme::model::QaSettings {
+            moderated: self.ctx.settings.qa_moderated,
+            anonymous: true,
+        })
     }
 
     /// What the record keeps of a Q&A step this node published.

@@ -276,6 +276,7 @@ pub fn programme(now: i64) -> Programme {
             tags: ["C1", "C11", "SDG9", "SDG17"].map(String::from).to_vec(),
             speakers: vec!["amara-okafor".to_owned(), "sofia-lindqvist".to_owned()],
             stage: StageSource::Embed { url: "https://www.youtube-nocookie.com/embed/plenary-demo-opening".to_owned() },
+            qa: Default::default(),
         },
         Session {
             id: LIVE_NOW[1].to_owned(),
@@ -291,6 +292,7 @@ pub fn programme(now: i64) -> Programme {
             tags: ["C4", "SDG4", "SDG8"].map(String::from).to_vec(),
             speakers: vec!["sofia-lindqvist".to_owned()],
             stage: StageSource::Hls { url: "https://streams.example.org/plenary-demo/youth.m3u8".to_owned() },
+            qa: Default::default(),
         },
     ];
     for &(id, title, kind, track, day, hour, hours, tags, languages, speakers) in SESSIONS {
@@ -310,6 +312,7 @@ pub fn programme(now: i64) -> Programme {
             tags: tags.iter().map(|t| (*t).to_owned()).collect(),
             speakers: speakers.iter().map(|s| (*s).to_owned()).collect(),
             stage: StageSource::None,
+            qa: Default::default(),
         });
     }
     Programme {

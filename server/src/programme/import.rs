@@ -398,6 +398,7 @@ fn csv_session(row: &mut Row) -> Session {
         tags: row.list("tags"),
         speakers: row.list("speakers"),
         stage,
+        qa: Default::default(),
     };
     row.validated("r", session.validate("r"));
     session.starts_at = to_utc(&session.starts_at);
@@ -755,6 +756,7 @@ pub fn from_pretalx(text: &str) -> Result<Programme, Vec<FieldError>> {
             tags: Vec::new(),
             speakers: speaker_list,
             stage: StageSource::None,
+            qa: Default::default(),
         };
         let times_known = talk.starts.is_some() && talk.ends.is_some();
         merge(

@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use super::model::Session;
+use super::model::{QaSettings, Session};
 
 #[derive(Debug, Default)]
 pub struct SessionIndex {
-    titles: RwLock<HashMap<String, String>>,
+    sessions: RwLock<HashMap<String, (String, QaSettings)>>,
 }
 
 impl SessionIndex {
@@ -21,16 +21,21 @@ impl SessionIndex {
 
     /// Replaces the index with `sessions`.
     pub fn replace(&self, sessions: &[Session]) {
-        let titles = sessions.iter().map(|s| (s.id.clone(), s.title.clone())).collect();
-        *self.titles.write().expect("index lock") = titles;
+        let index = sessions.iter().map(|s| (s.id.clone(), (s.title.clone(), s.qa))).collect();
+        *self.sessions.write().expect("index lock") = index;
     }
 
     /// The title of session `id`, if the programme has it.
     pub fn title(&self, id: &str) -> Option<String> {
-        self.titles.read().expect("index lock").get(id).cloned()
+        self.sessions.read().expect("index lock").get(id).map(|(title, _)| title.clone())
+    }
+
+    /// The Q&A settings of session `id`, if the programme has it.
+    pub fn qa(&self, id: &str) -> Option<QaSettings> {
+        self.sessions.read().expect("index lock").get(id).map(|(_, qa)| *qa)
     }
 
     pub fn contains(&self, id: &str) -> bool {
-        self.titles.read().expect("index lock").contains_key(id)
+        self.sessions.read().expect("index lock").contains_key(id)
     }
 }

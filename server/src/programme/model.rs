@@ -137,6 +137,30 @@ pub struct Session {
     pub speakers: Vec<String>,
     #[serde(default = "no_stage")]
     pub stage: StageSource,
+    /// How the session's Q&A runs.
+    #[serde(default)]
+    pub qa: QaSettings,
+}
+
+/// A session's Q&A settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct QaSettings {
+    /// Questions wait for a moderator's approval before the audience sees them.
+    #[serde(default = "yes")]
+    pub moderated: bool,
+    /// Askers may hide their name from the audience.
+    #[serde(default = "yes")]
+    pub anonymous: bool,
+}
+
+impl Default for QaSettings {
+    fn default() -> Self {
+        QaSettings { moderated: true, anonymous: true }
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn no_stage() -> StageSource {
@@ -493,6 +517,7 @@ mod tests {
             tags: vec!["C1".into(), "SDG9".into()],
             speakers: vec![],
             stage: StageSource::Embed { url: "https://www.youtube-nocookie.com/embed/x".into() },
+            qa: Default::default(),
         }
     }
 

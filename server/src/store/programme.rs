@@ -141,6 +141,7 @@ fn session_from_row(row: &AnyRow) -> Result<Session, StoreError> {
         tags: from_json(row, "tags")?,
         speakers: from_json(row, "speakers")?,
         stage: from_json::<StageSource>(row, "stage")?,
+        qa: from_json(row, "qa")?,
     })
 }
 
@@ -198,8 +199,8 @@ impl ProgrammeStore for SqlStore {
 
     async fn sessions(&self) -> Result<Vec<Session>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, external_id, title, description, kind, starts_at, ends_at, track, languages, tags, speakers, stage
-             FROM sessions ORDER BY starts_at, id",
+            "SELECT id, external_id, title, description, kind, starts_at, ends_at, track, languages, tags, speakers, stage,
+             qa FROM sessions ORDER BY starts_at, id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -288,11 +289,11 @@ impl ProgrammeStore for SqlStore {
             let speakers: Vec<&String> = session.speakers.iter().map(|s| speaker_ids.get(s).unwrap_or(s)).collect();
             sqlx::query(
                 "INSERT INTO sessions (id, external_id, title, description, kind, starts_at, ends_at, track, languages,
-                 tags, speakers, stage) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                 tags, speakers, stage, qa) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                  ON CONFLICT (id) DO UPDATE SET external_id = excluded.external_id, title = excluded.title,
                  description = excluded.description, kind = excluded.kind, starts_at = excluded.starts_at,
                  ends_at = excluded.ends_at, track = excluded.track, languages = excluded.languages,
-                 tags = excluded.tags, speakers = excluded.speakers, stage = excluded.stage",
+                 tags = excluded.tags, speakers = excluded.speakers, stage = excluded.stage, qa = excluded.qa",
             )
             .bind(id)
             .bind(session.external_id.as_deref())
@@ -306,6 +307,7 @@ impl ProgrammeStore for SqlStore {
             .bind(to_json(&session.tags))
             .bind(to_json(&speakers))
             .bind(to_json(&session.stage))
+            .bind(to_json(&session.qa))
             .execute(&mut *tx)
             .await?;
             summary.sessions += 1;

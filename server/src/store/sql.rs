@@ -22,6 +22,7 @@ fn migrator() -> Migrator {
         migration(1, "record", include_str!("../../migrations/0001_record.sql")),
         migration(2, "programme", include_str!("../../migrations/0002_programme.sql")),
         migration(3, "qa", include_str!("../../migrations/0003_qa.sql")),
+        migration(4, "session qa", include_str!("../../migrations/0004_session_qa.sql")),
     ])
 }
 

@@ -488,3 +488,33 @@ async fn imports_are_all_or_nothing_and_idempotent() {
     drop(client);
     api.finish().await;
 }
+
+/// A session's Q&A settings come from the programme: an unmoderated session publishes at
+/// once, and a session without anonymous asking refuses anonymous questions.
+#[tokio::test]
+async fn q_and_a_follows_the_sessions_settings() {
+    let api = Api::start().await;
+    let mut open = session("open-qa", "2025-07-07T08:00:00Z", "2025-07-07T09:00:00Z", "youth", &[], &["en"]);
+    open["qa"] = json!({"moderated": false, "anonymous": false});
+    open.as_object_mut().unwrap().remove("track");
+    let (status, body) = api.call(Method::PUT, "/api/sessions/open-qa", Some(Organiser), Some(open)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, read) = api.call(Method::GET, "/api/sessions/open-qa", None, None).await;
+    assert_eq!(read["qa"], json!({"moderated": false, "anonymous": false}), "the REST view carries the settings");
+
+    let room = plenary_proto::RoomId::session("open-qa").unwrap();
+    let mut ada = api.server.client("ada", &[Attendee]).await;
+    ada.join(&room).await;
+    let (r, text) = (room.clone(), "Anonymous, please?".to_owned());
+    let refused = ada.request(move |rid| ClientMsg::QaAsk { rid, room: r, text, anonymous: true }).await;
+    assert!(matches!(refused, ServerMsg::Error { code: plenary_proto::ErrorCode::Invalid, .. }), "{refused:?}");
+    let (r, text) = (room.clone(), "Straight to the audience?".to_owned());
+    let rid = ada.rid();
+    ada.send(&ClientMsg::QaAsk { rid, room: r, text, anonymous: false }).await;
+    let seen = ada
+        .recv_until("the question", |m| matches!(m, ServerMsg::Event { event: RoomEvent::Questions { .. }, .. }))
+        .await;
+    let ServerMsg::Event { event: RoomEvent::Questions { changed, .. }, .. } = seen else { unreachable!() };
+    assert_eq!(changed[0].state, plenary_proto::QuestionState::Published, "unmoderated: published at once");
+    api.finish().await;
+}

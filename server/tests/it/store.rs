@@ -180,6 +180,7 @@ async fn chat_stage_and_mutes_survive_a_restart(kind: Kind) {
             tags: vec![],
             speakers: vec![],
             stage: StageSource::None,
+            qa: Default::default(),
         }],
         ..Programme::default()
     };
@@ -328,6 +329,7 @@ fn programme_session(id: &str, external_id: &str, title: &str) -> Session {
         tags: vec!["C1".into()],
         speakers: vec![],
         stage: StageSource::Hls { url: "https://stream.example/a.m3u8".into() },
+        qa: Default::default(),
     }
 }
 

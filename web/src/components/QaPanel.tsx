@@ -17,7 +17,13 @@ const byVotes = (a: QuestionView, b: QuestionView) => b.votes - a.votes || b.ask
 const byTime = (a: QuestionView, b: QuestionView) => b.asked_at - a.asked_at;
 
 /** The session's Q&A: ask, vote, see what is on stage; for moderators, the desk. */
-export function QaPanel(props: { room: SessionRoom; you: Membership; me: UserId; sessionId: string }) {
+export function QaPanel(props: {
+  room: SessionRoom;
+  you: Membership;
+  me: UserId;
+  sessionId: string;
+  settings: { moderated: boolean; anonymous: boolean };
+}) {
   const { room, you, me } = props;
   room.qaVersion.value; // re-render on every Q&A change
   const all = [...room.questions.values()];
@@ -30,7 +36,7 @@ export function QaPanel(props: { room: SessionRoom; you: Membership; me: UserId;
         </a>
       </div>
       <QuestionAnnouncer room={room} me={me} />
-      {you.can_chat && <AskForm room={room} />}
+      {you.can_chat && <AskForm room={room} settings={props.settings} />}
       {you.can_moderate ? (
         <Desk room={room} questions={all} />
       ) : (
@@ -40,7 +46,7 @@ export function QaPanel(props: { room: SessionRoom; you: Membership; me: UserId;
   );
 }
 
-function AskForm(props: { room: SessionRoom }) {
+function AskForm(props: { room: SessionRoom; settings: { moderated: boolean; anonymous: boolean } }) {
   const text = useSignal("");
   const anonymous = useSignal(false);
   const busy = useSignal(false);
@@ -53,9 +59,9 @@ function AskForm(props: { room: SessionRoom }) {
     busy.value = true;
     result.value = null;
     try {
-      await props.room.ask(value, anonymous.value);
+      await props.room.ask(value, anonymous.value && props.settings.anonymous);
       text.value = "";
-      result.value = { ok: true, text: t("qa.ask.sent") };
+      result.value = { ok: true, text: props.settings.moderated ? t("qa.ask.sent") : t("qa.ask.published") };
     } catch (e) {
       result.value = { ok: false, text: t("qa.ask.failed", { message: (e as RequestError).message }) };
     } finally {
@@ -77,11 +83,11 @@ function AskForm(props: { room: SessionRoom }) {
         }}
       />
       <p id="qa-ask-help" class="help">
-        {t("qa.ask.moderated")}{" "}
+        {props.settings.moderated ? t("qa.ask.moderated") : ""}{" "}
         {length > MAX_QUESTION_CHARS * 0.8 ? t("chat.remaining", { count: MAX_QUESTION_CHARS - length }) : ""}
       </p>
       <div class="composer-row">
-        <div class="field checkbox">
+        <div class="field checkbox" hidden={!props.settings.anonymous}>
           <input
             id="qa-anonymous"
             type="checkbox"

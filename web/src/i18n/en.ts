@@ -114,6 +114,7 @@ export const en = {
   "qa.ask.submit": "Ask",
   "qa.ask.moderated": "A moderator reviews questions before everyone sees them.",
   "qa.ask.sent": "Sent. It will appear for everyone once a moderator approves it.",
+  "qa.ask.published": "Sent. Everyone can see it now.",
   "qa.ask.failed": "Not sent: {message}",
   "qa.sort": "Sort questions",
   "qa.sort.top": "Top",

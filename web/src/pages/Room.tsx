@@ -106,7 +106,15 @@ export function Room(props: { id: string }) {
         <div class="room-main">
           <Stage session={s} stage={r.stage.value} />
           {you?.can_manage_stage && <ModeratorPanel room={r} stage={r.stage.value} />}
-          {you && welcome && <QaPanel room={r} you={you} me={welcome.user.id} sessionId={s.id} />}
+          {you && welcome && (
+            <QaPanel
+              room={r}
+              you={you}
+              me={welcome.user.id}
+              sessionId={s.id}
+              settings={s.qa ?? { moderated: true, anonymous: true }}
+            />
+          )}
           {s.description && <p class="description">{s.description}</p>}
         </div>
         {you && welcome && (
