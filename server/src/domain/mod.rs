@@ -5,6 +5,7 @@ pub mod analytics;
 pub mod attendance;
 pub mod chat;
 pub mod permissions;
+pub mod poll;
 pub mod qa;
 pub mod rate;
 pub mod replay;
