@@ -103,6 +103,106 @@ pub enum ClientMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rank: Option<i64>,
     },
+    /// Moderators: drafts a poll (2 to 10 options); only moderators see it until it opens.
+    PollCreate {
+        rid: RequestId,
+        room: RoomId,
+        question: String,
+        options: Vec<String>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        multiple: bool,
+        #[serde(default, skip_serializing_if = "is_false")]
+        changeable: bool,
+        #[serde(default)]
+        results: PollResults,
+    },
+    /// Moderators: opens, closes or deletes a poll, or changes who sees its results, at the
+    /// `version` the caller saw.
+    PollControl {
+        rid: RequestId,
+        room: RoomId,
+        id: MessageId,
+        version: u64,
+        action: PollAction,
+        /// `set_results`: the new visibility.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        results: Option<PollResults>,
+    },
+    /// Answers an open poll: option indexes (exactly one unless the poll is `multiple`).
+    PollAnswer { rid: RequestId, room: RoomId, id: MessageId, choices: Vec<u8> },
+}
+
+/// A poll, as one member sees it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollView {
+    pub id: MessageId,
+    pub question: String,
+    pub options: Vec<String>,
+    /// Several options may be chosen.
+    pub multiple: bool,
+    /// An answer may be changed while the poll is open.
+    pub changeable: bool,
+    pub results: PollResults,
+    pub state: PollState,
+    /// Name this version in `poll_control`.
+    pub version: u64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// The results, when this member may see them (moderators always).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tally: Option<PollTally>,
+}
+
+/// `draft → open → closed`.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PollState {
+    Draft,
+    Open,
+    Closed,
+}
+
+/// When the audience sees a poll's results: while it is open, after it closes, or never.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PollResults {
+    Live,
+    #[default]
+    AfterClose,
+    Hidden,
+}
+
+/// What a moderator does to a poll.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PollAction {
+    Open,
+    Close,
+    SetResults,
+    Delete,
+}
+
+/// A poll's results.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollTally {
+    pub id: MessageId,
+    /// Voters per option, in the order of `options`.
+    pub counts: Vec<u32>,
+    /// Users who answered.
+    pub voters: u32,
+}
+
+/// The caller's answer to a poll.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollChoice {
+    pub id: MessageId,
+    pub choices: Vec<u8>,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -148,7 +248,10 @@ impl ClientMsg {
             | ClientMsg::QaAsk { rid, .. }
             | ClientMsg::QaVote { rid, .. }
             | ClientMsg::QaWithdraw { rid, .. }
-            | ClientMsg::QaModerate { rid, .. } => Some(*rid),
+            | ClientMsg::QaModerate { rid, .. }
+            | ClientMsg::PollCreate { rid, .. }
+            | ClientMsg::PollControl { rid, .. }
+            | ClientMsg::PollAnswer { rid, .. } => Some(*rid),
         }
     }
 }
@@ -215,6 +318,12 @@ pub enum ServerMsg {
         /// The questions the caller has voted for.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         my_votes: Vec<MessageId>,
+        /// In a session room: its polls (moderators also see drafts).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        polls: Vec<PollView>,
+        /// The caller's answers to those polls.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        my_answers: Vec<PollChoice>,
         you: Membership,
     },
     /// Answers a `join` whose `since` could be served: exactly the `replayed` events after
@@ -237,6 +346,9 @@ pub enum ServerMsg {
     /// (coalesced), and once more when voting stops, so the counts are exact at rest. Not
     /// sequenced: only the latest value matters.
     QaVotes { room: RoomId, votes: Vec<QuestionVotes> },
+    /// Poll results that changed, coalesced like `qa_votes`; a member gets only those it may
+    /// see. Not sequenced.
+    PollResults { room: RoomId, tallies: Vec<PollTally> },
     /// Answers `chat_history`: messages oldest first.
     ChatHistory {
         rid: RequestId,
@@ -276,6 +388,14 @@ pub enum RoomEvent {
     Questions {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         changed: Vec<QuestionView>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        removed: Vec<MessageId>,
+    },
+    /// Polls were drafted, opened, closed or changed (`changed`: whole views), or deleted
+    /// (`removed`). Drafts reach moderators only.
+    Polls {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        changed: Vec<PollView>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         removed: Vec<MessageId>,
     },

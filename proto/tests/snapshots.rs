@@ -13,8 +13,9 @@ use common::{CLIENT_TAGS, EVENT_TAGS, SERVER_TAGS, client_tag, event_tag, server
 use expect_test::expect;
 use plenary_proto::{
     Announcement, Attendance, ChatMessage, ClientMsg, ConnectionId, Epoch, ErrorCode, Limits, Membership, MessageId,
-    QaAction, QuestionState, QuestionView, QuestionVotes, RequestId, Role, RoomEvent, RoomId, Seq, ServerMsg,
-    SessionAttendance, Stage, StageState, StreamPosition, UserId, UserProfile,
+    PollAction, PollResults, PollState, PollTally, PollView, QaAction, QuestionState, QuestionView, QuestionVotes,
+    RequestId, Role, RoomEvent, RoomId, Seq, ServerMsg, SessionAttendance, Stage, StageState, StreamPosition, UserId,
+    UserProfile,
 };
 
 // ---- values ---------------------------------------------------------------------------------
@@ -190,6 +191,8 @@ fn snapshot() -> ServerMsg {
         announcements: vec![announcement()],
         questions: vec![],
         my_votes: vec![],
+        polls: vec![],
+        my_answers: vec![],
         you: moderator_membership(),
     }
 }
@@ -318,6 +321,73 @@ fn qa_votes() -> ServerMsg {
     }
 }
 
+fn poll() -> PollView {
+    PollView {
+        id: message_id("01945c3f9a2b7c2d9e4f5a6b7c8d9e21"),
+        question: "Which action line should the next Forum focus on?".into(),
+        options: vec!["C3 Access to information".into(), "C5 Building confidence".into(), "C7 E-learning".into()],
+        multiple: false,
+        changeable: true,
+        results: PollResults::Live,
+        state: PollState::Open,
+        version: 2,
+        created_at: 1767258400000,
+        updated_at: 1767258460000,
+        tally: Some(PollTally {
+            id: message_id("01945c3f9a2b7c2d9e4f5a6b7c8d9e21"),
+            counts: vec![12, 30, 9],
+            voters: 51,
+        }),
+    }
+}
+
+fn polls_event() -> RoomEvent {
+    RoomEvent::Polls { changed: vec![poll()], removed: vec![] }
+}
+
+fn poll_create() -> ClientMsg {
+    ClientMsg::PollCreate {
+        rid: RequestId(16),
+        room: keynote(),
+        question: "Which action line should the next Forum focus on?".into(),
+        options: vec!["C3 Access to information".into(), "C5 Building confidence".into(), "C7 E-learning".into()],
+        multiple: false,
+        changeable: true,
+        results: PollResults::Live,
+    }
+}
+
+fn poll_control() -> ClientMsg {
+    ClientMsg::PollControl {
+        rid: RequestId(17),
+        room: keynote(),
+        id: message_id("01945c3f9a2b7c2d9e4f5a6b7c8d9e21"),
+        version: 1,
+        action: PollAction::Open,
+        results: None,
+    }
+}
+
+fn poll_answer() -> ClientMsg {
+    ClientMsg::PollAnswer {
+        rid: RequestId(18),
+        room: keynote(),
+        id: message_id("01945c3f9a2b7c2d9e4f5a6b7c8d9e21"),
+        choices: vec![1],
+    }
+}
+
+fn poll_results() -> ServerMsg {
+    ServerMsg::PollResults {
+        room: keynote(),
+        tallies: vec![PollTally {
+            id: message_id("01945c3f9a2b7c2d9e4f5a6b7c8d9e21"),
+            counts: vec![12, 31, 9],
+            voters: 52,
+        }],
+    }
+}
+
 fn announcement_event() -> RoomEvent {
     RoomEvent::Announcement { announcement: announcement() }
 }
@@ -363,6 +433,9 @@ fn every_variant_is_pinned() {
         qa_vote(),
         qa_withdraw(),
         qa_moderate(),
+        poll_create(),
+        poll_control(),
+        poll_answer(),
     ];
     let servers = [
         welcome(),
@@ -376,6 +449,7 @@ fn every_variant_is_pinned() {
         chat_history_answer(),
         resync(),
         qa_votes(),
+        poll_results(),
     ];
     let events = [
         stage_event(),
@@ -385,6 +459,7 @@ fn every_variant_is_pinned() {
         user_unmuted_event(),
         announcement_event(),
         questions_event(),
+        polls_event(),
     ];
     let seen: BTreeSet<&str> = clients.iter().map(client_tag).collect();
     assert_eq!(seen, CLIENT_TAGS.iter().copied().collect(), "client messages");
@@ -538,6 +613,8 @@ fn server_snapshot_minimal() {
         announcements: vec![],
         questions: vec![],
         my_votes: vec![],
+        polls: vec![],
+        my_answers: vec![],
         you: Membership {
             role: Role::Attendee,
             can_chat: false,
@@ -643,4 +720,11 @@ fn event_user_unmuted() {
 #[test]
 fn event_announcement() {
     expect![[r#"{"type":"announcement","announcement":{"text":"Lunch is served in the atrium until 13:30.","by":{"id":"auth0|grace","name":"Grace Hopper","country":"US"},"at":1767265000000}}"#]].assert_eq(&event_json(announcement_event()));
+}
+
+#[test]
+fn poll_messages() {
+    expect![[r#"{"type":"poll_create","rid":16,"room":"session:keynote","question":"Which action line should the next Forum focus on?","options":["C3 Access to information","C5 Building confidence","C7 E-learning"],"changeable":true,"results":"live"}"#]].assert_eq(&client_json(poll_create()));
+    expect![[r#"{"type":"poll_answer","rid":18,"room":"session:keynote","id":"01945c3f9a2b7c2d9e4f5a6b7c8d9e21","choices":[1]}"#]].assert_eq(&client_json(poll_answer()));
+    expect![[r#"{"type":"poll_results","room":"session:keynote","tallies":[{"id":"01945c3f9a2b7c2d9e4f5a6b7c8d9e21","counts":[12,31,9],"voters":52}]}"#]].assert_eq(&server_json(poll_results()));
 }

@@ -54,6 +54,12 @@ fn generate() -> String {
         QuestionState::decl(),
         QuestionView::decl(),
         QuestionVotes::decl(),
+        PollView::decl(),
+        PollState::decl(),
+        PollResults::decl(),
+        PollAction::decl(),
+        PollTally::decl(),
+        PollChoice::decl(),
     ];
     for declaration in declarations {
         // Every integer on the wire is a count, an id or a Unix time in ms: all far below

@@ -69,7 +69,11 @@ into?: MessageId | null, into_version?: number | null,
 /**
  * `rank`: the position in the shortlist (lowest first); absent takes it off.
  */
-rank?: number | null, };
+rank?: number | null, } | { "type": "poll_create", rid: RequestId, room: RoomId, question: string, options: Array<string>, multiple?: boolean, changeable?: boolean, results: PollResults, } | { "type": "poll_control", rid: RequestId, room: RoomId, id: MessageId, version: number, action: PollAction, 
+/**
+ * `set_results`: the new visibility.
+ */
+results?: PollResults | null, } | { "type": "poll_answer", rid: RequestId, room: RoomId, id: MessageId, choices: Array<number>, };
 
 export type ServerMsg = { "type": "welcome", protocol: number, connection: ConnectionId, user: UserProfile, roles: Array<Role>, 
 /**
@@ -101,13 +105,21 @@ questions?: Array<QuestionView>,
 /**
  * The questions the caller has voted for.
  */
-my_votes?: Array<MessageId>, you: Membership, } | { "type": "resumed", rid: RequestId, room: RoomId, epoch: Epoch, replayed: number, attendance: Attendance, you: Membership, } | { "type": "event", room: RoomId, seq: Seq, event: RoomEvent, } | { "type": "attendance", room: RoomId, attendance: Attendance, } | { "type": "attendance_summary", sessions: Array<SessionAttendance>, } | { "type": "resync", room: RoomId, epoch: Epoch, } | { "type": "qa_votes", room: RoomId, votes: Array<QuestionVotes>, } | { "type": "chat_history", rid: RequestId, room: RoomId, messages: Array<ChatMessage>, 
+my_votes?: Array<MessageId>, 
+/**
+ * In a session room: its polls (moderators also see drafts).
+ */
+polls?: Array<PollView>, 
+/**
+ * The caller's answers to those polls.
+ */
+my_answers?: Array<PollChoice>, you: Membership, } | { "type": "resumed", rid: RequestId, room: RoomId, epoch: Epoch, replayed: number, attendance: Attendance, you: Membership, } | { "type": "event", room: RoomId, seq: Seq, event: RoomEvent, } | { "type": "attendance", room: RoomId, attendance: Attendance, } | { "type": "attendance_summary", sessions: Array<SessionAttendance>, } | { "type": "resync", room: RoomId, epoch: Epoch, } | { "type": "qa_votes", room: RoomId, votes: Array<QuestionVotes>, } | { "type": "poll_results", room: RoomId, tallies: Array<PollTally>, } | { "type": "chat_history", rid: RequestId, room: RoomId, messages: Array<ChatMessage>, 
 /**
  * Whether still older messages exist.
  */
 more: boolean, };
 
-export type RoomEvent = { "type": "stage", stage: Stage, by: UserId, } | { "type": "chat", message: ChatMessage, } | { "type": "chat_deleted", id: MessageId, by: UserId, } | { "type": "user_muted", user: UserId, until?: number | null, by: UserId, } | { "type": "user_unmuted", user: UserId, by: UserId, } | { "type": "announcement", announcement: Announcement, } | { "type": "questions", changed?: Array<QuestionView>, removed?: Array<MessageId>, };
+export type RoomEvent = { "type": "stage", stage: Stage, by: UserId, } | { "type": "chat", message: ChatMessage, } | { "type": "chat_deleted", id: MessageId, by: UserId, } | { "type": "user_muted", user: UserId, until?: number | null, by: UserId, } | { "type": "user_unmuted", user: UserId, by: UserId, } | { "type": "announcement", announcement: Announcement, } | { "type": "questions", changed?: Array<QuestionView>, removed?: Array<MessageId>, } | { "type": "polls", changed?: Array<PollView>, removed?: Array<MessageId>, };
 
 export type Announcement = { text: string, by: UserProfile, at: number, };
 
@@ -202,3 +214,39 @@ rank?: number | null,
 dismiss_reason?: string | null, merged_into?: MessageId | null, asked_at: number, updated_at: number, answered_by?: UserId | null, };
 
 export type QuestionVotes = { id: MessageId, votes: number, };
+
+export type PollView = { id: MessageId, question: string, options: Array<string>, 
+/**
+ * Several options may be chosen.
+ */
+multiple: boolean, 
+/**
+ * An answer may be changed while the poll is open.
+ */
+changeable: boolean, results: PollResults, state: PollState, 
+/**
+ * Name this version in `poll_control`.
+ */
+version: number, created_at: number, updated_at: number, 
+/**
+ * The results, when this member may see them (moderators always).
+ */
+tally?: PollTally | null, };
+
+export type PollState = "draft" | "open" | "closed";
+
+export type PollResults = "live" | "after_close" | "hidden";
+
+export type PollAction = "open" | "close" | "set_results" | "delete";
+
+export type PollTally = { id: MessageId, 
+/**
+ * Voters per option, in the order of `options`.
+ */
+counts: Array<number>, 
+/**
+ * Users who answered.
+ */
+voters: number, };
+
+export type PollChoice = { id: MessageId, choices: Array<number>, };

@@ -38,6 +38,9 @@ variant_tags!(ClientMsg, client_tag, CLIENT_TAGS {
     QaVote => "qa_vote",
     QaWithdraw => "qa_withdraw",
     QaModerate => "qa_moderate",
+    PollCreate => "poll_create",
+    PollControl => "poll_control",
+    PollAnswer => "poll_answer",
 });
 
 variant_tags!(ServerMsg, server_tag, SERVER_TAGS {
@@ -52,6 +55,7 @@ variant_tags!(ServerMsg, server_tag, SERVER_TAGS {
     ChatHistory => "chat_history",
     Resync => "resync",
     QaVotes => "qa_votes",
+    PollResults => "poll_results",
 });
 
 variant_tags!(RoomEvent, event_tag, EVENT_TAGS {
@@ -61,6 +65,7 @@ variant_tags!(RoomEvent, event_tag, EVENT_TAGS {
     UserMuted => "user_muted",
     UserUnmuted => "user_unmuted",
     Questions => "questions",
+    Polls => "polls",
     Announcement => "announcement",
 });
 

@@ -250,6 +250,62 @@ pub fn decide(
     })
 }
 
+impl From<PollState> for plenary_proto::PollState {
+    fn from(state: PollState) -> Self {
+        match state {
+            PollState::Draft => plenary_proto::PollState::Draft,
+            PollState::Open => plenary_proto::PollState::Open,
+            PollState::Closed => plenary_proto::PollState::Closed,
+        }
+    }
+}
+
+impl From<ResultsVisibility> for plenary_proto::PollResults {
+    fn from(results: ResultsVisibility) -> Self {
+        match results {
+            ResultsVisibility::Live => plenary_proto::PollResults::Live,
+            ResultsVisibility::AfterClose => plenary_proto::PollResults::AfterClose,
+            ResultsVisibility::Hidden => plenary_proto::PollResults::Hidden,
+        }
+    }
+}
+
+impl From<plenary_proto::PollResults> for ResultsVisibility {
+    fn from(results: plenary_proto::PollResults) -> Self {
+        match results {
+            plenary_proto::PollResults::Live => ResultsVisibility::Live,
+            plenary_proto::PollResults::AfterClose => ResultsVisibility::AfterClose,
+            plenary_proto::PollResults::Hidden => ResultsVisibility::Hidden,
+        }
+    }
+}
+
+impl PollBoard {
+    /// The results of poll `id` on the wire.
+    pub fn tally_view(&self, id: &str) -> Option<plenary_proto::PollTally> {
+        let (counts, voters) = self.tally(id)?;
+        Some(plenary_proto::PollTally { id: plenary_proto::MessageId::parse(id.to_owned()).ok()?, counts, voters })
+    }
+
+    /// Poll `id` as a moderator (`moderator`) or a member of the audience sees it.
+    pub fn view(&self, id: &str, moderator: bool) -> Option<plenary_proto::PollView> {
+        let poll = self.polls.get(id)?;
+        Some(plenary_proto::PollView {
+            id: plenary_proto::MessageId::parse(poll.id.clone()).ok()?,
+            question: poll.question.clone(),
+            options: poll.options.clone(),
+            multiple: poll.multiple,
+            changeable: poll.changeable,
+            results: poll.results.into(),
+            state: poll.state.into(),
+            version: poll.version,
+            created_at: poll.created_at,
+            updated_at: poll.updated_at,
+            tally: if moderator || poll.results_public() { self.tally_view(id) } else { None },
+        })
+    }
+}
+
 pub fn apply(board: &mut PollBoard, event: &PollEvent) {
     match event {
         PollEvent::Put(poll) => {

@@ -29,6 +29,7 @@ use crate::clock::unix_millis;
 use crate::domain::attendance::AttendanceCoalescer;
 use crate::domain::chat::{self, ChatError, ChatLog, MemoryChatLog};
 use crate::domain::permissions::membership;
+use crate::domain::poll::{self, PollBoard, PollCommand, PollError, PollEvent};
 use crate::domain::qa::{self, Actor, Audience, QaBoard, QaCommand, QaError, QaEvent};
 use crate::domain::rate::TokenBucket;
 use crate::domain::replay::ReplayWindow;
@@ -88,6 +89,29 @@ pub enum RoomRequest {
     Unmute { user: UserId },
     Announce { text: String },
     Qa(QaRequest),
+    Poll(PollRequest),
+}
+
+/// A poll command as a client sends it.
+#[derive(Debug, Clone)]
+pub enum PollRequest {
+    Create {
+        question: String,
+        options: Vec<String>,
+        multiple: bool,
+        changeable: bool,
+        results: plenary_proto::PollResults,
+    },
+    Control {
+        id: MessageId,
+        version: u64,
+        action: plenary_proto::PollAction,
+        results: Option<plenary_proto::PollResults>,
+    },
+    Answer {
+        id: MessageId,
+        choices: Vec<u8>,
+    },
 }
 
 /// A Q&A command as a client sends it.
@@ -124,6 +148,7 @@ pub enum QaRequest {
 enum StreamEvent {
     Room(RoomEvent),
     Qa { qa: Vec<QaEvent> },
+    Polls { polls: Vec<PollEvent> },
 }
 
 /// The frames one stream position becomes: the same bytes for most members, but Q&A steps
@@ -256,6 +281,21 @@ impl From<QaError> for Refusal {
     }
 }
 
+impl From<PollError> for Refusal {
+    fn from(e: PollError) -> Self {
+        let code = match e {
+            PollError::NotFound(_) => ErrorCode::NotFound,
+            PollError::Forbidden => ErrorCode::Forbidden,
+            PollError::Stale { .. }
+            | PollError::InvalidTransition { .. }
+            | PollError::AlreadyAnswered
+            | PollError::DuplicateId => ErrorCode::Conflict,
+            PollError::Invalid(_) => ErrorCode::Invalid,
+        };
+        Refusal::new(code, e.to_string())
+    }
+}
+
 impl From<ChatError> for Refusal {
     fn from(e: ChatError) -> Self {
         let code = match e {
@@ -285,6 +325,9 @@ pub(super) struct Room {
     replay: ReplayWindow<Frames>,
     attendance: AttendanceCoalescer,
     qa: QaBoard,
+    polls: PollBoard,
+    /// Polls whose results changed since the last `poll_results`.
+    tallies_dirty: std::collections::BTreeSet<String>,
     /// Questions whose vote counts changed since the last `qa_votes`.
     votes_dirty: std::collections::BTreeSet<String>,
     votes_due: Option<Instant>,
@@ -329,6 +372,8 @@ impl Room {
             replay: ReplayWindow::new(settings.resume_window),
             attendance: AttendanceCoalescer::new(settings.attendance_interval()),
             qa: QaBoard::new(settings.qa_moderated),
+            polls: PollBoard::default(),
+            tallies_dirty: std::collections::BTreeSet::new(),
             votes_dirty: std::collections::BTreeSet::new(),
             votes_due: None,
             empty_since: Some(Instant::now()),
@@ -426,6 +471,12 @@ impl Room {
                     self.muted.extend(stored.mutes);
                     for question in stored.questions {
                         self.qa.questions.insert(question.id.clone(), question);
+                    }
+                    for poll in stored.polls {
+                        self.polls.polls.insert(poll.id.clone(), poll);
+                    }
+                    for (poll, user, choices) in stored.poll_answers {
+                        self.polls.answers.entry(poll).or_default().insert(user, choices);
                     }
                     self.qa.voting_closed = self.stage.as_ref().is_some_and(|s| s.state == StageState::Ended);
                 }
@@ -564,8 +615,11 @@ impl Room {
                             break;
                         }
                     }
-                    // Votes are not replayed one by one: the counts now.
+                    // Votes and answers are not replayed one by one: the counts now.
                     if let Some(frame) = self.all_votes_frame() {
+                        let _ = peer.send(frame);
+                    }
+                    if let Some(frame) = self.all_tallies_frame(moderator) {
                         let _ = peer.send(frame);
                     }
                 }
@@ -586,6 +640,8 @@ impl Room {
                     announcements: self.announcements.iter().cloned().collect(),
                     questions: self.snapshot_questions(identity.user(), moderator),
                     my_votes: self.votes_of(identity.user()),
+                    polls: self.snapshot_polls(moderator),
+                    my_answers: self.answers_of(identity.user()),
                     you,
                 };
                 let _ = peer.send_msg(&snapshot);
@@ -896,6 +952,7 @@ impl Room {
                 RoomEvent::UserUnmuted { user, by: identity.user().clone() }
             }
             RoomRequest::Qa(request) => return self.qa_request(peer, identity, rid, request).await,
+            RoomRequest::Poll(request) => return self.poll_request(peer, identity, rid, request).await,
             RoomRequest::Announce { text } => {
                 if !you.can_announce {
                     return Err(Refusal::new(ErrorCode::Forbidden, "only organisers announce"));
@@ -974,7 +1031,7 @@ impl Room {
                 Record::Muted { room, user: user.clone(), until: *until, by: by.clone(), at }
             }
             RoomEvent::UserUnmuted { user, by } => Record::Unmuted { room, user: user.clone(), by: by.clone(), at },
-            RoomEvent::Announcement { .. } | RoomEvent::Questions { .. } => return None,
+            RoomEvent::Announcement { .. } | RoomEvent::Questions { .. } | RoomEvent::Polls { .. } => return None,
         })
     }
 
@@ -1089,6 +1146,7 @@ impl Room {
         self.muted.clear();
         self.replay.clear();
         self.qa = QaBoard::new(self.ctx.settings.qa_moderated);
+        self.polls = PollBoard::default();
         self.open().await;
         self.tell_members_to_resync();
     }
@@ -1117,6 +1175,7 @@ impl Room {
                 Frames::all(self.event_frame(seq, event))
             }
             StreamEvent::Qa { qa } => self.apply_qa(seq, &qa),
+            StreamEvent::Polls { polls } => self.apply_polls(seq, &polls),
         };
         self.seq = seq;
         self.replay.push(seq, frames.clone());
@@ -1218,8 +1277,85 @@ impl Room {
         Frames { everyone, moderators, users }
     }
 
-    /// Sends the counts of the questions whose votes changed since the last time.
+    /// Applies a poll step and builds what each audience sees of it (drafts: moderators only).
+    fn apply_polls(&mut self, seq: Seq, events: &[PollEvent]) -> Frames {
+        let mut changed = Vec::new();
+        let mut removed = Vec::new();
+        let mut removed_public = Vec::new();
+        for event in events {
+            match event {
+                PollEvent::Put(p) => changed.push(p.id.clone()),
+                PollEvent::Removed { id } => {
+                    removed.push(id.clone());
+                    if self.polls.polls.get(id).is_some_and(|p| p.state != poll::PollState::Draft) {
+                        removed_public.push(id.clone());
+                    }
+                }
+                PollEvent::Answered { id, .. } => {
+                    self.tallies_dirty.insert(id.clone());
+                    self.votes_due.get_or_insert_with(|| Instant::now() + VOTE_FLUSH_INTERVAL);
+                }
+            }
+            poll::apply(&mut self.polls, event);
+        }
+        if changed.is_empty() && removed.is_empty() {
+            return Frames::default();
+        }
+        let ids = |list: &[String]| list.iter().filter_map(|id| MessageId::parse(id.clone()).ok()).collect::<Vec<_>>();
+        let frame = |changed: Vec<plenary_proto::PollView>, removed: Vec<MessageId>| {
+            (!changed.is_empty() || !removed.is_empty())
+                .then(|| self.event_frame(seq, RoomEvent::Polls { changed, removed }))
+        };
+        let public: Vec<_> = changed
+            .iter()
+            .filter(|id| self.polls.polls.get(*id).is_some_and(|p| p.state != poll::PollState::Draft))
+            .filter_map(|id| self.polls.view(id, false))
+            .collect();
+        let everyone = frame(public, ids(&removed_public));
+        let moderators = frame(changed.iter().filter_map(|id| self.polls.view(id, true)).collect(), ids(&removed));
+        Frames { everyone, moderators, users: Vec::new() }
+    }
+
+    /// Every poll's results as `audience` may see them, for a member that resumed.
+    fn all_tallies_frame(&self, moderator: bool) -> Option<Utf8Bytes> {
+        let tallies: Vec<_> = self
+            .polls
+            .polls
+            .values()
+            .filter(|p| moderator || p.results_public())
+            .filter_map(|p| self.polls.tally_view(&p.id))
+            .collect();
+        (!tallies.is_empty())
+            .then(|| Utf8Bytes::from(ServerMsg::PollResults { room: self.id.clone(), tallies }.to_json()))
+    }
+
+    fn snapshot_polls(&self, moderator: bool) -> Vec<plenary_proto::PollView> {
+        self.polls
+            .polls
+            .values()
+            .filter(|p| moderator || p.state != poll::PollState::Draft)
+            .filter_map(|p| self.polls.view(&p.id, moderator))
+            .collect()
+    }
+
+    fn answers_of(&self, user: &UserId) -> Vec<plenary_proto::PollChoice> {
+        self.polls
+            .answers
+            .iter()
+            .filter_map(|(id, answers)| {
+                let choices = answers.get(user)?;
+                Some(plenary_proto::PollChoice {
+                    id: MessageId::parse(id.clone()).ok()?,
+                    choices: choices.iter().copied().collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// Sends the counts of the questions whose votes changed since the last time, and the
+    /// results of the polls whose answers changed.
     fn flush_votes(&mut self) {
+        self.flush_tallies();
         self.votes_due = None;
         let dirty = std::mem::take(&mut self.votes_dirty);
         let votes: Vec<QuestionVotes> = dirty
@@ -1238,6 +1374,26 @@ impl Room {
         }
         let frame = Utf8Bytes::from(ServerMsg::QaVotes { room: self.id.clone(), votes }.to_json());
         self.broadcast(&frame);
+    }
+
+    fn flush_tallies(&mut self) {
+        let dirty = std::mem::take(&mut self.tallies_dirty);
+        if dirty.is_empty() {
+            return;
+        }
+        let tallies = |moderator: bool| -> Vec<plenary_proto::PollTally> {
+            dirty
+                .iter()
+                .filter(|id| self.polls.polls.get(*id).is_some_and(|p| moderator || p.results_public()))
+                .filter_map(|id| self.polls.tally_view(id))
+                .collect()
+        };
+        let frame = |tallies: Vec<plenary_proto::PollTally>| {
+            (!tallies.is_empty())
+                .then(|| Utf8Bytes::from(ServerMsg::PollResults { room: self.id.clone(), tallies }.to_json()))
+        };
+        let frames = Frames { everyone: frame(tallies(false)), moderators: frame(tallies(true)), users: Vec::new() };
+        self.broadcast_frames(&frames);
     }
 
     /// Every public question's count, for a member that resumed.
@@ -1396,6 +1552,91 @@ impl Room {
         Err(Refusal::new(ErrorCode::Conflict, "the questions kept changing meanwhile; try again"))
     }
 
+    /// A poll command: decided against the polls as the stream has them and published (on
+    /// top of that state for moderator actions and answers that cannot change).
+    async fn poll_request(
+        &mut self,
+        peer: &Arc<Peer>,
+        identity: &Identity,
+        rid: RequestId,
+        request: PollRequest,
+    ) -> Result<(), Refusal> {
+        if self.kind != RoomKind::Session {
+            return Err(Refusal::new(ErrorCode::NotFound, format!("{} has no polls", self.id)));
+        }
+        let moderator = membership(identity, &self.id).can_moderate;
+        let now = unix_millis();
+        let (command, conditional) = match request {
+            PollRequest::Create { question, options, multiple, changeable, results } => {
+                let id = uuid::Uuid::now_v7().simple().to_string();
+                (PollCommand::Create { id, question, options, multiple, changeable, results: results.into() }, false)
+            }
+            PollRequest::Control { id, version, action, results } => {
+                let id = id.as_str().to_owned();
+                let command = match action {
+                    plenary_proto::PollAction::Open => PollCommand::Open { id, version },
+                    plenary_proto::PollAction::Close => PollCommand::Close { id, version },
+                    plenary_proto::PollAction::Delete => PollCommand::Delete { id, version },
+                    plenary_proto::PollAction::SetResults => {
+                        let Some(results) = results else {
+                            return Err(Refusal::new(ErrorCode::BadRequest, "set_results needs results"));
+                        };
+                        PollCommand::SetResults { id, version, results: results.into() }
+                    }
+                };
+                (command, true)
+            }
+            PollRequest::Answer { id, choices } => {
+                let fixed = self.polls.polls.get(id.as_str()).is_some_and(|p| !p.changeable);
+                (PollCommand::Answer { id: id.as_str().to_owned(), choices }, fixed)
+            }
+        };
+        for _ in 0..STAGE_ATTEMPTS {
+            let events =
+                poll::decide(&self.polls, identity.user(), moderator, command.clone(), now).map_err(Refusal::from)?;
+            if events.is_empty() {
+                let _ = peer.send_msg(&ServerMsg::Ack { rid });
+                return Ok(());
+            }
+            let records = self.poll_records(&events, identity.user(), now);
+            let step = StreamEvent::Polls { polls: events };
+            let published = if conditional {
+                self.publish_if_current(step).await?
+            } else {
+                self.publish_stream(step).await?;
+                true
+            };
+            if published {
+                for record in records {
+                    self.record(record);
+                }
+                let _ = peer.send_msg(&ServerMsg::Ack { rid });
+                return Ok(());
+            }
+            self.catch_up(None).await;
+        }
+        Err(Refusal::new(ErrorCode::Conflict, "the polls kept changing meanwhile; try again"))
+    }
+
+    fn poll_records(&self, events: &[PollEvent], by: &UserId, at: i64) -> Vec<Record> {
+        events
+            .iter()
+            .map(|event| match event {
+                PollEvent::Put(poll) => Record::PollPut { room: self.id.clone(), poll: poll.clone(), by: by.clone() },
+                PollEvent::Removed { id } => {
+                    Record::PollRemoved { room: self.id.clone(), id: id.clone(), by: by.clone(), at }
+                }
+                PollEvent::Answered { id, user, choices } => Record::PollAnswer {
+                    room: self.id.clone(),
+                    poll: id.clone(),
+                    voter: user.clone(),
+                    choices: choices.clone(),
+                    at,
+                },
+            })
+            .collect()
+    }
+
     /// The session's Q&A settings from the programme (the node's defaults without one).
     fn qa_settings(&self) -> crate::programme::model::QaSettings {
         let slug = self.id.as_str().strip_prefix("session:").unwrap_or(self.id.as_str());
@@ -1477,7 +1718,7 @@ impl Room {
                 self.muted.remove(user);
             }
             // Clients' views of the board: the board itself changes through `apply_qa`.
-            RoomEvent::Questions { .. } => {}
+            RoomEvent::Questions { .. } | RoomEvent::Polls { .. } => {}
             RoomEvent::Announcement { announcement } => {
                 if self.announcements.len() == ANNOUNCEMENTS_KEPT {
                     self.announcements.pop_front();

@@ -81,6 +81,24 @@ pub enum Record {
         up: bool,
         at: i64,
     },
+    PollPut {
+        room: RoomId,
+        poll: crate::domain::poll::Poll,
+        by: UserId,
+    },
+    PollRemoved {
+        room: RoomId,
+        id: String,
+        by: UserId,
+        at: i64,
+    },
+    PollAnswer {
+        room: RoomId,
+        poll: String,
+        voter: UserId,
+        choices: std::collections::BTreeSet<u8>,
+        at: i64,
+    },
 }
 
 /// What a room needs from the record when it opens.
@@ -95,6 +113,9 @@ pub struct StoredRoom {
     pub mutes: Vec<(UserId, Option<i64>)>,
     /// The room's questions with their voters, oldest first.
     pub questions: Vec<crate::domain::qa::Question>,
+    /// The room's polls, oldest first, and every answer: poll, user, choices.
+    pub polls: Vec<crate::domain::poll::Poll>,
+    pub poll_answers: Vec<(String, UserId, std::collections::BTreeSet<u8>)>,
 }
 
 /// One stay of one connection in a room.

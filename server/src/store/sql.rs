@@ -23,6 +23,7 @@ fn migrator() -> Migrator {
         migration(2, "programme", include_str!("../../migrations/0002_programme.sql")),
         migration(3, "qa", include_str!("../../migrations/0003_qa.sql")),
         migration(4, "session qa", include_str!("../../migrations/0004_session_qa.sql")),
+        migration(5, "polls", include_str!("../../migrations/0005_polls.sql")),
     ])
 }
 
@@ -35,6 +36,39 @@ pub struct SqlStore {
 }
 
 impl SqlStore {
+    /// A room's polls, oldest first, and their answers.
+    #[allow(clippy::type_complexity)]
+    async fn polls_of(
+        &self,
+        room: &RoomId,
+    ) -> Result<(Vec<crate::domain::poll::Poll>, Vec<(String, UserId, std::collections::BTreeSet<u8>)>), StoreError>
+    {
+        let rows = sqlx::query("SELECT body FROM polls WHERE room = $1 ORDER BY created_at, id")
+            .bind(room.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        let mut polls = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let body: String = row.try_get("body")?;
+            polls.push(serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("poll: {e}")))?);
+        }
+        let mut answers = Vec::new();
+        if !polls.is_empty() {
+            let rows = sqlx::query("SELECT poll, voter, choices FROM poll_answers WHERE room = $1")
+                .bind(room.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+            for row in &rows {
+                let voter = UserId::parse(row.try_get::<String, _>("voter")?).map_err(corrupt)?;
+                let choices: String = row.try_get("choices")?;
+                let choices =
+                    serde_json::from_str(&choices).map_err(|e| StoreError::Corrupt(format!("poll answer: {e}")))?;
+                answers.push((row.try_get("poll")?, voter, choices));
+            }
+        }
+        Ok((polls, answers))
+    }
+
     /// A room's questions with their voters, oldest first.
     async fn questions_of(&self, room: &RoomId) -> Result<Vec<crate::domain::qa::Question>, StoreError> {
         let rows = sqlx::query("SELECT body FROM questions WHERE room = $1 ORDER BY asked_at, id")
@@ -287,6 +321,70 @@ impl Store for SqlStore {
                         .execute(&mut *tx)
                         .await?;
                 }
+                Record::PollPut { room, poll, by } => {
+                    let json = serde_json::to_string(poll).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let state = serde_json::to_value(poll.state)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    sqlx::query(
+                        "INSERT INTO polls (room, id, state, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+                         ON CONFLICT (room, id) DO UPDATE
+                         SET state = excluded.state, body = excluded.body, updated_at = excluded.updated_at",
+                    )
+                    .bind(room.as_str())
+                    .bind(poll.id.as_str())
+                    .bind(state.as_str())
+                    .bind(json)
+                    .bind(poll.created_at)
+                    .bind(poll.updated_at)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO qa_audit (id, room, question, state, version, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(new_id())
+                    .bind(room.as_str())
+                    .bind(poll.id.as_str())
+                    .bind(format!("poll:{state}"))
+                    .bind(i64::try_from(poll.version).unwrap_or(i64::MAX))
+                    .bind(by.as_str())
+                    .bind(poll.updated_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Record::PollRemoved { room, id, by, at } => {
+                    for query in [
+                        "DELETE FROM polls WHERE room = $1 AND id = $2",
+                        "DELETE FROM poll_answers WHERE room = $1 AND poll = $2",
+                    ] {
+                        sqlx::query(query).bind(room.as_str()).bind(id.as_str()).execute(&mut *tx).await?;
+                    }
+                    sqlx::query(
+                        "INSERT INTO qa_audit (id, room, question, state, version, actor, at) VALUES ($1, $2, $3, 'poll:deleted', 0, $4, $5)",
+                    )
+                    .bind(new_id())
+                    .bind(room.as_str())
+                    .bind(id.as_str())
+                    .bind(by.as_str())
+                    .bind(*at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Record::PollAnswer { room, poll, voter, choices, at } => {
+                    let choices = serde_json::to_string(choices).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    sqlx::query(
+                        "INSERT INTO poll_answers (room, poll, voter, choices, at) VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (room, poll, voter) DO UPDATE SET choices = excluded.choices, at = excluded.at",
+                    )
+                    .bind(room.as_str())
+                    .bind(poll.as_str())
+                    .bind(voter.as_str())
+                    .bind(choices)
+                    .bind(*at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 Record::Joined { visit, room, user, at } => {
                     // Users are written once per batch, below, in id order (so two nodes
                     // writing the same users never wait on each other's row locks):
@@ -363,7 +461,8 @@ impl Store for SqlStore {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let questions = self.questions_of(room).await?;
-        Ok(StoredRoom { stage, chat, chat_more, mutes, questions })
+        let (polls, poll_answers) = self.polls_of(room).await?;
+        Ok(StoredRoom { stage, chat, chat_more, mutes, questions, polls, poll_answers })
     }
 
     async fn chat_page(

@@ -32,7 +32,7 @@ use crate::domain::rate::TokenBucket;
 use crate::domain::stage::StageChange;
 use crate::hub::HubError;
 use crate::hub::peer::{Outbox, Peer};
-use crate::hub::room::{QaRequest, RoomCmd, RoomRequest};
+use crate::hub::room::{PollRequest, QaRequest, RoomCmd, RoomRequest};
 use crate::metrics::{CodeLabel, ReasonLabel};
 
 /// Bytes read from a client's socket at a time.
@@ -448,6 +448,15 @@ impl Connection {
                 rid,
                 RoomRequest::Qa(QaRequest::Moderate { id, version, action, text, reason, into, into_version, rank }),
             ),
+            ClientMsg::PollCreate { rid, room, question, options, multiple, changeable, results } => {
+                (room, rid, RoomRequest::Poll(PollRequest::Create { question, options, multiple, changeable, results }))
+            }
+            ClientMsg::PollControl { rid, room, id, version, action, results } => {
+                (room, rid, RoomRequest::Poll(PollRequest::Control { id, version, action, results }))
+            }
+            ClientMsg::PollAnswer { rid, room, id, choices } => {
+                (room, rid, RoomRequest::Poll(PollRequest::Answer { id, choices }))
+            }
         };
         if !self.rooms.contains(&room) && !matches!(request, RoomRequest::Announce { .. }) {
             self.reply_error(Some(rid), ErrorCode::NotJoined, format!("join {room} first"), None);

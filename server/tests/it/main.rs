@@ -9,6 +9,7 @@ mod databases;
 mod http;
 mod limits;
 mod multinode;
+mod polls;
 mod qa;
 mod redis;
 mod redis_support;

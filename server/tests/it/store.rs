@@ -286,7 +286,38 @@ async fn questions_and_votes_survive_a_restart(kind: Kind) {
     let (r, id) = (room.clone(), original.id.clone());
     let reply = voters[2].request(move |rid| ClientMsg::QaVote { rid, room: r, id, up: false }).await;
     assert!(matches!(reply, ServerMsg::Ack { .. }), "{reply:?}");
-    drop((mo, voters));
+    // A poll, opened and answered, survives too.
+    let r = room.clone();
+    let reply = mo
+        .request(move |rid| ClientMsg::PollCreate {
+            rid,
+            room: r,
+            question: "Which track next?".into(),
+            options: vec!["Youth".into(), "Gender".into()],
+            multiple: false,
+            changeable: true,
+            results: plenary_proto::PollResults::Live,
+        })
+        .await;
+    assert!(matches!(reply, ServerMsg::Ack { .. }), "{reply:?}");
+    let mut desk_client = server.client("desk2", &[Moderator]).await;
+    let ServerMsg::Snapshot { polls, .. } = desk_client.join(&room).await else { panic!("snapshot") };
+    let (r, id, version) = (room.clone(), polls[0].id.clone(), polls[0].version);
+    let reply = mo
+        .request(move |rid| ClientMsg::PollControl {
+            rid,
+            room: r,
+            id,
+            version,
+            action: plenary_proto::PollAction::Open,
+            results: None,
+        })
+        .await;
+    assert!(matches!(reply, ServerMsg::Ack { .. }), "{reply:?}");
+    let (r, id) = (room.clone(), polls[0].id.clone());
+    let reply = voters[0].request(move |rid| ClientMsg::PollAnswer { rid, room: r, id, choices: vec![1] }).await;
+    assert!(matches!(reply, ServerMsg::Ack { .. }), "{reply:?}");
+    drop((mo, voters, desk_client));
     server.shutdown().await;
 
     let server = TestServer::spawn_with(configure).await;
@@ -296,8 +327,16 @@ async fn questions_and_votes_survive_a_restart(kind: Kind) {
     let merged = questions.iter().find(|q| q.id == duplicate.id);
     assert!(merged.is_none(), "a merged question is not on the desk");
     let mut bob = server.client("bob", &[Attendee]).await;
-    let ServerMsg::Snapshot { my_votes, .. } = bob.join(&room).await else { panic!("snapshot") };
+    let ServerMsg::Snapshot { my_votes, polls, .. } = bob.join(&room).await else { panic!("snapshot") };
     assert_eq!(my_votes, vec![original.id.clone()]);
+    assert_eq!(polls.len(), 1);
+    assert_eq!(polls[0].state, plenary_proto::PollState::Open);
+    assert_eq!(polls[0].tally.as_ref().map(|t| (t.counts.clone(), t.voters)), Some((vec![0, 1], 1)));
+    let mut ada = server.client("ada", &[Attendee]).await;
+    let ServerMsg::Snapshot { my_answers, .. } = ada.join(&room).await else { panic!("snapshot") };
+    assert_eq!(my_answers.len(), 1);
+    assert_eq!(my_answers[0].choices, vec![1]);
+    drop(ada);
     drop(bob);
 
     // The export: every question, in every state, with its votes; refused to attendees.
