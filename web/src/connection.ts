@@ -10,6 +10,7 @@ import {
   type ClientMsg,
   CloseCode,
   type ErrorCode,
+  type PollTally,
   type QuestionVotes,
   type RoomEvent,
   type RoomId,
@@ -39,6 +40,7 @@ export interface RoomHandler {
   event(event: RoomEvent, seq: number): void;
   attendance?(attendance: Attendance): void;
   votes?(votes: QuestionVotes[]): void;
+  tallies?(tallies: PollTally[]): void;
   summary?(sessions: SessionAttendance[]): void;
   /** Joining failed (no such room, not allowed, ...). */
   failed?(error: RequestError): void;
@@ -240,6 +242,9 @@ export class Connection {
       }
       case "qa_votes":
         this.rooms.get(message.room)?.handler.votes?.(message.votes);
+        return;
+      case "poll_results":
+        this.rooms.get(message.room)?.handler.tallies?.(message.tallies);
         return;
       case "attendance_summary":
         for (const membership of this.rooms.values()) membership.handler.summary?.(message.sessions);

@@ -9,6 +9,9 @@ import type {
   ChatMessage,
   Membership,
   MessageId,
+  PollAction,
+  PollResults,
+  PollView,
   QaAction,
   QuestionView,
   RoomEvent,
@@ -40,6 +43,11 @@ export class SessionRoom {
   readonly qaVersion = signal(0);
   /** The questions this user has voted for. */
   readonly myVotes = signal<ReadonlySet<MessageId>>(new Set());
+  /** The session's polls, by id (moderators also see drafts). Read `pollsVersion`. */
+  readonly polls = new Map<MessageId, PollView>();
+  readonly pollsVersion = signal(0);
+  /** This user's answers, by poll. */
+  readonly myAnswers = signal<ReadonlyMap<MessageId, number[]>>(new Map());
   /** Called for each question that appears (for the screen-reader announcer). */
   onNewQuestion: ((question: QuestionView) => void) | null = null;
   /** Called for each new chat message (for the screen-reader announcer). */
@@ -57,6 +65,13 @@ export class SessionRoom {
       event: (e) => this.apply(e),
       attendance: (a) => {
         this.attendance.value = a;
+      },
+      tallies: (tallies) => {
+        for (const tally of tallies) {
+          const poll = this.polls.get(tally.id);
+          if (poll) this.polls.set(tally.id, { ...poll, tally });
+        }
+        this.pollsVersion.value += 1;
       },
       votes: (votes) => {
         let changed = false;
@@ -99,6 +114,10 @@ export class SessionRoom {
       for (const q of s.questions ?? []) this.questions.set(q.id, q);
       this.myVotes.value = new Set(s.my_votes ?? []);
       this.qaVersion.value += 1;
+      this.polls.clear();
+      for (const p of s.polls ?? []) this.polls.set(p.id, p);
+      this.myAnswers.value = new Map((s.my_answers ?? []).map((a) => [a.id, a.choices]));
+      this.pollsVersion.value += 1;
     });
   }
 
@@ -150,7 +169,54 @@ export class SessionRoom {
         this.qaVersion.value += 1;
         return;
       }
+      case "polls": {
+        for (const p of event.changed ?? []) {
+          const known = this.polls.get(p.id);
+          if (known && known.version > p.version) continue;
+          // A view without results keeps none; one with results replaces them.
+          this.polls.set(p.id, p);
+        }
+        for (const id of event.removed ?? []) this.polls.delete(id);
+        this.pollsVersion.value += 1;
+        return;
+      }
     }
+  }
+
+  createPoll(
+    question: string,
+    options: string[],
+    multiple: boolean,
+    changeable: boolean,
+    results: PollResults,
+  ) {
+    return this.connection.request({
+      type: "poll_create",
+      room: this.room,
+      question,
+      options,
+      multiple,
+      changeable,
+      results,
+    });
+  }
+
+  controlPoll(poll: PollView, action: PollAction, results?: PollResults) {
+    return this.connection.request({
+      type: "poll_control",
+      room: this.room,
+      id: poll.id,
+      version: poll.version,
+      action,
+      ...(results ? { results } : {}),
+    });
+  }
+
+  async answerPoll(id: MessageId, choices: number[]) {
+    await this.connection.request({ type: "poll_answer", room: this.room, id, choices });
+    const next = new Map(this.myAnswers.value);
+    next.set(id, choices);
+    this.myAnswers.value = next;
   }
 
   ask(text: string, anonymous: boolean) {

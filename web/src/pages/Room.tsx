@@ -3,6 +3,7 @@ import { useEffect, useRef } from "preact/hooks";
 import { ApiError, api, type SessionView } from "../api";
 import { Chat } from "../components/Chat";
 import { ModeratorPanel } from "../components/ModeratorPanel";
+import { PollsPanel } from "../components/PollsPanel";
 import { QaPanel } from "../components/QaPanel";
 import { Stage } from "../components/Stage";
 import { formatDay, formatTime } from "../format";
@@ -115,6 +116,7 @@ export function Room(props: { id: string }) {
               settings={s.qa ?? { moderated: true, anonymous: true }}
             />
           )}
+          {you && <PollsPanel room={r} you={you} />}
           {s.description && <p class="description">{s.description}</p>}
         </div>
         {you && welcome && (

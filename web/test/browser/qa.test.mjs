@@ -53,3 +53,36 @@ test("ask, approve, vote and highlight reach the presenter view", async (t) => {
     assert.deepEqual(errors, []);
   });
 });
+
+test("a moderator runs a poll and the audience sees the results", async (t) => {
+  const sessions = [{ id: "poll-session", title: "Youth and Digital Skills" }];
+  await scenario(t, { sessions }, async ({ node, newPage, errors }) => {
+    const moderator = await newPage();
+    const attendee = await newPage();
+    await openRoomWithToken(moderator, node.url, node.adminToken, "poll-session");
+    await openRoomWithToken(attendee, node.url, node.token("amina", "Amina"), "poll-session");
+
+    await moderator.getByText("New poll").click();
+    await moderator.getByLabel("Question", { exact: true }).fill("Which skill matters most?");
+    await moderator
+      .getByLabel("Options, one per line (2 to 10)")
+      .fill("Coding\nMedia literacy\nSafety online");
+    await moderator.getByLabel("Show results to the audience").selectOption("live");
+    await moderator.getByRole("button", { name: "Create draft" }).click();
+    await moderator.getByRole("button", { name: "Open poll: Which skill matters most?" }).click();
+
+    await attendee.getByRole("radio", { name: "Media literacy" }).check();
+    await attendee.getByRole("button", { name: "Submit answer" }).click();
+    await attendee.getByText("Your answer: Media literacy").waitFor();
+    await eventually(
+      "live results at the attendee",
+      async () => (await attendee.getByText("Media literacy: 1 (100 %)").count()) === 1,
+    );
+    await moderator.getByRole("button", { name: "Close poll: Which skill matters most?" }).click();
+    await eventually(
+      "the poll closed for the attendee",
+      async () => await attendee.getByRole("radio", { name: "Coding" }).isDisabled(),
+    );
+    assert.deepEqual(errors, []);
+  });
+});
