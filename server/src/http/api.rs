@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/sessions/{id}/attendance", get(session_attendance))
         .route("/api/sessions/{id}/transcript.csv", get(session_transcript))
         .route("/api/sessions/{id}/questions.csv", get(session_questions))
+        .route("/api/sessions/{id}/polls.csv", get(session_polls))
         .route("/api/booths", get(list_booths))
         .route("/api/booths/{id}", get(get_booth).put(put_booth).delete(delete_booth))
         .route("/api/grants", get(list_grants).post(add_grant).delete(remove_grant))
@@ -58,7 +59,7 @@ const IMPORT_MAX_BYTES: usize = 16 * 1024 * 1024;
     info(title = "Plenary", description = "The programme, organiser and analytics API of a Plenary node."),
     paths(
         get_event, put_event, list_tracks, put_track, delete_track, list_speakers, put_speaker, delete_speaker,
-        list_sessions, get_session, put_session, delete_session, session_attendance, session_transcript, session_questions,
+        list_sessions, get_session, put_session, delete_session, session_attendance, session_transcript, session_questions, session_polls,
         list_booths, get_booth, put_booth, delete_booth, list_grants, add_grant, remove_grant,
         analytics_sessions, analytics_sessions_csv, analytics_event, analytics_event_csv, import, crate::http::guest, crate::http::client_config
     ),
@@ -768,6 +769,52 @@ async fn session_questions(
         ]);
     }
     Ok(csv_response(csv, &format!("questions-{id}.csv")))
+}
+
+/// One session's poll results as CSV (moderators and organisers): a line per option, with
+/// its count and the poll's voters.
+#[utoipa::path(get, path = "/api/sessions/{id}/polls.csv", tag = "analytics", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session slug")),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 401, body = Problem),
+        (status = 403, body = Problem)))]
+async fn session_polls(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let caller = caller(&state, &headers)?;
+    if !caller.has(Role::Organiser) && !caller.has(Role::Moderator) {
+        return Err(Problem::forbidden("only moderators and organisers export polls"));
+    }
+    let room = RoomId::session(&id).map_err(|e| Problem::bad_request(e.to_string()))?;
+    let (polls, answers) = records(&state)?.polls(&room).await?;
+    let mut board = crate::domain::poll::PollBoard::default();
+    for poll in polls.iter().cloned() {
+        board.polls.insert(poll.id.clone(), poll);
+    }
+    for (poll, user, choices) in answers {
+        board.answers.entry(poll).or_default().insert(user, choices);
+    }
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let _ =
+        csv.write_record(["poll_id", "question", "state", "created_at", "option", "option_text", "count", "voters"]);
+    for poll in &polls {
+        let Some((counts, voters)) = board.tally(&poll.id) else { continue };
+        let state_name = serde_json::to_value(poll.state).ok().and_then(|v| v.as_str().map(str::to_owned));
+        for (index, (option, count)) in poll.options.iter().zip(counts).enumerate() {
+            let _ = csv.write_record([
+                poll.id.clone(),
+                cell(poll.question.clone()),
+                state_name.clone().unwrap_or_default(),
+                crate::programme::model::format_time(poll.created_at),
+                index.to_string(),
+                cell(option.clone()),
+                count.to_string(),
+                voters.to_string(),
+            ]);
+        }
+    }
+    Ok(csv_response(csv, &format!("polls-{id}.csv")))
 }
 
 /// A CSV cell that a spreadsheet shows as text: user-supplied text starting with `=`, `+`,

@@ -166,6 +166,12 @@ pub trait Store: Send + Sync + 'static {
     async fn visits(&self, room: Option<&RoomId>) -> Result<Vec<Visit>, StoreError>;
     /// A room's whole chat, deleted messages included, oldest first.
     async fn transcript(&self, room: &RoomId) -> Result<Vec<TranscriptLine>, StoreError>;
+    /// A room's polls (oldest first) and their answers: poll, user, choices.
+    #[allow(clippy::type_complexity)]
+    async fn polls(
+        &self,
+        room: &RoomId,
+    ) -> Result<(Vec<crate::domain::poll::Poll>, Vec<(String, UserId, std::collections::BTreeSet<u8>)>), StoreError>;
     /// A room's questions with their voters, oldest first.
     async fn questions(&self, room: &RoomId) -> Result<Vec<crate::domain::qa::Question>, StoreError>;
     /// Rooms whose stage, by its latest recorded change, is live or on a break, with that

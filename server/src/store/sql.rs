@@ -537,6 +537,14 @@ impl Store for SqlStore {
         self.questions_of(room).await
     }
 
+    async fn polls(
+        &self,
+        room: &RoomId,
+    ) -> Result<(Vec<crate::domain::poll::Poll>, Vec<(String, UserId, std::collections::BTreeSet<u8>)>), StoreError>
+    {
+        self.polls_of(room).await
+    }
+
     async fn rooms_on_stage(&self) -> Result<Vec<(RoomId, StageState)>, StoreError> {
         // The latest change of each room, with ties in time broken by id as `room()` does.
         let rows = sqlx::query("SELECT room, state FROM stage_changes ORDER BY room, at DESC, id DESC")

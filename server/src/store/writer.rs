@@ -223,6 +223,14 @@ mod tests {
         async fn questions(&self, _: &RoomId) -> Result<Vec<crate::domain::qa::Question>, StoreError> {
             Ok(Vec::new())
         }
+        #[allow(clippy::type_complexity)]
+        async fn polls(
+            &self,
+            _: &RoomId,
+        ) -> Result<(Vec<crate::domain::poll::Poll>, Vec<(String, UserId, std::collections::BTreeSet<u8>)>), StoreError>
+        {
+            Ok((Vec::new(), Vec::new()))
+        }
     }
 
     #[tokio::test(start_paused = true)]

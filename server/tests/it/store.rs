@@ -350,6 +350,13 @@ async fn questions_and_votes_survive_a_restart(kind: Kind) {
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(lines.iter().any(|l| l.contains(",published,2,Original question,false,ada,User ada,")), "{csv}");
     assert!(lines.iter().any(|l| l.contains(",merged,0,Duplicate question,")), "{csv}");
+    let url = server.http_url("/api/sessions/asked/polls.csv");
+    let csv = http.get(&url).bearer_auth(token("mo", &[Moderator])).send().await.unwrap().text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "poll_id,question,state,created_at,option,option_text,count,voters");
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[1].contains(",Which track next?,open,") && lines[1].ends_with(",0,Youth,0,1"), "{csv}");
+    assert!(lines[2].ends_with(",1,Gender,1,1"), "{csv}");
     server.shutdown().await;
     db.drop_database().await;
 }
