@@ -1,5 +1,5 @@
 import { useSignal } from "@preact/signals";
-import { useEffect } from "preact/hooks";
+import { useEffect, useRef } from "preact/hooks";
 import type { RequestError } from "../connection";
 import { formatNumber, t } from "../i18n";
 import type { MessageKey } from "../i18n/en";
@@ -251,8 +251,41 @@ const DESK_STATES: Record<DeskFilter, QuestionState[]> = {
   dismissed: ["dismissed", "hidden"],
 };
 
+/** Desk shortcuts: key → the action it runs, when the question offers it. */
+const SHORTCUTS: Record<string, QaAction[]> = {
+  a: ["approve"],
+  d: ["dismiss"],
+  s: ["star", "unstar"],
+  h: ["highlight", "unhighlight"],
+  x: ["answered"],
+};
+
 function Desk(props: { room: SessionRoom; questions: QuestionView[] }) {
   const filter = useSignal<DeskFilter>("queue");
+  const list = useRef<HTMLUListElement>(null);
+  // Shortcuts act on the question whose controls have focus: the desk is driven from the
+  // keyboard without reaching for each button.
+  useEffect(() => {
+    const element = list.current;
+    if (!element) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      const target = event.target as HTMLElement;
+      if (target.closest("textarea, input, select")) return;
+      const actions = SHORTCUTS[event.key.toLowerCase()];
+      const item = target.closest<HTMLElement>("[data-id]");
+      if (!actions || !item) return;
+      const button = actions
+        .map((a) => item.querySelector<HTMLButtonElement>(`button[data-action="${a}"]`))
+        .find((b) => b !== null);
+      if (button) {
+        event.preventDefault();
+        button.click();
+      }
+    };
+    element.addEventListener("keydown", onKey);
+    return () => element.removeEventListener("keydown", onKey);
+  }, []);
   const counts = Object.fromEntries(
     (Object.keys(DESK_STATES) as DeskFilter[]).map((f) => [
       f,
@@ -265,8 +298,10 @@ function Desk(props: { room: SessionRoom; questions: QuestionView[] }) {
       (a, b) =>
         (a.state === "live" ? -1 : b.state === "live" ? 1 : 0) ||
         Number(b.starred) - Number(a.starred) ||
+        (a.rank ?? Number.MAX_SAFE_INTEGER) - (b.rank ?? Number.MAX_SAFE_INTEGER) ||
         byVotes(a, b),
     );
+  const mergeTargets = props.questions.filter((q) => q.state === "published" || q.state === "live");
   const labels: Record<DeskFilter, string> = {
     queue: t("qa.desk.queue", { count: counts.queue }),
     open: t("qa.desk.open", { count: counts.open }),
@@ -293,11 +328,17 @@ function Desk(props: { room: SessionRoom; questions: QuestionView[] }) {
           </label>
         ))}
       </fieldset>
+      <p class="help">{t("qa.desk.shortcuts")}</p>
       {shown.length === 0 && <p class="help">{t("qa.desk.empty")}</p>}
-      <ul class="questions">
+      <ul class="questions" ref={list}>
         {shown.map((q) => (
           <li key={q.id}>
-            <DeskItem room={props.room} question={q} />
+            <DeskItem
+              room={props.room}
+              question={q}
+              mergeTargets={mergeTargets.filter((m) => m.id !== q.id)}
+              topRank={Math.min(0, ...props.questions.map((x) => x.rank ?? 0))}
+            />
           </li>
         ))}
       </ul>
@@ -317,11 +358,17 @@ const DESK_ACTIONS: Record<QuestionState, QaAction[]> = {
   merged: ["delete"],
 };
 
-function DeskItem(props: { room: SessionRoom; question: QuestionView }) {
+function DeskItem(props: {
+  room: SessionRoom;
+  question: QuestionView;
+  mergeTargets: QuestionView[];
+  topRank: number;
+}) {
   const { room, question: q } = props;
   const editing = useSignal<string | null>(null);
   const failure = useSignal<string | null>(null);
-  const run = (action: QaAction, extra: { text?: string } = {}) => {
+  const mergeInto = useSignal("");
+  const run = (action: QaAction, extra: { text?: string; into?: QuestionView; rank?: number } = {}) => {
     failure.value = null;
     room.moderate(q, action, extra).then(
       () => {
@@ -385,6 +432,7 @@ function DeskItem(props: { room: SessionRoom; question: QuestionView }) {
             <button
               key={action}
               type="button"
+              data-action={action}
               class={action === "delete" ? "small danger" : "small"}
               aria-label={t("qa.action.label", {
                 action: t(`qa.action.${action}` as MessageKey),
@@ -399,6 +447,11 @@ function DeskItem(props: { room: SessionRoom; question: QuestionView }) {
             </button>
           ))
         )}
+        {q.starred && editing.value === null && (
+          <button type="button" class="small" onClick={() => run("rank", { rank: props.topRank - 1 })}>
+            {t("qa.action.rankUp")}
+          </button>
+        )}
         {q.state === "pending" && editing.value === null && (
           <button
             type="button"
@@ -411,6 +464,39 @@ function DeskItem(props: { room: SessionRoom; question: QuestionView }) {
           </button>
         )}
       </div>
+      {(q.state === "pending" || q.state === "published" || q.state === "hidden") &&
+        props.mergeTargets.length > 0 && (
+          <div class="composer-row merge">
+            <label class="inline" for={`merge-${q.id}`}>
+              {t("qa.action.mergeInto")}
+            </label>
+            <select
+              id={`merge-${q.id}`}
+              value={mergeInto.value}
+              onChange={(e) => {
+                mergeInto.value = e.currentTarget.value;
+              }}
+            >
+              <option value="">{t("qa.action.mergeNone")}</option>
+              {props.mergeTargets.map((m) => (
+                <option key={m.id} value={m.id}>
+                  {m.text.length > 60 ? `${m.text.slice(0, 60)}…` : m.text}
+                </option>
+              ))}
+            </select>
+            <button
+              type="button"
+              class="small"
+              disabled={!mergeInto.value}
+              onClick={() => {
+                const target = props.mergeTargets.find((m) => m.id === mergeInto.value);
+                if (target) run("merge", { into: target });
+              }}
+            >
+              {t("qa.action.merge")}
+            </button>
+          </div>
+        )}
       {failure.value && (
         <p class="error" role="alert">
           {failure.value}

@@ -163,6 +163,12 @@ export const en = {
   "qa.action.delete": "Delete",
   "qa.action.deleteConfirm": "Delete this question for everyone?",
   "qa.action.label": "{action}: {text}",
+  "qa.action.merge": "Merge",
+  "qa.action.mergeInto": "Duplicate of",
+  "qa.action.mergeNone": "Choose a question",
+  "qa.action.rankUp": "Move up the shortlist",
+  "qa.desk.shortcuts":
+    "Keyboard: with focus on a question's buttons, press A to approve, D to dismiss, S to shortlist, H to put on or take off stage, X to mark answered.",
   "qa.presenter.open": "Open the presenter view",
   "qa.presenter.title": "Presenter view",
   "qa.presenter.none": "No question is on stage.",

@@ -27,8 +27,10 @@ test("ask, approve, vote and highlight reach the presenter view", async (t) => {
     await attendee.getByRole("heading", { name: "Your questions awaiting a moderator" }).waitFor();
     assert.equal(await voter.getByText(question, { exact: true }).count(), 0);
 
-    // The moderator's queue has it; approve.
-    await moderator.getByRole("button", { name: `Approve: ${question}` }).click();
+    // The moderator's queue has it; approve with the desk's keyboard shortcut (focus on
+    // another of the question's buttons, press A).
+    await moderator.getByRole("button", { name: `Shortlist: ${question}` }).focus();
+    await moderator.keyboard.press("a");
     await voter.getByText(question, { exact: true }).waitFor();
 
     // Two votes.
@@ -79,6 +81,17 @@ test("a moderator runs a poll and the audience sees the results", async (t) => {
       async () => (await attendee.getByText("Media literacy: 1 (100 %)").count()) === 1,
     );
     await moderator.getByRole("button", { name: "Close poll: Which skill matters most?" }).click();
+    // The desk works on a phone-sized screen: nothing overflows sideways.
+    const phone = await newPage({ viewport: { width: 390, height: 844 } });
+    await openRoomWithToken(
+      phone,
+      node.url,
+      node.token("mod2", "Second Moderator", ["moderator"]),
+      "poll-session",
+    );
+    await phone.getByRole("heading", { name: "Moderation desk" }).waitFor();
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no horizontal overflow on a phone (${overflow}px)`);
     await eventually(
       "the poll closed for the attendee",
       async () => await attendee.getByRole("radio", { name: "Coding" }).isDisabled(),
