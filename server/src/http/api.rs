@@ -114,6 +114,15 @@ fn caller(state: &AppState, headers: &HeaderMap) -> ApiResult<Identity> {
     Ok(identity.with_grants(&grants))
 }
 
+fn moderator_or_organiser(state: &AppState, headers: &HeaderMap, what: &str) -> ApiResult<Identity> {
+    let identity = caller(state, headers)?;
+    if identity.has(Role::Organiser) || identity.has(Role::Moderator) {
+        Ok(identity)
+    } else {
+        Err(Problem::forbidden(format!("only moderators and organisers {what}")))
+    }
+}
+
 fn organiser(state: &AppState, headers: &HeaderMap) -> ApiResult<Identity> {
     let identity = caller(state, headers)?;
     if identity.has(Role::Organiser) { Ok(identity) } else { Err(Problem::forbidden("only organisers may do this")) }
@@ -732,10 +741,7 @@ async fn session_questions(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let caller = caller(&state, &headers)?;
-    if !caller.has(Role::Organiser) && !caller.has(Role::Moderator) {
-        return Err(Problem::forbidden("only moderators and organisers export questions"));
-    }
+    moderator_or_organiser(&state, &headers, "export questions")?;
     let room = RoomId::session(&id).map_err(|e| Problem::bad_request(e.to_string()))?;
     let questions = records(&state)?.questions(&room).await?;
     let reveal = state.settings.qa_reveal_anonymous;
@@ -782,10 +788,7 @@ async fn session_polls(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let caller = caller(&state, &headers)?;
-    if !caller.has(Role::Organiser) && !caller.has(Role::Moderator) {
-        return Err(Problem::forbidden("only moderators and organisers export polls"));
-    }
+    moderator_or_organiser(&state, &headers, "export polls")?;
     let room = RoomId::session(&id).map_err(|e| Problem::bad_request(e.to_string()))?;
     let (polls, answers) = records(&state)?.polls(&room).await?;
     let mut board = crate::domain::poll::PollBoard::default();

@@ -1526,14 +1526,31 @@ impl Room {
             }
         };
         let merge = matches!(command, QaCommand::Merge { .. });
+        let decide = |room: &Room| {
+            let events = qa::decide(&room.qa, &actor, command.clone(), now).map_err(Refusal::from)?;
+            let records = room.qa_records(&events, identity.user(), merge, now);
+            Ok((!events.is_empty()).then_some((StreamEvent::Qa { qa: events }, records)))
+        };
+        self.publish_decided(peer, rid, conditional, "questions", decide).await
+    }
+
+    /// Decides a step against the room's state and publishes it (on top of that state
+    /// when `conditional`), deciding again after catching up when another node published
+    /// first; records the step and acknowledges. `decide` returns nothing for a command
+    /// that changes nothing (acknowledged all the same).
+    async fn publish_decided(
+        &mut self,
+        peer: &Arc<Peer>,
+        rid: RequestId,
+        conditional: bool,
+        what: &str,
+        decide: impl Fn(&Room) -> Result<Option<(StreamEvent, Vec<Record>)>, Refusal>,
+    ) -> Result<(), Refusal> {
         for _ in 0..STAGE_ATTEMPTS {
-            let events = qa::decide(&self.qa, &actor, command.clone(), now).map_err(Refusal::from)?;
-            if events.is_empty() {
+            let Some((step, records)) = decide(self)? else {
                 let _ = peer.send_msg(&ServerMsg::Ack { rid });
                 return Ok(());
-            }
-            let records = self.qa_records(&events, identity.user(), merge, now);
-            let step = StreamEvent::Qa { qa: events };
+            };
             let published = if conditional {
                 self.publish_if_current(step).await?
             } else {
@@ -1549,7 +1566,7 @@ impl Room {
             }
             self.catch_up(None).await;
         }
-        Err(Refusal::new(ErrorCode::Conflict, "the questions kept changing meanwhile; try again"))
+        Err(Refusal::new(ErrorCode::Conflict, format!("the {what} kept changing meanwhile; try again")))
     }
 
     /// A poll command: decided against the polls as the stream has them and published (on
@@ -1591,31 +1608,13 @@ impl Room {
                 (PollCommand::Answer { id: id.as_str().to_owned(), choices }, fixed)
             }
         };
-        for _ in 0..STAGE_ATTEMPTS {
+        let decide = |room: &Room| {
             let events =
-                poll::decide(&self.polls, identity.user(), moderator, command.clone(), now).map_err(Refusal::from)?;
-            if events.is_empty() {
-                let _ = peer.send_msg(&ServerMsg::Ack { rid });
-                return Ok(());
-            }
-            let records = self.poll_records(&events, identity.user(), now);
-            let step = StreamEvent::Polls { polls: events };
-            let published = if conditional {
-                self.publish_if_current(step).await?
-            } else {
-                self.publish_stream(step).await?;
-                true
-            };
-            if published {
-                for record in records {
-                    self.record(record);
-                }
-                let _ = peer.send_msg(&ServerMsg::Ack { rid });
-                return Ok(());
-            }
-            self.catch_up(None).await;
-        }
-        Err(Refusal::new(ErrorCode::Conflict, "the polls kept changing meanwhile; try again"))
+                poll::decide(&room.polls, identity.user(), moderator, command.clone(), now).map_err(Refusal::from)?;
+            let records = room.poll_records(&events, identity.user(), now);
+            Ok((!events.is_empty()).then_some((StreamEvent::Polls { polls: events }, records)))
+        };
+        self.publish_decided(peer, rid, conditional, "polls", decide).await
     }
 
     fn poll_records(&self, events: &[PollEvent], by: &UserId, at: i64) -> Vec<Record> {

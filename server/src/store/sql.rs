@@ -275,18 +275,7 @@ impl Store for SqlStore {
                             .await?;
                         }
                     }
-                    sqlx::query(
-                        "INSERT INTO qa_audit (id, room, question, state, version, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    )
-                    .bind(new_id())
-                    .bind(room.as_str())
-                    .bind(question.id.as_str())
-                    .bind(state.as_str())
-                    .bind(i64::try_from(question.version).unwrap_or(i64::MAX))
-                    .bind(by.as_str())
-                    .bind(question.updated_at)
-                    .execute(&mut *tx)
-                    .await?;
+                    audit(&mut tx, room, &question.id, &state, question.version, by, question.updated_at).await?;
                 }
                 Record::QuestionRemoved { room, id, by, at } => {
                     for table in [
@@ -295,16 +284,7 @@ impl Store for SqlStore {
                     ] {
                         sqlx::query(table).bind(room.as_str()).bind(id.as_str()).execute(&mut *tx).await?;
                     }
-                    sqlx::query(
-                        "INSERT INTO qa_audit (id, room, question, state, version, actor, at) VALUES ($1, $2, $3, 'deleted', 0, $4, $5)",
-                    )
-                    .bind(new_id())
-                    .bind(room.as_str())
-                    .bind(id.as_str())
-                    .bind(by.as_str())
-                    .bind(*at)
-                    .execute(&mut *tx)
-                    .await?;
+                    audit(&mut tx, room, id, "deleted", 0, by, *at).await?;
                 }
                 Record::QuestionVote { room, question, voter, up, at } => {
                     let query = if *up {
@@ -340,18 +320,7 @@ impl Store for SqlStore {
                     .bind(poll.updated_at)
                     .execute(&mut *tx)
                     .await?;
-                    sqlx::query(
-                        "INSERT INTO qa_audit (id, room, question, state, version, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    )
-                    .bind(new_id())
-                    .bind(room.as_str())
-                    .bind(poll.id.as_str())
-                    .bind(format!("poll:{state}"))
-                    .bind(i64::try_from(poll.version).unwrap_or(i64::MAX))
-                    .bind(by.as_str())
-                    .bind(poll.updated_at)
-                    .execute(&mut *tx)
-                    .await?;
+                    audit(&mut tx, room, &poll.id, &format!("poll:{state}"), poll.version, by, poll.updated_at).await?;
                 }
                 Record::PollRemoved { room, id, by, at } => {
                     for query in [
@@ -360,16 +329,7 @@ impl Store for SqlStore {
                     ] {
                         sqlx::query(query).bind(room.as_str()).bind(id.as_str()).execute(&mut *tx).await?;
                     }
-                    sqlx::query(
-                        "INSERT INTO qa_audit (id, room, question, state, version, actor, at) VALUES ($1, $2, $3, 'poll:deleted', 0, $4, $5)",
-                    )
-                    .bind(new_id())
-                    .bind(room.as_str())
-                    .bind(id.as_str())
-                    .bind(by.as_str())
-                    .bind(*at)
-                    .execute(&mut *tx)
-                    .await?;
+                    audit(&mut tx, room, id, "poll:deleted", 0, by, *at).await?;
                 }
                 Record::PollAnswer { room, poll, voter, choices, at } => {
                     let choices = serde_json::to_string(choices).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -580,6 +540,32 @@ impl Store for SqlStore {
             })
             .collect()
     }
+}
+
+/// One line of the Q&A audit log: who moved which question or poll to which state and
+/// version, when.
+async fn audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    room: &RoomId,
+    subject: &str,
+    state: &str,
+    version: u64,
+    actor: &UserId,
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO qa_audit (id, room, question, state, version, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(new_id())
+    .bind(room.as_str())
+    .bind(subject)
+    .bind(state)
+    .bind(i64::try_from(version).unwrap_or(i64::MAX))
+    .bind(actor.as_str())
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn log_moderation(
