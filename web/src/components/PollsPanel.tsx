@@ -4,6 +4,7 @@ import { formatNumber, t } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import type { Membership, PollResults, PollView } from "../proto.gen";
 import type { SessionRoom } from "../room";
+import { Checkbox } from "./Checkbox";
 
 /** The session's polls: answer them; moderators draft, open, close and delete them. */
 export function PollsPanel(props: { room: SessionRoom; you: Membership }) {
@@ -199,28 +200,8 @@ function CreatePoll(props: { room: SessionRoom }) {
             options.value = e.currentTarget.value;
           }}
         />
-        <div class="field checkbox">
-          <input
-            id="poll-multiple"
-            type="checkbox"
-            checked={multiple.value}
-            onChange={(e) => {
-              multiple.value = e.currentTarget.checked;
-            }}
-          />
-          <label for="poll-multiple">{t("poll.create.multiple")}</label>
-        </div>
-        <div class="field checkbox">
-          <input
-            id="poll-changeable"
-            type="checkbox"
-            checked={changeable.value}
-            onChange={(e) => {
-              changeable.value = e.currentTarget.checked;
-            }}
-          />
-          <label for="poll-changeable">{t("poll.create.changeable")}</label>
-        </div>
+        <Checkbox id="poll-multiple" label={t("poll.create.multiple")} value={multiple} />
+        <Checkbox id="poll-changeable" label={t("poll.create.changeable")} value={changeable} />
         <label for="poll-results">{t("poll.create.results")}</label>
         <select
           id="poll-results"

@@ -6,6 +6,7 @@ import type { MessageKey } from "../i18n/en";
 import type { Membership, MessageId, QaAction, QuestionState, QuestionView, UserId } from "../proto.gen";
 import type { SessionRoom } from "../room";
 import { followLink } from "../router";
+import { Checkbox } from "./Checkbox";
 
 const MAX_QUESTION_CHARS = 500;
 /** Shortest gap between two spoken announcements of new questions. */
@@ -87,17 +88,12 @@ function AskForm(props: { room: SessionRoom; settings: { moderated: boolean; ano
         {length > MAX_QUESTION_CHARS * 0.8 ? t("chat.remaining", { count: MAX_QUESTION_CHARS - length }) : ""}
       </p>
       <div class="composer-row">
-        <div class="field checkbox" hidden={!props.settings.anonymous}>
-          <input
-            id="qa-anonymous"
-            type="checkbox"
-            checked={anonymous.value}
-            onChange={(e) => {
-              anonymous.value = e.currentTarget.checked;
-            }}
-          />
-          <label for="qa-anonymous">{t("qa.ask.anonymous")}</label>
-        </div>
+        <Checkbox
+          id="qa-anonymous"
+          label={t("qa.ask.anonymous")}
+          value={anonymous}
+          hidden={!props.settings.anonymous}
+        />
         <button
           type="submit"
           class="primary"

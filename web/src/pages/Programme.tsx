@@ -1,6 +1,7 @@
 import { useComputed, useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { api, type EventInfo, type SessionView, type Speaker, type Track } from "../api";
+import { Checkbox } from "../components/Checkbox";
 import { dayKey, formatDay, formatTime, languageName, viewerZone } from "../format";
 import { formatNumber, t } from "../i18n";
 import { followLink } from "../router";
@@ -160,17 +161,7 @@ export function Programme() {
                   }}
                 />
               </div>
-              <div class="field checkbox">
-                <input
-                  id="programme-live"
-                  type="checkbox"
-                  checked={liveOnly.value}
-                  onChange={(e) => {
-                    liveOnly.value = e.currentTarget.checked;
-                  }}
-                />
-                <label for="programme-live">{t("programme.liveOnly")}</label>
-              </div>
+              <Checkbox id="programme-live" label={t("programme.liveOnly")} value={liveOnly} />
             </form>
           </search>
           <p aria-live="polite" class="help">

@@ -1,0 +1,18 @@
+import type { Signal } from "@preact/signals";
+
+/** A labelled checkbox bound to a boolean signal. */
+export function Checkbox(props: { id: string; label: string; value: Signal<boolean>; hidden?: boolean }) {
+  return (
+    <div class="field checkbox" hidden={props.hidden}>
+      <input
+        id={props.id}
+        type="checkbox"
+        checked={props.value.value}
+        onChange={(e) => {
+          props.value.value = e.currentTarget.checked;
+        }}
+      />
+      <label for={props.id}>{props.label}</label>
+    </div>
+  );
+}
