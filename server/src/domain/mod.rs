@@ -3,6 +3,7 @@
 
 pub mod analytics;
 pub mod attendance;
+pub mod booth;
 pub mod chat;
 pub mod permissions;
 pub mod poll;
