@@ -294,3 +294,33 @@ async fn racing_moderators_on_two_nodes_and_votes_counted_once() {
     node_a.shutdown().await;
     node_b.shutdown().await;
 }
+
+/// Ending the stage ends the Q&A: the live question counts as answered and voting closes.
+#[tokio::test]
+async fn ending_the_session_answers_the_live_question_and_closes_voting() {
+    use plenary_proto::StageState::{Ended, Live};
+    let server = TestServer::spawn_with(|s| s.qa_moderated = false).await;
+    let room = session("qa-end");
+    let mut mo = server.client("mo", &[Moderator]).await;
+    mo.join(&room).await;
+    let mut ada = server.client("ada", &[Attendee]).await;
+    ada.join(&room).await;
+    assert!(acked(&mo.request(set_stage(&room, Live)).await));
+    let (reply, q) = request_seeing(&mut ada, ask(&room, "Last question?"), "Last question?").await;
+    assert!(acked(&reply), "{reply:?}");
+    let q = q.expect("the asker sees its question");
+    let (reply, _) = request_seeing(&mut mo, moderate(&room, &q, QaAction::Highlight), "Last question?").await;
+    assert!(acked(&reply), "{reply:?}");
+    assert!(acked(&mo.request(set_stage(&room, Ended)).await));
+    let answered = question_event(&mut ada, "Last question?").await;
+    let answered = if answered.state == QuestionState::Answered {
+        answered
+    } else {
+        question_event(&mut ada, "Last question?").await
+    };
+    assert_eq!(answered.state, QuestionState::Answered);
+    let late = ada.request(vote(&room, &q.id, true)).await;
+    assert!(refused(&late, ErrorCode::Conflict), "voting closed: {late:?}");
+    let late = ada.request(ask(&room, "One more?")).await;
+    assert!(refused(&late, ErrorCode::Conflict), "asking closed: {late:?}");
+}
