@@ -43,6 +43,10 @@ test("axe finds no serious or critical violation on any page", async (t) => {
     await guest.getByText("Welcome, everyone!", { exact: false }).waitFor();
     assert.deepEqual(await violations(guest), [], "session room (attendee)");
 
+    await guest.goto(`${node.url}/sessions/gender/presenter`);
+    await guest.getByRole("heading", { level: 1, name: "Presenter view" }).waitFor();
+    assert.deepEqual(await violations(guest), [], "presenter view");
+
     await guest.goto(`${node.url}/sessions/no-such-session`);
     await guest.getByRole("heading", { level: 1, name: "This session does not exist." }).waitFor();
     assert.deepEqual(await violations(guest), [], "missing session");
