@@ -41,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/sessions/{id}/transcript.csv", get(session_transcript))
         .route("/api/sessions/{id}/questions.csv", get(session_questions))
         .route("/api/sessions/{id}/polls.csv", get(session_polls))
+        .route("/api/sessions/{id}/qa-audit", get(session_qa_audit))
         .route("/api/booths", get(list_booths))
         .route("/api/booths/{id}", get(get_booth).put(put_booth).delete(delete_booth))
         .route("/api/grants", get(list_grants).post(add_grant).delete(remove_grant))
@@ -59,7 +60,7 @@ const IMPORT_MAX_BYTES: usize = 16 * 1024 * 1024;
     info(title = "Plenary", description = "The programme, organiser and analytics API of a Plenary node."),
     paths(
         get_event, put_event, list_tracks, put_track, delete_track, list_speakers, put_speaker, delete_speaker,
-        list_sessions, get_session, put_session, delete_session, session_attendance, session_transcript, session_questions, session_polls,
+        list_sessions, get_session, put_session, delete_session, session_attendance, session_transcript, session_questions, session_polls, session_qa_audit,
         list_booths, get_booth, put_booth, delete_booth, list_grants, add_grant, remove_grant,
         analytics_sessions, analytics_sessions_csv, analytics_event, analytics_event_csv, import, crate::http::guest, crate::http::client_config
     ),
@@ -775,6 +776,22 @@ async fn session_questions(
         ]);
     }
     Ok(csv_response(csv, &format!("questions-{id}.csv")))
+}
+
+/// One session's Q&A and poll audit log (organisers): every change of every question and
+/// poll, who made it and when, oldest first.
+#[utoipa::path(get, path = "/api/sessions/{id}/qa-audit", tag = "analytics", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session slug")),
+    responses((status = 200, body = [crate::store::AuditLine]), (status = 401, body = Problem),
+        (status = 403, body = Problem)))]
+async fn session_qa_audit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<crate::store::AuditLine>>> {
+    organiser(&state, &headers)?;
+    let room = RoomId::session(&id).map_err(|e| Problem::bad_request(e.to_string()))?;
+    Ok(Json(records(&state)?.qa_audit(&room).await?))
 }
 
 /// One session's poll results as CSV (moderators and organisers): a line per option, with

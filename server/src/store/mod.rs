@@ -118,6 +118,17 @@ pub struct StoredRoom {
     pub poll_answers: Vec<(String, UserId, std::collections::BTreeSet<u8>)>,
 }
 
+/// One line of the Q&A audit log: `subject` (a question or poll id) moved to `state` (for
+/// polls `poll:<state>`; `deleted` / `poll:deleted` when removed) at `version`, by `actor`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct AuditLine {
+    pub subject: String,
+    pub state: String,
+    pub version: i64,
+    pub actor: String,
+    pub at: i64,
+}
+
 /// One stay of one connection in a room.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Visit {
@@ -174,6 +185,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(Vec<crate::domain::poll::Poll>, Vec<(String, UserId, std::collections::BTreeSet<u8>)>), StoreError>;
     /// A room's questions with their voters, oldest first.
     async fn questions(&self, room: &RoomId) -> Result<Vec<crate::domain::qa::Question>, StoreError>;
+    /// A room's Q&A and poll audit log, oldest first.
+    async fn qa_audit(&self, room: &RoomId) -> Result<Vec<AuditLine>, StoreError>;
     /// Rooms whose stage, by its latest recorded change, is live or on a break, with that
     /// state.
     async fn rooms_on_stage(&self) -> Result<Vec<(RoomId, StageState)>, StoreError>;

@@ -497,6 +497,25 @@ impl Store for SqlStore {
         self.questions_of(room).await
     }
 
+    async fn qa_audit(&self, room: &RoomId) -> Result<Vec<super::AuditLine>, StoreError> {
+        let rows =
+            sqlx::query("SELECT question, state, version, actor, at FROM qa_audit WHERE room = $1 ORDER BY at, id")
+                .bind(room.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(super::AuditLine {
+                    subject: row.try_get("question")?,
+                    state: row.try_get("state")?,
+                    version: row.try_get("version")?,
+                    actor: row.try_get("actor")?,
+                    at: row.try_get("at")?,
+                })
+            })
+            .collect()
+    }
+
     async fn polls(
         &self,
         room: &RoomId,

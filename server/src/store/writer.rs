@@ -223,6 +223,9 @@ mod tests {
         async fn questions(&self, _: &RoomId) -> Result<Vec<crate::domain::qa::Question>, StoreError> {
             Ok(Vec::new())
         }
+        async fn qa_audit(&self, _: &RoomId) -> Result<Vec<super::super::AuditLine>, StoreError> {
+            Ok(Vec::new())
+        }
         #[allow(clippy::type_complexity)]
         async fn polls(
             &self,

@@ -1,7 +1,7 @@
 //! The store, on SQLite and on PostgreSQL alike (every test runs on both), and a node that
 //! keeps chat, the stage and mutes across a restart.
 
-use plenary_proto::Role::{Attendee, Moderator};
+use plenary_proto::Role::{Attendee, Moderator, Organiser};
 use plenary_proto::{ChatMessage, ClientMsg, MessageId, RoomId, ServerMsg, Stage, StageState, UserId, UserProfile};
 use plenary_server::programme::model::{Programme, Session, SessionKind, Speaker, StageSource};
 use plenary_server::store::{ProgrammeStore, Record, SqlStore, Store};
@@ -357,6 +357,16 @@ async fn questions_and_votes_survive_a_restart(kind: Kind) {
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(lines[1].contains(",Which track next?,open,") && lines[1].ends_with(",0,Youth,0,1"), "{csv}");
     assert!(lines[2].ends_with(",1,Gender,1,1"), "{csv}");
+    // The audit log: every change, by whom; organisers only.
+    let url = server.http_url("/api/sessions/asked/qa-audit");
+    assert_eq!(http.get(&url).bearer_auth(token("mo", &[Moderator])).send().await.unwrap().status(), 403);
+    let audit: serde_json::Value =
+        http.get(&url).bearer_auth(token("org", &[Organiser])).send().await.unwrap().json().await.unwrap();
+    let lines = audit.as_array().unwrap();
+    let states: Vec<&str> = lines.iter().map(|l| l["state"].as_str().unwrap()).collect();
+    assert!(states.contains(&"pending") && states.contains(&"published") && states.contains(&"merged"), "{audit}");
+    assert!(states.contains(&"poll:draft") && states.contains(&"poll:open"), "{audit}");
+    assert!(lines.iter().any(|l| l["actor"] == "mo" && l["state"] == "merged"), "{audit}");
     server.shutdown().await;
     db.drop_database().await;
 }
