@@ -36,8 +36,6 @@ export class SessionRoom {
   readonly loadingOlder = signal(false);
   /** Users who may not chat now, with the end of the mute (null: until unmuted). */
   readonly muted = signal<ReadonlyMap<UserId, number | null>>(new Map());
-  /** Incremented when the room was reloaded from a snapshot (after a gap). */
-  readonly reloads = signal(0);
   /** The questions this member may see, by id. Read `qaVersion` to be told of changes. */
   readonly questions = new Map<MessageId, QuestionView>();
   readonly qaVersion = signal(0);
@@ -54,7 +52,6 @@ export class SessionRoom {
   onNewMessage: ((message: ChatMessage) => void) | null = null;
 
   private readonly leave: () => void;
-  private snapshots = 0;
 
   constructor(
     private readonly connection: Connection,
@@ -100,8 +97,6 @@ export class SessionRoom {
 
   private applySnapshot(s: Snapshot): void {
     batch(() => {
-      this.snapshots += 1;
-      if (this.snapshots > 1) this.reloads.value += 1;
       this.joinError.value = null;
       this.stage.value = s.stage ?? null;
       this.attendance.value = s.attendance;

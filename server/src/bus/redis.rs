@@ -93,11 +93,6 @@ impl Keys {
         let inner = channel.strip_prefix(&self.prefix)?.strip_prefix("room:{")?.strip_suffix("}:live")?;
         RoomId::parse(inner).ok()
     }
-
-    /// A pattern matching every key of this prefix (for tests' cleanup).
-    pub fn all(&self) -> String {
-        format!("{}*", self.prefix)
-    }
 }
 
 /// Appends an event: KEYS epoch, seq, stream; ARGV new epoch, payload, max length, TTL
@@ -233,10 +228,6 @@ impl RedisBus {
             stop: shutdown,
         };
         Ok((bus, rx))
-    }
-
-    pub fn keys(&self) -> &Keys {
-        &self.keys
     }
 
     /// Runs a command with a deadline and notes whether Redis answered: the connection

@@ -192,13 +192,6 @@ pub enum QaError {
     InvalidMerge,
 }
 
-impl QaError {
-    /// Whether this is a lost race (retrying with fresh state may succeed).
-    pub fn is_conflict(&self) -> bool {
-        matches!(self, QaError::Stale { .. } | QaError::InvalidTransition { .. } | QaError::InvalidMerge)
-    }
-}
-
 /// A session's questions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QaBoard {
