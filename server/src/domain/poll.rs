@@ -15,22 +15,7 @@ pub const MAX_OPTIONS: usize = 10;
 /// Longest poll question or option, in characters.
 pub const MAX_POLL_TEXT_CHARS: usize = 200;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PollState {
-    Draft,
-    Open,
-    Closed,
-}
-
-/// When the audience sees a poll's results (moderators always do).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ResultsVisibility {
-    Live,
-    AfterClose,
-    Hidden,
-}
+pub use plenary_proto::{PollResults, PollState};
 
 /// A poll's definition and state (its answers are kept beside it, in [`PollBoard`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,7 +26,7 @@ pub struct Poll {
     pub multiple: bool,
     /// Whether a user may change its answer while the poll is open.
     pub changeable: bool,
-    pub results: ResultsVisibility,
+    pub results: PollResults,
     pub state: PollState,
     pub version: u64,
     pub created_at: i64,
@@ -52,9 +37,9 @@ impl Poll {
     /// Whether the audience sees the results now.
     pub fn results_public(&self) -> bool {
         match self.results {
-            ResultsVisibility::Live => self.state != PollState::Draft,
-            ResultsVisibility::AfterClose => self.state == PollState::Closed,
-            ResultsVisibility::Hidden => false,
+            PollResults::Live => self.state != PollState::Draft,
+            PollResults::AfterClose => self.state == PollState::Closed,
+            PollResults::Hidden => false,
         }
     }
 }
@@ -67,7 +52,7 @@ pub enum PollCommand {
         options: Vec<String>,
         multiple: bool,
         changeable: bool,
-        results: ResultsVisibility,
+        results: PollResults,
     },
     Open {
         id: String,
@@ -80,7 +65,7 @@ pub enum PollCommand {
     SetResults {
         id: String,
         version: u64,
-        results: ResultsVisibility,
+        results: PollResults,
     },
     Delete {
         id: String,
@@ -250,36 +235,6 @@ pub fn decide(
     })
 }
 
-impl From<PollState> for plenary_proto::PollState {
-    fn from(state: PollState) -> Self {
-        match state {
-            PollState::Draft => plenary_proto::PollState::Draft,
-            PollState::Open => plenary_proto::PollState::Open,
-            PollState::Closed => plenary_proto::PollState::Closed,
-        }
-    }
-}
-
-impl From<ResultsVisibility> for plenary_proto::PollResults {
-    fn from(results: ResultsVisibility) -> Self {
-        match results {
-            ResultsVisibility::Live => plenary_proto::PollResults::Live,
-            ResultsVisibility::AfterClose => plenary_proto::PollResults::AfterClose,
-            ResultsVisibility::Hidden => plenary_proto::PollResults::Hidden,
-        }
-    }
-}
-
-impl From<plenary_proto::PollResults> for ResultsVisibility {
-    fn from(results: plenary_proto::PollResults) -> Self {
-        match results {
-            plenary_proto::PollResults::Live => ResultsVisibility::Live,
-            plenary_proto::PollResults::AfterClose => ResultsVisibility::AfterClose,
-            plenary_proto::PollResults::Hidden => ResultsVisibility::Hidden,
-        }
-    }
-}
-
 impl PollBoard {
     /// The results of poll `id` on the wire.
     pub fn tally_view(&self, id: &str) -> Option<plenary_proto::PollTally> {
@@ -296,8 +251,8 @@ impl PollBoard {
             options: poll.options.clone(),
             multiple: poll.multiple,
             changeable: poll.changeable,
-            results: poll.results.into(),
-            state: poll.state.into(),
+            results: poll.results,
+            state: poll.state,
             version: poll.version,
             created_at: poll.created_at,
             updated_at: poll.updated_at,
@@ -347,7 +302,7 @@ mod tests {
                 options: vec!["C1".into(), "C3".into(), "C7".into()],
                 multiple,
                 changeable,
-                results: ResultsVisibility::AfterClose,
+                results: PollResults::AfterClose,
             },
         )
         .unwrap();

@@ -23,27 +23,22 @@ pub const MAX_QUESTION_CHARS: usize = 500;
 /// Longest dismissal reason code.
 pub const MAX_REASON_CHARS: usize = 40;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum QuestionState {
-    Pending,
-    Published,
-    Hidden,
-    Live,
-    Answered,
-    Dismissed,
-    Withdrawn,
-    Merged,
+pub use plenary_proto::QuestionState;
+
+/// What a question's state means for who sees it and whether it takes votes.
+pub trait StateRules {
+    /// Whether the whole room sees the question (else only moderators and the asker).
+    fn is_public(&self) -> bool;
+    /// Whether attendees may vote on it.
+    fn takes_votes(&self) -> bool;
 }
 
-impl QuestionState {
-    /// Whether the whole room sees the question (else only moderators and the asker).
-    pub fn is_public(self) -> bool {
+impl StateRules for QuestionState {
+    fn is_public(&self) -> bool {
         matches!(self, QuestionState::Published | QuestionState::Live | QuestionState::Answered)
     }
 
-    /// Whether attendees may vote on it.
-    pub fn takes_votes(self) -> bool {
+    fn takes_votes(&self) -> bool {
         matches!(self, QuestionState::Published | QuestionState::Live)
     }
 }
@@ -485,22 +480,6 @@ pub enum Audience {
     Public,
 }
 
-impl From<QuestionState> for plenary_proto::QuestionState {
-    fn from(state: QuestionState) -> Self {
-        use plenary_proto::QuestionState as P;
-        match state {
-            QuestionState::Pending => P::Pending,
-            QuestionState::Published => P::Published,
-            QuestionState::Hidden => P::Hidden,
-            QuestionState::Live => P::Live,
-            QuestionState::Answered => P::Answered,
-            QuestionState::Dismissed => P::Dismissed,
-            QuestionState::Withdrawn => P::Withdrawn,
-            QuestionState::Merged => P::Merged,
-        }
-    }
-}
-
 /// The question as `audience` sees it.
 pub fn view(question: &Question, audience: Audience) -> QuestionView {
     let named = match audience {
@@ -512,7 +491,7 @@ pub fn view(question: &Question, audience: Audience) -> QuestionView {
     QuestionView {
         id: MessageId::parse(question.id.clone()).expect("question ids are message ids"),
         text: question.text.clone(),
-        state: question.state.into(),
+        state: question.state,
         version: question.version,
         votes: u32::try_from(question.votes.len()).unwrap_or(u32::MAX),
         asker: named.then(|| UserProfile {

@@ -30,7 +30,7 @@ use crate::domain::attendance::AttendanceCoalescer;
 use crate::domain::chat::{self, ChatError, ChatLog, MemoryChatLog};
 use crate::domain::permissions::membership;
 use crate::domain::poll::{self, PollBoard, PollCommand, PollError, PollEvent};
-use crate::domain::qa::{self, Actor, Audience, QaBoard, QaCommand, QaError, QaEvent};
+use crate::domain::qa::{self, Actor, Audience, QaBoard, QaCommand, QaError, QaEvent, StateRules};
 use crate::domain::rate::TokenBucket;
 use crate::domain::replay::ReplayWindow;
 use crate::domain::stage::{self, StageChange, StageError};
@@ -1586,7 +1586,7 @@ impl Room {
         let (command, conditional) = match request {
             PollRequest::Create { question, options, multiple, changeable, results } => {
                 let id = uuid::Uuid::now_v7().simple().to_string();
-                (PollCommand::Create { id, question, options, multiple, changeable, results: results.into() }, false)
+                (PollCommand::Create { id, question, options, multiple, changeable, results }, false)
             }
             PollRequest::Control { id, version, action, results } => {
                 let id = id.as_str().to_owned();
@@ -1598,7 +1598,7 @@ impl Room {
                         let Some(results) = results else {
                             return Err(Refusal::new(ErrorCode::BadRequest, "set_results needs results"));
                         };
-                        PollCommand::SetResults { id, version, results: results.into() }
+                        PollCommand::SetResults { id, version, results }
                     }
                 };
                 (command, true)
