@@ -8,6 +8,7 @@ import type { ChatMessage, Membership, UserId } from "../proto.gen";
 import type { SessionRoom } from "../room";
 import { connection } from "../session";
 import { Announcer } from "./Announcer";
+import { ErrorAlert } from "./ErrorAlert";
 
 /** Messages in the page at once, however many the room holds: the list is windowed. */
 export const WINDOW = 120;
@@ -240,11 +241,7 @@ function Message(props: { message: ChatMessage; room: SessionRoom; you: Membersh
           )}
         </div>
       )}
-      {failure.value && (
-        <p class="error" role="alert">
-          {failure.value}
-        </p>
-      )}
+      <ErrorAlert message={failure.value} />
     </li>
   );
 }
@@ -330,11 +327,7 @@ function Composer(props: {
               ? t("chat.remaining", { count: props.maxChars - length })
               : ""}
       </p>
-      {error.value && (
-        <p class="error" role="alert">
-          {error.value}
-        </p>
-      )}
+      <ErrorAlert message={error.value} />
     </form>
   );
 }

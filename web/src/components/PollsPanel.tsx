@@ -5,6 +5,7 @@ import type { MessageKey } from "../i18n/en";
 import type { Membership, PollResults, PollView } from "../proto.gen";
 import type { SessionRoom } from "../room";
 import { Checkbox } from "./Checkbox";
+import { ErrorAlert } from "./ErrorAlert";
 
 /** The session's polls: answer them; moderators draft, open, close and delete them. */
 export function PollsPanel(props: { room: SessionRoom; you: Membership }) {
@@ -120,11 +121,7 @@ function Poll(props: { room: SessionRoom; poll: PollView; moderator: boolean }) 
           </button>
         </div>
       )}
-      {failure.value && (
-        <p class="error" role="alert">
-          {failure.value}
-        </p>
-      )}
+      <ErrorAlert message={failure.value} />
     </article>
   );
 }
@@ -219,11 +216,7 @@ function CreatePoll(props: { room: SessionRoom }) {
         <button type="submit" class="primary">
           {t("poll.create.submit")}
         </button>
-        {failure.value && (
-          <p class="error" role="alert">
-            {failure.value}
-          </p>
-        )}
+        <ErrorAlert message={failure.value} />
       </form>
     </details>
   );

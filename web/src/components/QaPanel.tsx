@@ -7,6 +7,7 @@ import type { Membership, MessageId, QaAction, QuestionState, QuestionView, User
 import type { SessionRoom } from "../room";
 import { followLink } from "../router";
 import { Checkbox } from "./Checkbox";
+import { ErrorAlert } from "./ErrorAlert";
 
 const MAX_QUESTION_CHARS = 500;
 /** Shortest gap between two spoken announcements of new questions. */
@@ -190,13 +191,7 @@ function QuestionItem(props: { room: SessionRoom; question: QuestionView; me: Us
       <p class="text" dir="auto">
         {q.text}
       </p>
-      <p class="meta">
-        <span>{q.asker ? q.asker.name : t("qa.anonymous")}</span>
-        <span class="tag">{stateLabel(q.state)}</span>
-        <span data-testid="votes">
-          {q.votes === 1 ? t("qa.votesOne") : t("qa.votes", { count: formatNumber(q.votes) })}
-        </span>
-      </p>
+      <QuestionMeta question={q} />
       <div class="message-actions">
         {votable && (
           <button
@@ -229,12 +224,23 @@ function QuestionItem(props: { room: SessionRoom; question: QuestionView; me: Us
           </button>
         )}
       </div>
-      {failure.value && (
-        <p class="error" role="alert">
-          {failure.value}
-        </p>
-      )}
+      <ErrorAlert message={failure.value} />
     </article>
+  );
+}
+
+/** Who asked, the state in words, the shortlist mark (moderators' views only) and the votes. */
+function QuestionMeta(props: { question: QuestionView }) {
+  const q = props.question;
+  return (
+    <p class="meta">
+      <span>{q.asker ? q.asker.name : t("qa.anonymous")}</span>
+      <span class="tag">{stateLabel(q.state)}</span>
+      {q.starred && <span class="tag">{t("qa.desk.starred")}</span>}
+      <span data-testid="votes">
+        {q.votes === 1 ? t("qa.votesOne") : t("qa.votes", { count: formatNumber(q.votes) })}
+      </span>
+    </p>
   );
 }
 
@@ -395,14 +401,7 @@ function DeskItem(props: {
           />
         </div>
       )}
-      <p class="meta">
-        <span>{q.asker ? q.asker.name : t("qa.anonymous")}</span>
-        <span class="tag">{stateLabel(q.state)}</span>
-        {q.starred && <span class="tag">{t("qa.desk.starred")}</span>}
-        <span data-testid="votes">
-          {q.votes === 1 ? t("qa.votesOne") : t("qa.votes", { count: formatNumber(q.votes) })}
-        </span>
-      </p>
+      <QuestionMeta question={q} />
       <div class="message-actions">
         {editing.value !== null ? (
           <>
@@ -493,11 +492,7 @@ function DeskItem(props: {
             </button>
           </div>
         )}
-      {failure.value && (
-        <p class="error" role="alert">
-          {failure.value}
-        </p>
-      )}
+      <ErrorAlert message={failure.value} />
     </article>
   );
 }

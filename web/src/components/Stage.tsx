@@ -3,6 +3,7 @@ import { useEffect, useRef } from "preact/hooks";
 import type { SessionView } from "../api";
 import { t } from "../i18n";
 import type { Stage as StageData } from "../proto.gen";
+import { ErrorAlert } from "./ErrorAlert";
 
 const HLS_TYPE = "application/vnd.apple.mpegurl";
 
@@ -133,11 +134,7 @@ function HlsPlayer(props: { url: string; title: string }) {
         playsInline
         aria-label={t("room.stage.videoLabel", { title: props.title })}
       />
-      {error.value && (
-        <p class="error" role="alert">
-          {error.value}
-        </p>
-      )}
+      <ErrorAlert message={error.value} />
     </div>
   );
 }

@@ -2,6 +2,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useMemo, useRef } from "preact/hooks";
 import { ApiError, api, type ClientConfig } from "../api";
 import { signIn, signOutReason } from "../auth";
+import { ErrorAlert } from "../components/ErrorAlert";
 import { COUNTRY_CODES } from "../countries";
 import { countryName } from "../format";
 import { t } from "../i18n";
@@ -108,11 +109,7 @@ export function SignIn() {
         </form>
       )}
       {config.value && !config.value.guest_signin && <p class="notice">{t("signin.guest.disabled")}</p>}
-      {error.value && (
-        <p class="error" role="alert">
-          {error.value}
-        </p>
-      )}
+      <ErrorAlert message={error.value} />
       <section class="card" aria-labelledby="token-heading">
         <h2 id="token-heading">{t("signin.token.heading")}</h2>
         <p>{t("signin.token.help")}</p>
