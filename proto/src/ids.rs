@@ -121,7 +121,8 @@ fn is_printable(c: char) -> bool {
 }
 
 string_id!(
-    /// A room: `event` (the event-wide room) or `session:<slug>` (one session's live room).
+    /// A room: `event` (the event-wide room), `session:<slug>` (one session's live room),
+    /// `expo` (the exhibition hall), `booth:<slug>` (one booth) or `call:<id>` (a private call).
     /// ASCII letters, digits and `: _ - .`, at most 64 bytes.
     RoomId, "room id", 64, is_room_char
 );
@@ -150,6 +151,13 @@ pub enum RoomKind {
     Event,
     /// `session:<slug>`: one session's stage, chat and attendance.
     Session,
+    /// `expo`: the exhibition hall, where every booth's visitor and staff counts arrive.
+    Expo,
+    /// `booth:<slug>`: one exhibition booth's chat, staff presence and contact requests.
+    Booth,
+    /// `call:<id>`: a private room for the people a call was opened for (a booth's visitor
+    /// and the staff member who accepted its request).
+    Call,
 }
 
 impl RoomId {
@@ -165,15 +173,45 @@ impl RoomId {
         Self::parse(format!("session:{slug}"))
     }
 
+    /// The id of the exhibition hall.
+    pub const EXPO: &'static str = "expo";
+
+    pub fn expo() -> Self {
+        Self(Self::EXPO.to_owned())
+    }
+
+    /// The room of booth `slug`.
+    pub fn booth(slug: &str) -> Result<Self, IdError> {
+        Self::parse(format!("booth:{slug}"))
+    }
+
+    /// The private room of call `id`.
+    pub fn call(id: &str) -> Result<Self, IdError> {
+        Self::parse(format!("call:{id}"))
+    }
+
     /// The kind of room, or `None` for an id that names no kind of room this node serves.
     pub fn kind(&self) -> Option<RoomKind> {
+        let named = |prefix: &str| self.0.strip_prefix(prefix).is_some_and(|rest| !rest.is_empty());
         if self.0 == Self::EVENT {
             Some(RoomKind::Event)
-        } else if self.0.strip_prefix("session:").is_some_and(|slug| !slug.is_empty()) {
+        } else if self.0 == Self::EXPO {
+            Some(RoomKind::Expo)
+        } else if named("session:") {
             Some(RoomKind::Session)
+        } else if named("booth:") {
+            Some(RoomKind::Booth)
+        } else if named("call:") {
+            Some(RoomKind::Call)
         } else {
             None
         }
+    }
+
+    /// What follows the kind's prefix (`hl-1` for `session:hl-1`); the whole id for `event`
+    /// and `expo`.
+    pub fn name(&self) -> &str {
+        self.0.split_once(':').map_or(self.0.as_str(), |(_, name)| name)
     }
 }
 
@@ -224,7 +262,13 @@ mod tests {
         assert_eq!(RoomId::event().kind(), Some(RoomKind::Event));
         assert_eq!(RoomId::session("hl-1").unwrap().kind(), Some(RoomKind::Session));
         assert_eq!(RoomId::parse("session:").unwrap().kind(), None);
-        assert_eq!(RoomId::parse("booth:x").unwrap().kind(), None);
+        assert_eq!(RoomId::parse("booth:x").unwrap().kind(), Some(RoomKind::Booth));
+        assert_eq!(RoomId::parse("booth:").unwrap().kind(), None);
+        assert_eq!(RoomId::expo().kind(), Some(RoomKind::Expo));
+        assert_eq!(RoomId::call("0a1b").unwrap().kind(), Some(RoomKind::Call));
+        assert_eq!(RoomId::parse("stage:x").unwrap().kind(), None);
+        assert_eq!(RoomId::booth("itu").unwrap().name(), "itu");
+        assert_eq!(RoomId::expo().name(), "expo");
     }
 
     #[test]

@@ -130,6 +130,124 @@ pub enum ClientMsg {
     },
     /// Answers an open poll: option indexes (exactly one unless the poll is `multiple`).
     PollAnswer { rid: RequestId, room: RoomId, id: MessageId, choices: Vec<u8> },
+    /// A booth's staff: sets the caller's status there (`available`, `busy` or `away`;
+    /// `offline` is shown by the node, never chosen).
+    BoothStatus { rid: RequestId, room: RoomId, status: StaffStatus },
+    /// Asks to talk to a booth's staff. With nobody available, a `message` leaves a callback
+    /// request instead (without one the answer is `409 conflict`).
+    BoothRequest {
+        rid: RequestId,
+        room: RoomId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    /// The visitor cancels its own waiting request.
+    BoothCancel { rid: RequestId, room: RoomId, id: MessageId },
+    /// A booth's staff: takes a waiting request. The first to accept wins, on any node; a
+    /// later accept is `409 conflict` ("taken"). The request then names its private `call`.
+    BoothAccept { rid: RequestId, room: RoomId, id: MessageId },
+}
+
+/// A booth staff member's status as visitors see it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffStatus {
+    Available,
+    Busy,
+    Away,
+    /// Every tab closed for longer than the grace period (or never connected).
+    Offline,
+}
+
+/// One of a booth's staff.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffView {
+    pub user: UserId,
+    pub name: String,
+    pub status: StaffStatus,
+}
+
+/// How a visitor asked to talk.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactKind {
+    /// Someone was on duty: the visitor waits in the queue.
+    Live,
+    /// Nobody was: the visitor left a message to be called back.
+    Callback,
+}
+
+/// Where a contact request is.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactState {
+    Waiting,
+    Accepted,
+    /// By the visitor, or by the node when the visitor left the booth for longer than the
+    /// grace period.
+    Cancelled,
+}
+
+/// A contact request as a booth's staff, or the visitor who made it, sees it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactRequestView {
+    pub id: MessageId,
+    pub visitor: UserProfile,
+    pub kind: ContactKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub state: ContactState,
+    /// A waiting live request's place in the queue, from 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_by: Option<UserProfile>,
+    /// An accepted request's private room (join it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<RoomId>,
+    /// A cancelled request: `true` when the visitor cancelled it, `false` when it lapsed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_by_visitor: Option<bool>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A booth's staff and the requests the member may see.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoothView {
+    pub staff: Vec<StaffView>,
+    /// Staff: every waiting request and those accepted or cancelled lately. A visitor: its
+    /// own.
+    pub requests: Vec<ContactRequestView>,
+}
+
+/// Who a private call is for.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallInfo {
+    pub members: Vec<UserProfile>,
+    /// The booth whose request opened the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booth: Option<String>,
+    pub opened_at: i64,
+}
+
+/// One line of a `booth_summary`.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoothCounts {
+    /// The booth's id in the programme (its room is `booth:<id>`).
+    pub booth: String,
+    /// Connections at the booth over every node, its staff not counted.
+    pub visitors: u32,
+    /// Staff members available now.
+    pub staff_on_duty: u32,
 }
 
 /// A poll, as one member sees it.
@@ -251,7 +369,11 @@ impl ClientMsg {
             | ClientMsg::QaModerate { rid, .. }
             | ClientMsg::PollCreate { rid, .. }
             | ClientMsg::PollControl { rid, .. }
-            | ClientMsg::PollAnswer { rid, .. } => Some(*rid),
+            | ClientMsg::PollAnswer { rid, .. }
+            | ClientMsg::BoothStatus { rid, .. }
+            | ClientMsg::BoothRequest { rid, .. }
+            | ClientMsg::BoothCancel { rid, .. }
+            | ClientMsg::BoothAccept { rid, .. } => Some(*rid),
         }
     }
 }
@@ -324,6 +446,12 @@ pub enum ServerMsg {
         /// The caller's answers to those polls.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         my_answers: Vec<PollChoice>,
+        /// In a booth room: its staff and the requests the caller may see.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        booth: Option<BoothView>,
+        /// In a call room: who the call is for.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        call: Option<CallInfo>,
         you: Membership,
     },
     /// Answers a `join` whose `since` could be served: exactly the `replayed` events after
@@ -349,6 +477,9 @@ pub enum ServerMsg {
     /// Poll results that changed, coalesced like `qa_votes`; a member gets only those it may
     /// see. Not sequenced.
     PollResults { room: RoomId, tallies: Vec<PollTally> },
+    /// In the `expo` room: every booth's visitors and staff on duty over every node, sent
+    /// every few seconds when it changed (and to each member that joins). Not sequenced.
+    BoothSummary { booths: Vec<BoothCounts> },
     /// Answers `chat_history`: messages oldest first.
     ChatHistory {
         rid: RequestId,
@@ -399,6 +530,17 @@ pub enum RoomEvent {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         removed: Vec<MessageId>,
     },
+    /// In a booth room: staff whose status changed and requests that changed, as whole
+    /// views. Staff receive every request; a visitor only its own (and a new `position`
+    /// when the queue moves), so a visitor may see gaps in `seq`.
+    Booth {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        staff: Vec<StaffView>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        requests: Vec<ContactRequestView>,
+    },
+    /// In a call room: the call was opened for `call.members` (the first event of its stream).
+    CallOpened { call: CallInfo },
 }
 
 /// Where a question is in its life cycle.
@@ -554,6 +696,10 @@ pub struct Membership {
     pub can_moderate: bool,
     pub can_manage_stage: bool,
     pub can_announce: bool,
+    /// In a booth room: the caller is one of its staff (sets its status, takes its requests,
+    /// moderates its chat).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub booth_staff: bool,
 }
 
 /// A room's attendance.

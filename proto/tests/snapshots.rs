@@ -12,7 +12,8 @@ use std::collections::BTreeSet;
 use common::{CLIENT_TAGS, EVENT_TAGS, SERVER_TAGS, client_tag, event_tag, server_tag};
 use expect_test::expect;
 use plenary_proto::{
-    Announcement, Attendance, ChatMessage, ClientMsg, ConnectionId, Epoch, ErrorCode, Limits, Membership, MessageId,
+    Announcement, Attendance, BoothCounts, BoothView, CallInfo, ChatMessage, ClientMsg, ContactKind, ContactRequestView,
+    ContactState, StaffStatus, StaffView, ConnectionId, Epoch, ErrorCode, Limits, Membership, MessageId,
     PollAction, PollResults, PollState, PollTally, PollView, QaAction, QuestionState, QuestionView, QuestionVotes,
     RequestId, Role, RoomEvent, RoomId, Seq, ServerMsg, SessionAttendance, Stage, StageState, StreamPosition, UserId,
     UserProfile,
@@ -83,6 +84,7 @@ fn moderator_membership() -> Membership {
         can_moderate: true,
         can_manage_stage: true,
         can_announce: false,
+        booth_staff: false,
     }
 }
 
@@ -193,6 +195,8 @@ fn snapshot() -> ServerMsg {
         my_votes: vec![],
         polls: vec![],
         my_answers: vec![],
+        booth: None,
+        call: None,
         you: moderator_membership(),
     }
 }
@@ -388,6 +392,73 @@ fn poll_results() -> ServerMsg {
     }
 }
 
+fn booth_room() -> RoomId {
+    room("booth:itu")
+}
+
+fn contact_request() -> ContactRequestView {
+    ContactRequestView {
+        id: message_id("01945c4a1b2c7d3e8f9a0b1c2d3e4f50"),
+        visitor: UserProfile { id: user("guest-7f3a9c"), name: "Alan T.".into(), country: None },
+        kind: ContactKind::Live,
+        message: None,
+        state: ContactState::Waiting,
+        position: Some(2),
+        accepted_by: None,
+        call: None,
+        cancelled_by_visitor: None,
+        created_at: 1_767_258_300_000,
+        updated_at: 1_767_258_300_000,
+    }
+}
+
+fn staff_view() -> StaffView {
+    StaffView { user: user("auth0|grace"), name: "Grace Hopper".into(), status: StaffStatus::Available }
+}
+
+fn booth_event() -> RoomEvent {
+    RoomEvent::Booth { staff: vec![staff_view()], requests: vec![contact_request()] }
+}
+
+fn call_opened_event() -> RoomEvent {
+    RoomEvent::CallOpened {
+        call: CallInfo {
+            members: vec![UserProfile { id: user("guest-7f3a9c"), name: "Alan T.".into(), country: None }, grace()],
+            booth: Some("itu".into()),
+            opened_at: 1_767_258_360_000,
+        },
+    }
+}
+
+fn booth_status() -> ClientMsg {
+    ClientMsg::BoothStatus { rid: RequestId(20), room: booth_room(), status: StaffStatus::Busy }
+}
+
+fn booth_request() -> ClientMsg {
+    ClientMsg::BoothRequest {
+        rid: RequestId(21),
+        room: booth_room(),
+        message: Some("Please call me about the 2026 prizes".into()),
+    }
+}
+
+fn booth_cancel() -> ClientMsg {
+    ClientMsg::BoothCancel { rid: RequestId(22), room: booth_room(), id: message_id("01945c4a1b2c7d3e8f9a0b1c2d3e4f50") }
+}
+
+fn booth_accept() -> ClientMsg {
+    ClientMsg::BoothAccept { rid: RequestId(23), room: booth_room(), id: message_id("01945c4a1b2c7d3e8f9a0b1c2d3e4f50") }
+}
+
+fn booth_summary() -> ServerMsg {
+    ServerMsg::BoothSummary {
+        booths: vec![
+            BoothCounts { booth: "itu".into(), visitors: 14, staff_on_duty: 2 },
+            BoothCounts { booth: "undp".into(), visitors: 3, staff_on_duty: 0 },
+        ],
+    }
+}
+
 fn announcement_event() -> RoomEvent {
     RoomEvent::Announcement { announcement: announcement() }
 }
@@ -436,6 +507,10 @@ fn every_variant_is_pinned() {
         poll_create(),
         poll_control(),
         poll_answer(),
+        booth_status(),
+        booth_request(),
+        booth_cancel(),
+        booth_accept(),
     ];
     let servers = [
         welcome(),
@@ -450,6 +525,7 @@ fn every_variant_is_pinned() {
         resync(),
         qa_votes(),
         poll_results(),
+        booth_summary(),
     ];
     let events = [
         stage_event(),
@@ -460,6 +536,8 @@ fn every_variant_is_pinned() {
         announcement_event(),
         questions_event(),
         polls_event(),
+        booth_event(),
+        call_opened_event(),
     ];
     let seen: BTreeSet<&str> = clients.iter().map(client_tag).collect();
     assert_eq!(seen, CLIENT_TAGS.iter().copied().collect(), "client messages");
@@ -621,7 +699,10 @@ fn server_snapshot_minimal() {
             can_moderate: false,
             can_manage_stage: false,
             can_announce: false,
+            booth_staff: false,
         },
+        booth: None,
+        call: None,
     };
     expect![[r#"{"type":"snapshot","rid":1,"room":"event","epoch":"5d0c7f1e9a3b","seq":0,"attendance":{"present":1,"unique":1},"chat":[],"chat_more":false,"you":{"role":"attendee","can_chat":false,"can_moderate":false,"can_manage_stage":false,"can_announce":false}}"#]].assert_eq(&server_json(msg));
 }
@@ -727,4 +808,46 @@ fn poll_messages() {
     expect![[r#"{"type":"poll_create","rid":16,"room":"session:keynote","question":"Which action line should the next Forum focus on?","options":["C3 Access to information","C5 Building confidence","C7 E-learning"],"changeable":true,"results":"live"}"#]].assert_eq(&client_json(poll_create()));
     expect![[r#"{"type":"poll_answer","rid":18,"room":"session:keynote","id":"01945c3f9a2b7c2d9e4f5a6b7c8d9e21","choices":[1]}"#]].assert_eq(&client_json(poll_answer()));
     expect![[r#"{"type":"poll_results","room":"session:keynote","tallies":[{"id":"01945c3f9a2b7c2d9e4f5a6b7c8d9e21","counts":[12,31,9],"voters":52}]}"#]].assert_eq(&server_json(poll_results()));
+}
+
+#[test]
+fn booth_messages() {
+    expect![[r#"{"type":"booth_status","rid":20,"room":"booth:itu","status":"busy"}"#]].assert_eq(&client_json(booth_status()));
+    expect![[r#"{"type":"booth_request","rid":21,"room":"booth:itu","message":"Please call me about the 2026 prizes"}"#]].assert_eq(&client_json(booth_request()));
+    expect![[r#"{"type":"booth_cancel","rid":22,"room":"booth:itu","id":"01945c4a1b2c7d3e8f9a0b1c2d3e4f50"}"#]].assert_eq(&client_json(booth_cancel()));
+    expect![[r#"{"type":"booth_accept","rid":23,"room":"booth:itu","id":"01945c4a1b2c7d3e8f9a0b1c2d3e4f50"}"#]].assert_eq(&client_json(booth_accept()));
+    expect![[r#"{"type":"booth_summary","booths":[{"booth":"itu","visitors":14,"staff_on_duty":2},{"booth":"undp","visitors":3,"staff_on_duty":0}]}"#]].assert_eq(&server_json(booth_summary()));
+    expect![[r#"{"type":"booth","staff":[{"user":"auth0|grace","name":"Grace Hopper","status":"available"}],"requests":[{"id":"01945c4a1b2c7d3e8f9a0b1c2d3e4f50","visitor":{"id":"guest-7f3a9c","name":"Alan T."},"kind":"live","state":"waiting","position":2,"created_at":1767258300000,"updated_at":1767258300000}]}"#]].assert_eq(&event_json(booth_event()));
+    expect![[r#"{"type":"call_opened","call":{"members":[{"id":"guest-7f3a9c","name":"Alan T."},{"id":"auth0|grace","name":"Grace Hopper","country":"US"}],"booth":"itu","opened_at":1767258360000}}"#]].assert_eq(&event_json(call_opened_event()));
+}
+
+#[test]
+fn booth_snapshot() {
+    let msg = ServerMsg::Snapshot {
+        rid: RequestId(5),
+        room: booth_room(),
+        epoch: epoch(),
+        seq: Seq(7),
+        recovered: None,
+        stage: None,
+        attendance: Attendance { present: 14, unique: 60 },
+        chat: vec![],
+        chat_more: false,
+        announcements: vec![],
+        questions: vec![],
+        my_votes: vec![],
+        polls: vec![],
+        my_answers: vec![],
+        booth: Some(BoothView { staff: vec![staff_view()], requests: vec![contact_request()] }),
+        call: None,
+        you: Membership {
+            role: Role::Exhibitor,
+            can_chat: true,
+            can_moderate: true,
+            can_manage_stage: false,
+            can_announce: false,
+            booth_staff: true,
+        },
+    };
+    expect![[r#"{"type":"snapshot","rid":5,"room":"booth:itu","epoch":"5d0c7f1e9a3b","seq":7,"attendance":{"present":14,"unique":60},"chat":[],"chat_more":false,"booth":{"staff":[{"user":"auth0|grace","name":"Grace Hopper","status":"available"}],"requests":[{"id":"01945c4a1b2c7d3e8f9a0b1c2d3e4f50","visitor":{"id":"guest-7f3a9c","name":"Alan T."},"kind":"live","state":"waiting","position":2,"created_at":1767258300000,"updated_at":1767258300000}]},"you":{"role":"exhibitor","can_chat":true,"can_moderate":true,"can_manage_stage":false,"can_announce":false,"booth_staff":true}}"#]].assert_eq(&server_json(msg));
 }

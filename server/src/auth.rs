@@ -23,7 +23,7 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
     /// `moderate:<room>` limits a moderator to those rooms; without any, a moderator
-    /// moderates every session.
+    /// moderates every session. `staff:<booth>` makes the user one of that booth's staff.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
     pub exp: i64,
@@ -46,6 +46,9 @@ pub struct Identity {
     pub roles: Vec<Role>,
     /// Rooms a moderator is limited to; `None` means every session.
     pub moderates: Option<Vec<RoomId>>,
+    /// Booths an organiser made this user staff of (exhibitor grants scoped to a booth),
+    /// besides the staff the programme lists on each booth.
+    pub staffs: Vec<String>,
     /// Unix seconds.
     pub expires_at: i64,
 }
@@ -72,6 +75,12 @@ impl Identity {
                     }
                 }
                 (Role::Moderator, None) => self.moderates = None,
+                (Role::Exhibitor, Some(booth)) => {
+                    if !self.staffs.contains(booth) {
+                        self.staffs.push(booth.clone());
+                    }
+                    continue;
+                }
                 // A speaker or exhibitor grant for one session or booth is kept for the
                 // features that use it (speaker green rooms, booths); it does not make the
                 // user that role everywhere.
@@ -248,15 +257,20 @@ pub fn identity_from_claims(claims: Claims) -> Result<Identity, AuthError> {
     roles.sort();
     roles.dedup();
     let mut moderated = Vec::new();
+    let mut staffs = Vec::new();
     for scope in &claims.scopes {
         if let Some(room) = scope.strip_prefix("moderate:") {
             moderated.push(RoomId::parse(room).map_err(|e| AuthError::InvalidClaims(format!("scope {scope:?}: {e}")))?);
+        } else if let Some(booth) = scope.strip_prefix("staff:") {
+            RoomId::booth(booth).map_err(|e| AuthError::InvalidClaims(format!("scope {scope:?}: {e}")))?;
+            staffs.push(booth.to_owned());
         }
     }
     Ok(Identity {
         profile: UserProfile { id: user, name, country },
         roles,
         moderates: (!moderated.is_empty()).then_some(moderated),
+        staffs,
         expires_at: claims.exp,
     })
 }
@@ -460,6 +474,7 @@ mod tests {
             profile: UserProfile { id: UserId::parse("u").unwrap(), name: "U".into(), country: None },
             roles,
             moderates: None,
+            staffs: Vec::new(),
             expires_at: 0,
         };
         let grant = |role: &str, scope: Option<&str>| RoleGrant {
@@ -474,5 +489,8 @@ mod tests {
         assert_eq!(id.moderates, None, "already moderator of every session");
         let id = base(vec![Role::Attendee]).with_grants(&[grant("organiser", None), grant("astronaut", None)]);
         assert_eq!(id.roles, vec![Role::Attendee, Role::Organiser]);
+        let id = base(vec![Role::Attendee]).with_grants(&[grant("exhibitor", Some("itu"))]);
+        assert_eq!(id.roles, vec![Role::Attendee], "staff of one booth only");
+        assert_eq!(id.staffs, ["itu"]);
     }
 }

@@ -83,6 +83,9 @@ pub struct Settings {
     pub room_idle_ttl_secs: u64,
     pub attendance_interval_ms: u64,
     pub summary_interval_ms: u64,
+    /// How long a booth's staff member (every tab closed) or a visitor with a waiting
+    /// request may be gone before showing offline or losing the request.
+    pub booth_grace_ms: u64,
     pub shutdown_grace_ms: u64,
 }
 
@@ -128,6 +131,7 @@ impl Default for Settings {
             room_idle_ttl_secs: 600,
             attendance_interval_ms: 1_000,
             summary_interval_ms: 5_000,
+            booth_grace_ms: 10_000,
             shutdown_grace_ms: 5_000,
         }
     }
@@ -231,6 +235,7 @@ impl Settings {
         ensure!(self.outbox_bytes >= 64 * 1024, "outbox_bytes must be at least 65536");
         ensure!(self.ping_interval_ms >= 10, "ping_interval_ms must be at least 10");
         ensure!(self.summary_interval_ms >= 100, "summary_interval_ms must be at least 100");
+        ensure!(self.booth_grace_ms <= 600_000, "booth_grace_ms must be at most 600000 (ten minutes)");
         ensure!(self.max_message_bytes >= 1024, "max_message_bytes must be at least 1024");
         ensure!(self.commands_per_second > 0 && self.command_burst > 0, "command rate must be positive");
         ensure!(self.chat_per_minute > 0 && self.chat_burst > 0, "chat rate must be positive");
@@ -395,6 +400,9 @@ settings_args! {
     attendance_interval_ms: u64, "PLENARY_ATTENDANCE_INTERVAL_MS";
     /// Interval of the event room's attendance summary, in ms [default: 5000].
     summary_interval_ms: u64, "PLENARY_SUMMARY_INTERVAL_MS";
+    /// How long booth staff with every tab closed still show their status, and visitors
+    /// keep a waiting contact request after leaving, in ms [default: 10000].
+    booth_grace_ms: u64, "PLENARY_BOOTH_GRACE_MS";
     /// Time given to connections to close on shutdown, in ms [default: 5000].
     shutdown_grace_ms: u64, "PLENARY_SHUTDOWN_GRACE_MS";
 }

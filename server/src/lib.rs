@@ -66,7 +66,7 @@ pub struct AppState {
     /// The programme, when the node has a database.
     pub programme: Option<Arc<dyn store::ProgrammeStore>>,
     /// The programme's sessions in memory, when the node has a database.
-    pub sessions: Option<Arc<programme::index::SessionIndex>>,
+    pub sessions: Option<Arc<programme::index::ProgrammeIndex>>,
     /// The record (chat, attendance), when the node has a database.
     pub records: Option<Arc<dyn store::Store>>,
     /// Roles organisers granted, by user.
@@ -155,7 +155,7 @@ impl Application {
                 .map_err(|e| anyhow::anyhow!("creating {}: {e}", settings.data_dir.display()))?;
         }
         let mut programme_store: Option<Arc<dyn store::ProgrammeStore>> = None;
-        let mut session_index: Option<Arc<programme::index::SessionIndex>> = None;
+        let mut session_index: Option<Arc<programme::index::ProgrammeIndex>> = None;
         let mut grants = programme::grants::GrantCache::default();
         let (writer, writer_task) = match settings.database() {
             Some(url) => {
@@ -171,8 +171,10 @@ impl Application {
                     let summary = load_demo(&sql).await?;
                     tracing::info!(sessions = summary.sessions, booths = summary.booths, "loaded the demo event");
                 }
-                session_index =
-                    Some(Arc::new(programme::index::SessionIndex::new(&store::ProgrammeStore::sessions(&*sql).await?)));
+                session_index = Some(Arc::new(programme::index::ProgrammeIndex::new(
+                    &store::ProgrammeStore::sessions(&*sql).await?,
+                    &store::ProgrammeStore::booths(&*sql).await?,
+                )));
                 programme_store = Some(sql.clone());
                 let (writer, task) = store::StoreWriter::start(sql, metrics.clone());
                 (Some(writer), Some(task))

@@ -73,7 +73,7 @@ rank?: number | null, } | { "type": "poll_create", rid: RequestId, room: RoomId,
 /**
  * `set_results`: the new visibility.
  */
-results?: PollResults | null, } | { "type": "poll_answer", rid: RequestId, room: RoomId, id: MessageId, choices: Array<number>, };
+results?: PollResults | null, } | { "type": "poll_answer", rid: RequestId, room: RoomId, id: MessageId, choices: Array<number>, } | { "type": "booth_status", rid: RequestId, room: RoomId, status: StaffStatus, } | { "type": "booth_request", rid: RequestId, room: RoomId, message?: string | null, } | { "type": "booth_cancel", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "booth_accept", rid: RequestId, room: RoomId, id: MessageId, };
 
 export type ServerMsg = { "type": "welcome", protocol: number, connection: ConnectionId, user: UserProfile, roles: Array<Role>, 
 /**
@@ -113,13 +113,21 @@ polls?: Array<PollView>,
 /**
  * The caller's answers to those polls.
  */
-my_answers?: Array<PollChoice>, you: Membership, } | { "type": "resumed", rid: RequestId, room: RoomId, epoch: Epoch, replayed: number, attendance: Attendance, you: Membership, } | { "type": "event", room: RoomId, seq: Seq, event: RoomEvent, } | { "type": "attendance", room: RoomId, attendance: Attendance, } | { "type": "attendance_summary", sessions: Array<SessionAttendance>, } | { "type": "resync", room: RoomId, epoch: Epoch, } | { "type": "qa_votes", room: RoomId, votes: Array<QuestionVotes>, } | { "type": "poll_results", room: RoomId, tallies: Array<PollTally>, } | { "type": "chat_history", rid: RequestId, room: RoomId, messages: Array<ChatMessage>, 
+my_answers?: Array<PollChoice>, 
+/**
+ * In a booth room: its staff and the requests the caller may see.
+ */
+booth?: BoothView | null, 
+/**
+ * In a call room: who the call is for.
+ */
+call?: CallInfo | null, you: Membership, } | { "type": "resumed", rid: RequestId, room: RoomId, epoch: Epoch, replayed: number, attendance: Attendance, you: Membership, } | { "type": "event", room: RoomId, seq: Seq, event: RoomEvent, } | { "type": "attendance", room: RoomId, attendance: Attendance, } | { "type": "attendance_summary", sessions: Array<SessionAttendance>, } | { "type": "resync", room: RoomId, epoch: Epoch, } | { "type": "qa_votes", room: RoomId, votes: Array<QuestionVotes>, } | { "type": "poll_results", room: RoomId, tallies: Array<PollTally>, } | { "type": "booth_summary", booths: Array<BoothCounts>, } | { "type": "chat_history", rid: RequestId, room: RoomId, messages: Array<ChatMessage>, 
 /**
  * Whether still older messages exist.
  */
 more: boolean, };
 
-export type RoomEvent = { "type": "stage", stage: Stage, by: UserId, } | { "type": "chat", message: ChatMessage, } | { "type": "chat_deleted", id: MessageId, by: UserId, } | { "type": "user_muted", user: UserId, until?: number | null, by: UserId, } | { "type": "user_unmuted", user: UserId, by: UserId, } | { "type": "announcement", announcement: Announcement, } | { "type": "questions", changed?: Array<QuestionView>, removed?: Array<MessageId>, } | { "type": "polls", changed?: Array<PollView>, removed?: Array<MessageId>, };
+export type RoomEvent = { "type": "stage", stage: Stage, by: UserId, } | { "type": "chat", message: ChatMessage, } | { "type": "chat_deleted", id: MessageId, by: UserId, } | { "type": "user_muted", user: UserId, until?: number | null, by: UserId, } | { "type": "user_unmuted", user: UserId, by: UserId, } | { "type": "announcement", announcement: Announcement, } | { "type": "questions", changed?: Array<QuestionView>, removed?: Array<MessageId>, } | { "type": "polls", changed?: Array<PollView>, removed?: Array<MessageId>, } | { "type": "booth", staff?: Array<StaffView>, requests?: Array<ContactRequestView>, } | { "type": "call_opened", call: CallInfo, };
 
 export type Announcement = { text: string, by: UserProfile, at: number, };
 
@@ -153,7 +161,12 @@ export type Membership = {
 /**
  * The caller's highest role that applies in this room.
  */
-role: Role, can_chat: boolean, can_moderate: boolean, can_manage_stage: boolean, can_announce: boolean, };
+role: Role, can_chat: boolean, can_moderate: boolean, can_manage_stage: boolean, can_announce: boolean, 
+/**
+ * In a booth room: the caller is one of its staff (sets its status, takes its requests,
+ * moderates its chat).
+ */
+booth_staff?: boolean, };
 
 export type Attendance = { 
 /**

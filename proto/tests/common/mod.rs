@@ -41,6 +41,10 @@ variant_tags!(ClientMsg, client_tag, CLIENT_TAGS {
     PollCreate => "poll_create",
     PollControl => "poll_control",
     PollAnswer => "poll_answer",
+    BoothStatus => "booth_status",
+    BoothRequest => "booth_request",
+    BoothCancel => "booth_cancel",
+    BoothAccept => "booth_accept",
 });
 
 variant_tags!(ServerMsg, server_tag, SERVER_TAGS {
@@ -56,6 +60,7 @@ variant_tags!(ServerMsg, server_tag, SERVER_TAGS {
     Resync => "resync",
     QaVotes => "qa_votes",
     PollResults => "poll_results",
+    BoothSummary => "booth_summary",
 });
 
 variant_tags!(RoomEvent, event_tag, EVENT_TAGS {
@@ -67,6 +72,8 @@ variant_tags!(RoomEvent, event_tag, EVENT_TAGS {
     Questions => "questions",
     Polls => "polls",
     Announcement => "announcement",
+    Booth => "booth",
+    CallOpened => "call_opened",
 });
 
 /// The `type` field of an encoded message or event.

@@ -30,8 +30,28 @@ struct BrokerState {
 /// Attendance of one room: each node's last report, and every user seen.
 #[derive(Debug, Default)]
 struct RoomPresence {
-    nodes: HashMap<u64, (u32, std::time::Instant)>,
+    nodes: HashMap<u64, NodeReport>,
     users: std::collections::HashSet<plenary_proto::UserId>,
+}
+
+#[derive(Debug)]
+struct NodeReport {
+    present: u32,
+    watched: Vec<plenary_proto::UserId>,
+    on_duty: Vec<plenary_proto::UserId>,
+    at: std::time::Instant,
+}
+
+impl RoomPresence {
+    /// The live nodes' totals (`unique`: every user seen).
+    fn totals(&self, now: std::time::Instant) -> PresenceTotals {
+        let mut totals = PresenceTotals::default();
+        for node in self.nodes.values().filter(|n| now.duration_since(n.at) < PRESENCE_TTL) {
+            totals.add(node.present, &node.watched, &node.on_duty);
+        }
+        totals.unique = u32::try_from(self.users.len()).unwrap_or(u32::MAX);
+        totals.finish()
+    }
 }
 
 #[derive(Debug)]
@@ -192,19 +212,39 @@ impl Bus for MemoryBus {
         let mut totals = Vec::with_capacity(reports.len());
         for report in reports {
             let room = state.presence.entry(report.room.clone()).or_default();
-            room.nodes.insert(self.node, (report.present, now));
+            room.nodes.insert(
+                self.node,
+                NodeReport {
+                    present: report.present,
+                    watched: report.watched.clone(),
+                    on_duty: report.on_duty.clone(),
+                    at: now,
+                },
+            );
             room.users.extend(report.new_users.iter().cloned());
-            room.nodes.retain(|_, (_, at)| now.duration_since(*at) < PRESENCE_TTL);
-            let present = room.nodes.values().map(|(n, _)| *n).sum();
-            let unique = u32::try_from(room.users.len()).unwrap_or(u32::MAX);
-            if present == 0 && room.nodes.values().all(|(n, _)| *n == 0) && report.present == 0 {
+            room.nodes.retain(|_, node| now.duration_since(node.at) < PRESENCE_TTL);
+            let room_totals = room.totals(now);
+            if room_totals.present == 0 && report.watched.is_empty() && report.on_duty.is_empty() {
                 // Nobody anywhere: the room's presence is kept (its unique count stays) but
                 // this node's entry goes.
                 room.nodes.remove(&self.node);
             }
-            totals.push(PresenceTotals { present, unique });
+            totals.push(room_totals);
         }
         Ok(totals)
+    }
+
+    async fn read_presence(&self, rooms: &[RoomId]) -> Result<Vec<PresenceTotals>, BusError> {
+        let now = std::time::Instant::now();
+        let state = self.broker.inner.lock().expect("bus lock");
+        Ok(rooms
+            .iter()
+            .map(|room| {
+                let mut totals = state.presence.get(room).map(|p| p.totals(now)).unwrap_or_default();
+                totals.unique = 0;
+                totals
+            })
+            .collect())
     }
 }
 

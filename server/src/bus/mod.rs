@@ -36,18 +36,56 @@ pub const PRESENCE_TTL: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PresenceReport {
     pub room: RoomId,
-    /// Connections in the room on this node now.
+    /// Connections in the room on this node now (in a booth, its visitors': staff are not
+    /// counted).
     pub present: u32,
     /// Users seen in the room on this node since the last report.
     pub new_users: Vec<UserId>,
+    /// Users the room watches (a booth's staff, visitors with a waiting request) that have a
+    /// connection in the room on this node now.
+    pub watched: Vec<UserId>,
+    /// A booth's staff connected here and available now.
+    pub on_duty: Vec<UserId>,
+}
+
+impl PresenceReport {
+    /// A report of a room's connection count and new users only.
+    pub fn count(room: RoomId, present: u32, new_users: Vec<UserId>) -> PresenceReport {
+        PresenceReport { room, present, new_users, watched: Vec::new(), on_duty: Vec::new() }
+    }
 }
 
 /// A room's attendance over every live node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PresenceTotals {
     pub present: u32,
     /// Distinct users who ever joined (approximate on Redis: a HyperLogLog, about 1 %).
     pub unique: u32,
+    /// The union of the live nodes' `watched`, sorted.
+    pub watched: Vec<UserId>,
+    /// The union of the live nodes' `on_duty`, sorted.
+    pub on_duty: Vec<UserId>,
+}
+
+impl PresenceTotals {
+    pub fn counts(present: u32, unique: u32) -> PresenceTotals {
+        PresenceTotals { present, unique, ..PresenceTotals::default() }
+    }
+
+    /// Adds one node's report to the totals (`unique` is the caller's).
+    fn add(&mut self, present: u32, watched: &[UserId], on_duty: &[UserId]) {
+        self.present = self.present.saturating_add(present);
+        self.watched.extend_from_slice(watched);
+        self.on_duty.extend_from_slice(on_duty);
+    }
+
+    fn finish(mut self) -> PresenceTotals {
+        self.watched.sort();
+        self.watched.dedup();
+        self.on_duty.sort();
+        self.on_duty.dedup();
+        self
+    }
 }
 
 /// One published event as the bus delivers it.
@@ -114,4 +152,7 @@ pub trait Bus: Send + Sync + 'static {
     /// Records this node's attendance in each reported room and returns each room's
     /// totals over the live nodes, in the order of `reports`.
     async fn exchange_presence(&self, reports: &[PresenceReport]) -> Result<Vec<PresenceTotals>, BusError>;
+    /// Each room's totals over the live nodes, in the order of `rooms`, reporting nothing
+    /// (the exhibition hall reads every booth this way; `unique` is not read and is 0).
+    async fn read_presence(&self, rooms: &[RoomId]) -> Result<Vec<PresenceTotals>, BusError>;
 }

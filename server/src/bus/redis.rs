@@ -28,7 +28,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::StreamExt;
-use plenary_proto::{Epoch, RoomId, Seq};
+use plenary_proto::{Epoch, RoomId, Seq, UserId};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -389,7 +389,7 @@ impl Bus for RedisBus {
         for report in reports {
             let presence = self.keys.presence(&report.room);
             let unique = self.keys.unique(&report.room);
-            pipe.hset(&presence, &self.node, format!("{} {now}", report.present)).ignore();
+            pipe.hset(&presence, &self.node, presence_value(report, now)).ignore();
             pipe.expire(&presence, PRESENCE_KEY_TTL.as_secs() as i64).ignore();
             if !report.new_users.is_empty() {
                 let users: Vec<&str> = report.new_users.iter().map(|u| u.as_str()).collect();
@@ -401,22 +401,58 @@ impl Bus for RedisBus {
         }
         let mut conn = self.commands.clone();
         let replies: Vec<(Vec<(String, String)>, u64)> = self.run(pipe.query_async(&mut conn)).await?;
-        let fresh_after = now - i64::try_from(PRESENCE_TTL.as_millis()).unwrap_or(i64::MAX);
         Ok(replies
             .into_iter()
             .map(|(nodes, unique)| {
-                let present = nodes
-                    .iter()
-                    .filter_map(|(_, value)| {
-                        let (count, at) = value.split_once(' ')?;
-                        let at: i64 = at.parse().ok()?;
-                        (at >= fresh_after).then(|| count.parse::<u32>().ok()).flatten()
-                    })
-                    .fold(0u32, u32::saturating_add);
-                PresenceTotals { present, unique: u32::try_from(unique).unwrap_or(u32::MAX) }
+                let mut totals = presence_totals(&nodes, now);
+                totals.unique = u32::try_from(unique).unwrap_or(u32::MAX);
+                totals
             })
             .collect())
     }
+
+    async fn read_presence(&self, rooms: &[RoomId]) -> Result<Vec<PresenceTotals>, BusError> {
+        if rooms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for room in rooms {
+            pipe.hgetall(self.keys.presence(room));
+        }
+        let mut conn = self.commands.clone();
+        let replies: Vec<Vec<(String, String)>> = self.run(pipe.query_async(&mut conn)).await?;
+        let now = unix_millis();
+        Ok(replies.iter().map(|nodes| presence_totals(nodes, now)).collect())
+    }
+}
+
+/// A node's field in a presence hash: `<connections> <unix ms>`, and for a room that
+/// watches users (a booth) ` <JSON [watched, on_duty]>`.
+fn presence_value(report: &PresenceReport, now: i64) -> String {
+    if report.watched.is_empty() && report.on_duty.is_empty() {
+        return format!("{} {now}", report.present);
+    }
+    let extra = serde_json::to_string(&(&report.watched, &report.on_duty)).expect("user ids always serialise");
+    format!("{} {now} {extra}", report.present)
+}
+
+/// The totals of a presence hash's fresh fields (`unique` left 0); a field that cannot be
+/// read counts as absent.
+fn presence_totals(nodes: &[(String, String)], now: i64) -> PresenceTotals {
+    let fresh_after = now - i64::try_from(PRESENCE_TTL.as_millis()).unwrap_or(i64::MAX);
+    let mut totals = PresenceTotals::default();
+    for (_, value) in nodes {
+        let mut parts = value.splitn(3, ' ');
+        let (Some(count), Some(at)) = (parts.next(), parts.next()) else { continue };
+        let (Ok(count), Ok(at)) = (count.parse::<u32>(), at.parse::<i64>()) else { continue };
+        if at < fresh_after {
+            continue;
+        }
+        let (watched, on_duty): (Vec<UserId>, Vec<UserId>) =
+            parts.next().and_then(|extra| serde_json::from_str(extra).ok()).unwrap_or_default();
+        totals.add(count, &watched, &on_duty);
+    }
+    totals.finish()
 }
 
 /// The sequence number in a stream entry id `0-<seq>`.

@@ -13,20 +13,12 @@
 
 use std::collections::BTreeMap;
 
-use plenary_proto::UserId;
+pub use plenary_proto::{ContactKind, StaffStatus};
+use plenary_proto::{ContactRequestView, ContactState, MessageId, RoomId, StaffView, UserId, UserProfile};
 use serde::{Deserialize, Serialize};
 
 /// Longest callback message, in characters.
 pub const MAX_CALLBACK_CHARS: usize = 500;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StaffStatus {
-    Available,
-    Busy,
-    Away,
-    Offline,
-}
 
 /// One staff member's presence at the booth.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,15 +31,9 @@ pub struct StaffPresence {
     pub gone_since: Option<i64>,
     /// Shown status: `offline` once gone longer than the grace period.
     pub shown: StaffStatus,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestKind {
-    /// Someone was on duty: the visitor waits in the queue.
-    Live,
-    /// Nobody was: the visitor left a message to be called back.
-    Callback,
+    /// The display name the staff member last connected with.
+    #[serde(default)]
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,12 +44,23 @@ pub enum RequestState {
     Cancelled { by_visitor: bool },
 }
 
+impl RequestState {
+    /// The state's name in the record and on the wire.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RequestState::Waiting => "waiting",
+            RequestState::Accepted { .. } => "accepted",
+            RequestState::Cancelled { .. } => "cancelled",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactRequest {
     pub id: String,
     pub visitor: UserId,
     pub visitor_name: String,
-    pub kind: RequestKind,
+    pub kind: ContactKind,
     pub message: Option<String>,
     pub state: RequestState,
     pub created_at: i64,
@@ -75,7 +72,8 @@ pub enum BoothCommand {
     /// Staff: choose a status.
     SetStatus { status: StaffStatus },
     /// The node saw a staff member's connection open or close (counts over nodes).
-    StaffConnections { staff: UserId, connections: u32 },
+    /// `name`: the display name of a connection that opened.
+    StaffConnections { staff: UserId, connections: u32, name: Option<String> },
     /// A visitor asks to talk, or leaves a callback request with `message` when nobody is
     /// available.
     Request { id: String, message: Option<String> },
@@ -142,7 +140,7 @@ impl BoothBoard {
         let mut waiting: Vec<&ContactRequest> = self
             .requests
             .values()
-            .filter(|r| r.state == RequestState::Waiting && r.kind == RequestKind::Live)
+            .filter(|r| r.state == RequestState::Waiting && r.kind == ContactKind::Live)
             .collect();
         waiting.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
         waiting
@@ -158,6 +156,7 @@ impl BoothBoard {
             connections: 0,
             gone_since: None,
             shown: StaffStatus::Offline,
+            name: String::new(),
         })
     }
 }
@@ -190,18 +189,22 @@ pub fn decide(
             }
             let mut presence = board.presence(user);
             presence.chosen = status;
+            presence.name = name.to_owned();
             if presence.connections > 0 || presence.gone_since.is_some() {
                 presence.shown = status;
             }
             vec![BoothEvent::Staff { user: user.clone(), presence }]
         }
-        BoothCommand::StaffConnections { staff, connections } => {
+        BoothCommand::StaffConnections { staff, connections, name } => {
             if !board.is_staff(&staff) {
                 return Ok(Vec::new());
             }
             let mut presence = board.presence(&staff);
             let before = presence.clone();
             presence.connections = connections;
+            if let Some(name) = name {
+                presence.name = name;
+            }
             if connections > 0 {
                 presence.gone_since = None;
                 presence.shown = presence.chosen;
@@ -230,9 +233,9 @@ pub fn decide(
                 )));
             }
             let kind = if board.available() > 0 {
-                RequestKind::Live
+                ContactKind::Live
             } else if message.is_some() {
-                RequestKind::Callback
+                ContactKind::Callback
             } else {
                 return Err(BoothError::NobodyAvailable);
             };
@@ -293,7 +296,7 @@ pub fn decide(
                 for request in board.requests.values() {
                     if request.visitor == visitor
                         && request.state == RequestState::Waiting
-                        && request.kind == RequestKind::Live
+                        && request.kind == ContactKind::Live
                     {
                         let mut next = request.clone();
                         next.state = RequestState::Cancelled { by_visitor: false };
@@ -310,11 +313,126 @@ pub fn decide(
 pub fn apply(board: &mut BoothBoard, event: &BoothEvent) {
     match event {
         BoothEvent::Staff { user, presence } => {
+            // The node that published it checked the user is staff (a grant this node may
+            // not know of yet).
+            if !board.roster.contains(user) {
+                board.roster.push(user.clone());
+            }
             board.staff.insert(user.clone(), presence.clone());
         }
         BoothEvent::Request(request) => {
             board.requests.insert(request.id.clone(), request.clone());
         }
+    }
+}
+
+/// The call room an accepted request opens.
+pub fn call_room(request_id: &str) -> Option<RoomId> {
+    RoomId::call(request_id).ok()
+}
+
+/// The staff as visitors see them: those who ever connected, by name.
+pub fn staff_views(board: &BoothBoard) -> Vec<StaffView> {
+    let mut staff: Vec<StaffView> = board
+        .staff
+        .iter()
+        .map(|(user, p)| StaffView { user: user.clone(), name: staff_name(user, p), status: p.shown })
+        .collect();
+    staff.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.user.cmp(&b.user)));
+    staff
+}
+
+pub fn staff_view(user: &UserId, presence: &StaffPresence) -> StaffView {
+    StaffView { user: user.clone(), name: staff_name(user, presence), status: presence.shown }
+}
+
+fn staff_name(user: &UserId, presence: &StaffPresence) -> String {
+    if presence.name.is_empty() { user.as_str().to_owned() } else { presence.name.clone() }
+}
+
+/// A request as its visitor and the booth's staff see it.
+pub fn request_view(board: &BoothBoard, request: &ContactRequest) -> Option<ContactRequestView> {
+    let (state, accepted_by, cancelled_by_visitor) = match &request.state {
+        RequestState::Waiting => (ContactState::Waiting, None, None),
+        RequestState::Accepted { by } => {
+            let name = board.staff.get(by).map_or_else(|| by.as_str().to_owned(), |p| staff_name(by, p));
+            (ContactState::Accepted, Some(UserProfile { id: by.clone(), name, country: None }), None)
+        }
+        RequestState::Cancelled { by_visitor } => (ContactState::Cancelled, None, Some(*by_visitor)),
+    };
+    Some(ContactRequestView {
+        id: MessageId::parse(request.id.clone()).ok()?,
+        visitor: UserProfile { id: request.visitor.clone(), name: request.visitor_name.clone(), country: None },
+        kind: request.kind,
+        message: request.message.clone(),
+        state,
+        position: board.position(&request.id).and_then(|p| u32::try_from(p).ok()),
+        call: matches!(request.state, RequestState::Accepted { .. }).then(|| call_room(&request.id)).flatten(),
+        accepted_by,
+        cancelled_by_visitor,
+        created_at: request.created_at,
+        updated_at: request.updated_at,
+    })
+}
+
+/// Longest field of a contact card, in characters.
+pub const MAX_CARD_FIELD_CHARS: usize = 200;
+
+/// The contact card a visitor shares with a booth, with consent given explicitly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ContactCard {
+    pub name: String,
+    pub email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// A note for the booth's staff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl ContactCard {
+    /// Trims every field and names each problem (field, reason).
+    pub fn validated(mut self) -> Result<ContactCard, Vec<(&'static str, String)>> {
+        let mut errors = Vec::new();
+        let mut check = |field: &'static str, value: &mut String, required: bool, max: usize| {
+            *value = value.trim().to_owned();
+            if required && value.is_empty() {
+                errors.push((field, "is required".to_owned()));
+            } else if value.chars().count() > max {
+                errors.push((field, format!("is longer than {max} characters")));
+            } else if value.chars().any(|c| c.is_control() && c != '\n') {
+                errors.push((field, "contains control characters".to_owned()));
+            }
+        };
+        check("name", &mut self.name, true, MAX_CARD_FIELD_CHARS);
+        check("email", &mut self.email, true, MAX_CARD_FIELD_CHARS);
+        for (field, value) in
+            [("organisation", &mut self.organisation), ("job_title", &mut self.job_title), ("phone", &mut self.phone)]
+        {
+            if let Some(v) = value {
+                check(field, v, false, MAX_CARD_FIELD_CHARS);
+                if v.is_empty() {
+                    *value = None;
+                }
+            }
+        }
+        if let Some(note) = &mut self.note {
+            check("note", note, false, MAX_CALLBACK_CHARS);
+            if note.is_empty() {
+                self.note = None;
+            }
+        }
+        let email_ok = self.email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        }) && !self.email.chars().any(char::is_whitespace);
+        if !self.email.is_empty() && !email_ok {
+            errors.push(("email", "is not an email address".to_owned()));
+        }
+        if errors.is_empty() { Ok(self) } else { Err(errors) }
     }
 }
 
@@ -338,10 +456,50 @@ mod tests {
     fn booth() -> BoothBoard {
         let mut board = BoothBoard::new(vec![user("staff-a"), user("staff-b")]);
         for staff in ["staff-a", "staff-b"] {
-            run(&mut board, "system", BoothCommand::StaffConnections { staff: user(staff), connections: 1 }, 0)
-                .unwrap();
+            run(
+                &mut board,
+                "system",
+                BoothCommand::StaffConnections { staff: user(staff), connections: 1, name: None },
+                0,
+            )
+            .unwrap();
         }
         board
+    }
+
+    #[test]
+    fn contact_cards_are_trimmed_and_checked() {
+        let card = |name: &str, email: &str| ContactCard {
+            name: name.into(),
+            email: email.into(),
+            organisation: Some("  ".into()),
+            job_title: None,
+            phone: None,
+            note: Some(" hi ".into()),
+        };
+        let ok = card(" Ana ", "ana@example.org").validated().unwrap();
+        assert_eq!((ok.name.as_str(), ok.organisation, ok.note.as_deref()), ("Ana", None, Some("hi")));
+        let errors = card("", "not-an-email").validated().unwrap_err();
+        assert_eq!(errors.iter().map(|(f, _)| *f).collect::<Vec<_>>(), ["name", "email"]);
+        assert!(card("A", "a@b.c").validated().is_ok());
+        assert!(card("A", "a b@c.d").validated().is_err());
+        assert!(card("A\u{7}", "a@b.c").validated().is_err());
+    }
+
+    #[test]
+    fn views_give_queue_positions_and_the_call_room() {
+        let mut board = booth();
+        run(&mut board, "v1", BoothCommand::Request { id: "r1".into(), message: None }, 10).unwrap();
+        run(&mut board, "v2", BoothCommand::Request { id: "r2".into(), message: None }, 20).unwrap();
+        let view = |board: &BoothBoard, id: &str| request_view(board, &board.requests[id]).unwrap();
+        assert_eq!(view(&board, "r2").position, Some(2));
+        run(&mut board, "staff-a", BoothCommand::Accept { id: "r1".into() }, 30).unwrap();
+        let accepted = view(&board, "r1");
+        assert_eq!(accepted.state, ContactState::Accepted);
+        assert_eq!(accepted.call, Some(RoomId::call("r1").unwrap()));
+        assert_eq!(accepted.position, None);
+        assert_eq!(view(&board, "r2").position, Some(1));
+        assert_eq!(staff_views(&board).len(), 2);
     }
 
     #[test]
@@ -389,21 +547,31 @@ mod tests {
         );
         run(&mut board, "visitor", BoothCommand::Request { id: "r1".into(), message: Some("Call me".into()) }, 11)
             .unwrap();
-        assert_eq!(board.requests["r1"].kind, RequestKind::Callback);
+        assert_eq!(board.requests["r1"].kind, ContactKind::Callback);
         assert_eq!(board.queue().len(), 0, "callbacks are not in the live queue");
     }
 
     #[test]
     fn closed_tabs_show_offline_only_after_the_grace_period() {
         let mut board = booth();
-        run(&mut board, "system", BoothCommand::StaffConnections { staff: user("staff-a"), connections: 0 }, 1_000)
-            .unwrap();
+        run(
+            &mut board,
+            "system",
+            BoothCommand::StaffConnections { staff: user("staff-a"), connections: 0, name: None },
+            1_000,
+        )
+        .unwrap();
         run(&mut board, "system", BoothCommand::Tick { grace_ms: GRACE, visitors_gone_since: vec![] }, 10_000).unwrap();
         assert_eq!(board.staff[&user("staff-a")].shown, StaffStatus::Available, "within the grace");
         run(&mut board, "system", BoothCommand::Tick { grace_ms: GRACE, visitors_gone_since: vec![] }, 31_000).unwrap();
         assert_eq!(board.staff[&user("staff-a")].shown, StaffStatus::Offline);
-        run(&mut board, "system", BoothCommand::StaffConnections { staff: user("staff-a"), connections: 1 }, 40_000)
-            .unwrap();
+        run(
+            &mut board,
+            "system",
+            BoothCommand::StaffConnections { staff: user("staff-a"), connections: 1, name: None },
+            40_000,
+        )
+        .unwrap();
         assert_eq!(board.staff[&user("staff-a")].shown, StaffStatus::Available, "back with the chosen status");
     }
 

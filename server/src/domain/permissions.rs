@@ -4,10 +4,17 @@ use plenary_proto::{Membership, Role, RoomId, RoomKind};
 
 use crate::auth::Identity;
 
-/// The caller's rights in `room`.
-pub fn membership(identity: &Identity, room: &RoomId) -> Membership {
+/// The caller's rights in `room`. `booth_staff`: the caller is one of the staff of the booth
+/// `room` is (the room knows its booth's staff; see `Room::is_booth_staff`).
+///
+/// In a booth, its staff moderate the chat (organisers too: the event's code of conduct
+/// holds everywhere), but only its staff set presence and take requests. A call room is
+/// joined only by the call's members (checked by the room), who chat there.
+pub fn membership(identity: &Identity, room: &RoomId, booth_staff: bool) -> Membership {
     let organiser = identity.has(Role::Organiser);
-    let session = room.kind() == Some(RoomKind::Session);
+    let kind = room.kind();
+    let session = kind == Some(RoomKind::Session);
+    let booth_staff = booth_staff && kind == Some(RoomKind::Booth);
     let moderator = organiser
         || (session
             && identity.has(Role::Moderator)
@@ -16,6 +23,8 @@ pub fn membership(identity: &Identity, room: &RoomId) -> Membership {
         Role::Organiser
     } else if moderator {
         Role::Moderator
+    } else if booth_staff {
+        Role::Exhibitor
     } else {
         // The highest remaining role; a scoped moderator elsewhere is what else they are.
         identity
@@ -26,12 +35,14 @@ pub fn membership(identity: &Identity, room: &RoomId) -> Membership {
             .max()
             .unwrap_or(Role::Attendee)
     };
+    let booth = kind == Some(RoomKind::Booth);
     Membership {
         role,
-        can_chat: session,
-        can_moderate: moderator && session,
+        can_chat: session || booth || kind == Some(RoomKind::Call),
+        can_moderate: (moderator && session) || (booth && (booth_staff || organiser)),
         can_manage_stage: moderator && session,
-        can_announce: organiser && room.kind() == Some(RoomKind::Event),
+        can_announce: organiser && kind == Some(RoomKind::Event),
+        booth_staff,
     }
 }
 
@@ -45,6 +56,7 @@ mod tests {
             profile: UserProfile { id: UserId::parse("u").unwrap(), name: "U".into(), country: None },
             roles: roles.to_vec(),
             moderates: moderates.map(|r| r.into_iter().map(|r| RoomId::parse(r).unwrap()).collect()),
+            staffs: Vec::new(),
             expires_at: 0,
         }
     }
@@ -53,22 +65,36 @@ mod tests {
     fn roles_map_to_rights() {
         let a = RoomId::parse("session:a").unwrap();
         let b = RoomId::parse("session:b").unwrap();
-        let attendee = membership(&identity(&[Role::Attendee], None), &a);
+        let attendee = membership(&identity(&[Role::Attendee], None), &a, false);
         assert!(attendee.can_chat && !attendee.can_moderate && !attendee.can_manage_stage);
 
         let moderator = identity(&[Role::Attendee, Role::Moderator], None);
-        assert!(membership(&moderator, &b).can_manage_stage);
-        assert!(!membership(&moderator, &RoomId::event()).can_announce);
+        assert!(membership(&moderator, &b, false).can_manage_stage);
+        assert!(!membership(&moderator, &RoomId::event(), false).can_announce);
 
         let scoped = identity(&[Role::Speaker, Role::Moderator], Some(vec!["session:a"]));
-        assert!(membership(&scoped, &a).can_moderate);
-        let elsewhere = membership(&scoped, &b);
+        assert!(membership(&scoped, &a, false).can_moderate);
+        let elsewhere = membership(&scoped, &b, false);
         assert!(!elsewhere.can_moderate);
         assert_eq!(elsewhere.role, Role::Speaker);
 
         let organiser = identity(&[Role::Organiser], None);
-        assert!(membership(&organiser, &RoomId::event()).can_announce);
-        assert!(membership(&organiser, &b).can_manage_stage);
-        assert!(!membership(&organiser, &RoomId::event()).can_chat);
+        assert!(membership(&organiser, &RoomId::event(), false).can_announce);
+        assert!(membership(&organiser, &b, false).can_manage_stage);
+        assert!(!membership(&organiser, &RoomId::event(), false).can_chat);
+
+        let booth = RoomId::booth("itu").unwrap();
+        let visitor = membership(&identity(&[Role::Attendee], None), &booth, false);
+        assert!(visitor.can_chat && !visitor.can_moderate && !visitor.booth_staff);
+        let staff = membership(&identity(&[Role::Attendee], None), &booth, true);
+        assert!(staff.can_moderate && staff.booth_staff && !staff.can_manage_stage);
+        assert_eq!(staff.role, Role::Exhibitor);
+        let organiser_at_booth = membership(&organiser, &booth, false);
+        assert!(organiser_at_booth.can_moderate && !organiser_at_booth.booth_staff);
+        assert!(!membership(&moderator, &booth, false).can_moderate, "session moderators do not moderate booths");
+        assert!(!membership(&organiser, &RoomId::expo(), false).can_chat);
+        assert!(membership(&identity(&[Role::Attendee], None), &RoomId::call("c").unwrap(), false).can_chat);
+        let elsewhere = membership(&identity(&[Role::Attendee], None), &b, true);
+        assert!(!elsewhere.booth_staff, "booth staff is about booth rooms only");
     }
 }

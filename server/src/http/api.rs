@@ -164,16 +164,17 @@ async fn save(state: &AppState, programme_update: Programme) -> ApiResult<ApplyS
         return Err(Problem::invalid(format!("{} problem(s) in the input; nothing was written", errors.len()), errors));
     }
     let summary = store.apply(&programme_update).await?;
-    if !programme_update.sessions.is_empty() {
-        refresh_sessions(state).await?;
+    if !programme_update.sessions.is_empty() || !programme_update.booths.is_empty() {
+        refresh_index(state).await?;
     }
     Ok(summary)
 }
 
-/// Rebuilds the in-memory session index after the programme's sessions changed.
-async fn refresh_sessions(state: &AppState) -> ApiResult<()> {
+/// Rebuilds the in-memory programme index after the programme's sessions or booths changed.
+async fn refresh_index(state: &AppState) -> ApiResult<()> {
     if let Some(index) = &state.sessions {
-        index.replace(&programme(state)?.sessions().await?);
+        let store = programme(state)?;
+        index.replace(&store.sessions().await?, &store.booths().await?);
     }
     Ok(())
 }
@@ -281,8 +282,8 @@ fn check_path_id(path_id: &str, body_id: &str) -> ApiResult<()> {
 async fn delete_record(state: &AppState, headers: &HeaderMap, kind: RecordKind, id: &str) -> ApiResult<StatusCode> {
     organiser(state, headers)?;
     if programme(state)?.delete(kind, id).await? {
-        if kind == RecordKind::Session {
-            refresh_sessions(state).await?;
+        if matches!(kind, RecordKind::Session | RecordKind::Booth) {
+            refresh_index(state).await?;
         }
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -1,5 +1,6 @@
 //! The hub: the registry of room actors on this node, the dispatcher that routes bus
-//! deliveries to them, and the event room's attendance summary.
+//! deliveries to them, the presence exchange, the event room's attendance summary and the
+//! exhibition hall's booth summary.
 //!
 //! Rooms are created on first use and evicted after idling empty. A `DashMap` entry is only
 //! touched for a short synchronous section (look up or insert a mailbox sender); every
@@ -13,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::ws::Utf8Bytes;
 use dashmap::DashMap;
-use plenary_proto::{RoomId, RoomKind, ServerMsg, SessionAttendance, StageState};
+use plenary_proto::{BoothCounts, RoomId, RoomKind, ServerMsg, SessionAttendance, StageState};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -21,7 +22,7 @@ use tokio_util::task::TaskTracker;
 use crate::bus::{Bus, PresenceReport, Publication};
 use crate::config::Settings;
 use crate::metrics::Metrics;
-use crate::programme::index::SessionIndex;
+use crate::programme::index::ProgrammeIndex;
 use crate::store::StoreWriter;
 pub use room::RoomStats;
 use room::{Room, RoomCmd};
@@ -59,10 +60,12 @@ pub(crate) struct HubContext {
     generations: AtomicU64,
     /// The last attendance summary sent to the event room, for members who join later.
     pub(crate) latest_summary: std::sync::Mutex<Option<Utf8Bytes>>,
+    /// The last booth summary sent to the exhibition hall, for members who join later.
+    pub(crate) latest_booths: std::sync::Mutex<Option<Utf8Bytes>>,
     /// Where room events and visits are recorded; `None` keeps everything in memory.
     pub(crate) writer: Option<StoreWriter>,
     /// The programme's sessions, when the node has a programme.
-    pub(crate) sessions: Option<Arc<SessionIndex>>,
+    pub(crate) sessions: Option<Arc<ProgrammeIndex>>,
 }
 
 /// What the hub keeps outside memory: where rooms record their events and the programme's
@@ -70,7 +73,7 @@ pub(crate) struct HubContext {
 #[derive(Debug, Default)]
 pub struct HubStorage {
     pub writer: Option<StoreWriter>,
-    pub sessions: Option<Arc<SessionIndex>>,
+    pub sessions: Option<Arc<ProgrammeIndex>>,
 }
 
 /// A cheap handle on the node's hub.
@@ -106,6 +109,7 @@ impl Hub {
             shutdown,
             generations: AtomicU64::new(0),
             latest_summary: std::sync::Mutex::new(None),
+            latest_booths: std::sync::Mutex::new(None),
             writer,
             sessions,
         });
@@ -113,6 +117,7 @@ impl Hub {
         hub.ctx.tracker.spawn(hub.clone().dispatch(inbox));
         hub.ctx.tracker.spawn(hub.clone().summarise());
         hub.ctx.tracker.spawn(hub.clone().share_presence());
+        hub.ctx.tracker.spawn(hub.clone().summarise_booths());
         hub
     }
 
@@ -164,11 +169,14 @@ impl Hub {
         let kind = room.kind().ok_or_else(|| HubError::UnknownRoom(room.clone()))?;
         // With a programme, a session room exists only for a session in it: nobody can make
         // the node hold rooms for names they invent.
-        if let (RoomKind::Session, Some(sessions)) = (kind, &self.ctx.sessions) {
-            let slug = room.as_str().strip_prefix("session:").unwrap_or_default();
-            if !sessions.contains(slug) {
+        match (kind, &self.ctx.sessions) {
+            (RoomKind::Session, Some(index)) if !index.contains(room.name()) => {
                 return Err(HubError::UnknownRoom(room.clone()));
             }
+            (RoomKind::Booth, Some(index)) if index.booth(room.name()).is_none() => {
+                return Err(HubError::UnknownRoom(room.clone()));
+            }
+            _ => {}
         }
         if self.ctx.rooms.len() >= self.ctx.settings.max_rooms {
             return Err(HubError::TooManyRooms);
@@ -266,16 +274,28 @@ impl Hub {
                 let stats = entry.stats.clone();
                 let present = if stopping { 0 } else { stats.present.load(Ordering::Relaxed) };
                 let new_users = std::mem::take(&mut *stats.new_users.lock().expect("new users lock"));
-                if present == 0 && new_users.is_empty() && !stats.reported.load(Ordering::Relaxed) {
+                // A booth with only its staff here counts no visitors but still reports them.
+                let watching = !stopping && !stats.watched.lock().expect("stats lock").is_empty();
+                let active = present > 0 || watching;
+                if !active && new_users.is_empty() && !stats.reported.load(Ordering::Relaxed) {
                     continue;
                 }
-                stats.reported.store(present > 0, Ordering::Relaxed);
-                reports.push(PresenceReport { room: entry.key().clone(), present, new_users });
+                stats.reported.store(active, Ordering::Relaxed);
+                let mut report = PresenceReport::count(entry.key().clone(), present, new_users);
+                if !stopping && entry.key().kind() == Some(RoomKind::Booth) {
+                    report.watched = stats.watched.lock().expect("stats lock").clone();
+                    report.on_duty = stats.on_duty.lock().expect("stats lock").clone();
+                }
+                reports.push(report);
                 rooms.push((entry.mailbox.clone(), stats, present));
             }
             match self.ctx.bus.exchange_presence(&reports).await {
                 Ok(totals) => {
-                    for ((mailbox, stats, present), total) in rooms.into_iter().zip(totals) {
+                    for (((mailbox, stats, present), total), report) in rooms.into_iter().zip(totals).zip(&reports) {
+                        if report.room.kind() == Some(RoomKind::Booth) && !stopping {
+                            // Every round, not only on change: the room's grace periods run on it.
+                            let _ = mailbox.try_send(RoomCmd::BoothPresence { everywhere: total.watched.clone() });
+                        }
                         let others = total.present.saturating_sub(present);
                         let moved = stats.others_present.swap(others, Ordering::Relaxed) != others;
                         let grew = stats.cluster_unique.swap(total.unique, Ordering::Relaxed) != total.unique;
@@ -295,6 +315,71 @@ impl Hub {
             }
             if stopping {
                 return;
+            }
+        }
+    }
+}
+
+impl Hub {
+    /// Every attendance interval while the exhibition hall has members here: reads every
+    /// booth's presence over the nodes (one bus round trip) and tells the hall when the
+    /// counts changed. Visitors moving between booths cost the hall one message per
+    /// interval, not one per move.
+    async fn summarise_booths(self) {
+        let mut ticker = tokio::time::interval(self.ctx.settings.attendance_interval());
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last: Option<Vec<BoothCounts>> = None;
+        loop {
+            tokio::select! {
+                _ = self.ctx.shutdown.cancelled() => return,
+                _ = ticker.tick() => {}
+            }
+            let hall = self.ctx.rooms.get(&RoomId::expo()).map(|e| (e.mailbox.clone(), e.stats.clone()));
+            let Some((mailbox, stats)) = hall else {
+                last = None;
+                continue;
+            };
+            if stats.present.load(Ordering::Relaxed) == 0 {
+                // Nobody here reads it: a later member must not get stale counts.
+                *self.ctx.latest_booths.lock().expect("summary lock") = None;
+                last = None;
+                continue;
+            }
+            // The programme's booths; a node without a programme knows only the booths open here.
+            let mut rooms: Vec<RoomId> = match &self.ctx.sessions {
+                Some(index) => index.booth_ids().iter().filter_map(|b| RoomId::booth(b).ok()).collect(),
+                None => self
+                    .ctx
+                    .rooms
+                    .iter()
+                    .filter(|e| e.key().kind() == Some(RoomKind::Booth))
+                    .map(|e| e.key().clone())
+                    .collect(),
+            };
+            rooms.sort();
+            let totals = match self.ctx.bus.read_presence(&rooms).await {
+                Ok(totals) => totals,
+                Err(e) => {
+                    tracing::debug!(error = %e, "reading booth presence failed");
+                    continue;
+                }
+            };
+            let counts: Vec<BoothCounts> = rooms
+                .iter()
+                .zip(totals)
+                .map(|(room, total)| BoothCounts {
+                    booth: room.name().to_owned(),
+                    visitors: total.present,
+                    staff_on_duty: u32::try_from(total.on_duty.len()).unwrap_or(u32::MAX),
+                })
+                .collect();
+            if last.as_ref() == Some(&counts) {
+                continue;
+            }
+            let frame = Utf8Bytes::from(ServerMsg::BoothSummary { booths: counts.clone() }.to_json());
+            *self.ctx.latest_booths.lock().expect("summary lock") = Some(frame.clone());
+            if mailbox.try_send(RoomCmd::Broadcast(frame)).is_ok() {
+                last = Some(counts);
             }
         }
     }

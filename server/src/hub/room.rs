@@ -7,15 +7,19 @@
 //! state, encodes the `event` frame once and queues the same bytes to every local member.
 //! Events published by other nodes arrive as [`RoomCmd::Deliver`] and take the same path.
 
+mod booth;
+
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 
 use axum::extract::ws::Utf8Bytes;
+pub use booth::BoothRequest;
+use booth::BoothRoom;
 use bytes::Bytes;
 use plenary_proto::{
-    Announcement, Attendance, ChatMessage, Epoch, ErrorCode, MessageId, QaAction, QuestionVotes, RequestId, Role,
-    RoomEvent, RoomId, RoomKind, Seq, ServerMsg, Stage, StageState, StreamPosition, UserId,
+    Announcement, Attendance, CallInfo, ChatMessage, Epoch, ErrorCode, Membership, MessageId, QaAction, QuestionVotes,
+    RequestId, Role, RoomEvent, RoomId, RoomKind, Seq, ServerMsg, Stage, StageState, StreamPosition, UserId,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -27,6 +31,7 @@ use crate::auth::Identity;
 use crate::bus::Publication;
 use crate::clock::unix_millis;
 use crate::domain::attendance::AttendanceCoalescer;
+use crate::domain::booth::BoothEvent;
 use crate::domain::chat::{self, ChatError, ChatLog, MemoryChatLog};
 use crate::domain::permissions::membership;
 use crate::domain::poll::{self, PollBoard, PollCommand, PollError, PollEvent};
@@ -45,6 +50,8 @@ const ANNOUNCEMENTS_KEPT: usize = 20;
 const ANNOUNCEMENT_MAX_CHARS: usize = 2_000;
 /// Tries at publishing a stage change while other nodes keep publishing first.
 const STAGE_ATTEMPTS: usize = 5;
+/// How long a call room whose call is unknown stays after a refused join.
+const UNKNOWN_CALL_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 /// Longest mute, in minutes (a week).
 const MAX_MUTE_MINUTES: u32 = 7 * 24 * 60;
 
@@ -76,6 +83,10 @@ pub enum RoomCmd {
     CatchUp,
     /// The room's attendance on other nodes changed ([`RoomStats::others_present`]).
     PresenceChanged,
+    /// A booth's presence round: the watched users connected on any live node, sorted.
+    BoothPresence {
+        everywhere: Vec<UserId>,
+    },
 }
 
 /// A command that acts on a room the caller is in.
@@ -90,6 +101,7 @@ pub enum RoomRequest {
     Announce { text: String },
     Qa(QaRequest),
     Poll(PollRequest),
+    Booth(BoothRequest),
 }
 
 /// A poll command as a client sends it.
@@ -149,6 +161,7 @@ enum StreamEvent {
     Room(RoomEvent),
     Qa { qa: Vec<QaEvent> },
     Polls { polls: Vec<PollEvent> },
+    Booth { booth: Vec<BoothEvent> },
 }
 
 /// The frames one stream position becomes: the same bytes for most members, but Q&A steps
@@ -201,6 +214,10 @@ pub struct RoomStats {
     stage: AtomicU8,
     /// Set by the dispatcher when it had to drop a delivery for this room.
     pub behind: AtomicBool,
+    /// A booth: watched users (staff, visitors with a waiting request) connected here.
+    pub watched: std::sync::Mutex<Vec<UserId>>,
+    /// A booth: staff connected here and available.
+    pub on_duty: std::sync::Mutex<Vec<UserId>>,
 }
 
 impl RoomStats {
@@ -234,7 +251,8 @@ impl RoomStats {
 struct Member {
     peer: Arc<Peer>,
     user: UserId,
-    /// Sees every question and the moderators' view of each.
+    /// Gets the privileged audience's frames: in a session the moderators' (every question),
+    /// in a booth its staff's (every contact request).
     moderator: bool,
     /// Names this stay in the attendance record.
     visit: String,
@@ -314,6 +332,9 @@ pub(super) struct Room {
     stats: Arc<RoomStats>,
     members: HashMap<PeerId, Member>,
     connections_per_user: HashMap<UserId, u32>,
+    /// Members with the privileged audience's frames; in a booth its staff, who are not
+    /// counted as visitors.
+    privileged_members: u32,
     unique_users: HashSet<UserId>,
     stage: Option<Stage>,
     chat: Box<dyn ChatLog>,
@@ -337,6 +358,10 @@ pub(super) struct Room {
     pending_records: Vec<Record>,
     /// Whether chat older than the in-memory log exists in the record.
     older_chat_in_record: bool,
+    /// A booth room's staff presence and contact requests.
+    booth: Option<BoothRoom>,
+    /// A call room's members, once its stream or the record names them.
+    call: Option<CallInfo>,
 }
 
 async fn sleep_until_some(deadline: Option<Instant>) {
@@ -355,12 +380,13 @@ impl Room {
         stats: Arc<RoomStats>,
     ) -> Self {
         let settings = &ctx.settings;
-        Room {
+        let mut room = Room {
             kind,
             generation,
             stats,
             members: HashMap::new(),
             connections_per_user: HashMap::new(),
+            privileged_members: 0,
             unique_users: HashSet::new(),
             stage: None,
             chat: Box::new(MemoryChatLog::new(settings.chat_buffer)),
@@ -380,9 +406,13 @@ impl Room {
             subscribed: false,
             pending_records: Vec::new(),
             older_chat_in_record: false,
+            booth: None,
+            call: None,
             id,
             ctx,
-        }
+        };
+        room.booth = (kind == RoomKind::Booth).then(|| BoothRoom::new(room.booth_roster()));
+        room
     }
 
     /// Runs the actor until the node shuts down or the room stays empty for the idle TTL.
@@ -392,7 +422,10 @@ impl Room {
         let shutdown = self.ctx.shutdown.clone();
         loop {
             let attendance_due = self.attendance.deadline();
-            let evict_at = self.empty_since.map(|since| since + idle_ttl);
+            // A call room nobody may join (an unknown call) goes at once: joins naming made-up
+            // calls cannot fill the node with rooms.
+            let ttl = if self.kind == RoomKind::Call && self.call.is_none() { UNKNOWN_CALL_TTL } else { idle_ttl };
+            let evict_at = self.empty_since.map(|since| since + ttl);
             tokio::select! {
                 _ = shutdown.cancelled() => {
                     self.close_visits().await;
@@ -479,6 +512,10 @@ impl Room {
                         self.polls.answers.entry(poll).or_default().insert(user, choices);
                     }
                     self.qa.voting_closed = self.stage.as_ref().is_some_and(|s| s.state == StageState::Ended);
+                    self.restore_requests(stored.requests);
+                    if stored.call.is_some() {
+                        self.call = stored.call;
+                    }
                 }
                 Err(e) => tracing::error!(room = %self.id, error = %e, "could not read the room's record"),
             }
@@ -522,8 +559,14 @@ impl Room {
                 RoomCmd::Leave { peer, rid: Some(rid) } => Some((peer.clone(), *rid)),
                 _ => None,
             };
-            if matches!(cmd, RoomCmd::Deliver(_) | RoomCmd::Broadcast(_) | RoomCmd::CatchUp | RoomCmd::PresenceChanged)
-            {
+            if matches!(
+                cmd,
+                RoomCmd::Deliver(_)
+                    | RoomCmd::Broadcast(_)
+                    | RoomCmd::CatchUp
+                    | RoomCmd::PresenceChanged
+                    | RoomCmd::BoothPresence { .. }
+            ) {
                 continue;
             }
             if let Err(e) = hub.send(&self.id, cmd).await
@@ -562,6 +605,24 @@ impl Room {
                 }
             }
             RoomCmd::PresenceChanged => self.attendance_changed(),
+            RoomCmd::BoothPresence { everywhere } => self.booth_presence(everywhere).await,
+        }
+    }
+
+    /// The caller's rights here.
+    fn you(&self, identity: &Identity) -> Membership {
+        membership(identity, &self.id, self.is_booth_staff(identity))
+    }
+
+    /// Whether the caller may join: a call room only for the call's members.
+    fn admit(&self, identity: &Identity) -> Result<(), Refusal> {
+        if self.kind != RoomKind::Call {
+            return Ok(());
+        }
+        match &self.call {
+            None => Err(Refusal::new(ErrorCode::NotFound, format!("no call {}", self.id))),
+            Some(call) if call.members.iter().any(|m| m.id == *identity.user()) => Ok(()),
+            Some(_) => Err(Refusal::new(ErrorCode::Forbidden, "this call is private to its members")),
         }
     }
 
@@ -585,9 +646,13 @@ impl Room {
             }
             self.catch_up(None).await;
         }
-        let mut you = membership(identity, &self.id);
+        if let Err(refusal) = self.admit(identity) {
+            self.refuse(&peer, rid, refusal);
+            return;
+        }
+        let mut you = self.you(identity);
         you.can_chat &= !self.is_muted(identity.user(), unix_millis());
-        let moderator = membership(identity, &self.id).can_moderate;
+        let moderator = self.privileged(&you);
         let replay = match &since {
             Some(position) if position.epoch == self.epoch => {
                 self.missed_since(position.seq, identity.user(), moderator).await
@@ -598,6 +663,7 @@ impl Room {
         // would retry the same resume forever: it gets a snapshot instead.
         .filter(|frames| frames.len() < peer.room_left());
         self.add_member(&peer, identity);
+        self.booth_joined(identity).await;
         let attendance = self.attendance.current();
         match replay {
             Some(frames) => {
@@ -642,17 +708,21 @@ impl Room {
                     my_votes: self.votes_of(identity.user()),
                     polls: self.snapshot_polls(moderator),
                     my_answers: self.answers_of(identity.user()),
+                    booth: self.booth_snapshot(identity.user(), you.booth_staff),
+                    call: self.call.clone(),
                     you,
                 };
                 let _ = peer.send_msg(&snapshot);
             }
         }
-        if self.kind == RoomKind::Event {
-            // A programme page needs the live counts now, not at the next change.
-            let summary = self.ctx.latest_summary.lock().expect("summary lock").clone();
-            if let Some(frame) = summary {
-                let _ = peer.send(frame);
-            }
+        // A programme page or the hall needs the live counts now, not at the next change.
+        let summary = match self.kind {
+            RoomKind::Event => self.ctx.latest_summary.lock().expect("summary lock").clone(),
+            RoomKind::Expo => self.ctx.latest_booths.lock().expect("summary lock").clone(),
+            _ => None,
+        };
+        if let Some(frame) = summary {
+            let _ = peer.send(frame);
         }
     }
 
@@ -689,16 +759,21 @@ impl Room {
     fn add_member(&mut self, peer: &Arc<Peer>, identity: &Identity) {
         let user = identity.user();
         let visit = uuid::Uuid::now_v7().simple().to_string();
-        let moderator = membership(identity, &self.id).can_moderate;
+        let moderator = self.privileged(&self.you(identity));
         let member = Member { peer: peer.clone(), user: user.clone(), moderator, visit: visit.clone() };
         match self.members.insert(peer.id, member) {
             None => {
+                self.privileged_members += u32::from(moderator);
                 *self.connections_per_user.entry(user.clone()).or_default() += 1;
                 if self.unique_users.insert(user.clone()) {
                     self.stats.new_users.lock().expect("new users lock").push(user.clone());
                 }
             }
-            Some(previous) => self.record(Record::Left { visit: previous.visit, at: unix_millis() }),
+            Some(previous) => {
+                self.privileged_members =
+                    self.privileged_members - u32::from(previous.moderator) + u32::from(moderator);
+                self.record(Record::Left { visit: previous.visit, at: unix_millis() });
+            }
         }
         self.record(Record::Joined { visit, room: self.id.clone(), user: identity.profile.clone(), at: unix_millis() });
         self.empty_since = None;
@@ -718,6 +793,7 @@ impl Room {
     /// Forgets a member without touching the bus (used while fanning out).
     fn drop_member(&mut self, peer: PeerId) {
         let Some(member) = self.members.remove(&peer) else { return };
+        self.privileged_members -= u32::from(member.moderator);
         self.record(Record::Left { visit: member.visit, at: unix_millis() });
         if let Some(count) = self.connections_per_user.get_mut(&member.user) {
             *count -= 1;
@@ -734,6 +810,12 @@ impl Room {
             self.empty_since = Some(Instant::now());
         }
         self.attendance_changed();
+        self.update_booth_stats();
+    }
+
+    /// Whether a member with these rights gets the privileged audience's frames.
+    fn privileged(&self, you: &Membership) -> bool {
+        if self.kind == RoomKind::Booth { you.booth_staff } else { you.can_moderate }
     }
 
     /// Notes a record for the store; written after the current command.
@@ -766,7 +848,11 @@ impl Room {
     /// Recomputes the attendance members see: this node's members plus the other nodes'
     /// (from the presence exchange), sent at the coalescer's pace.
     fn attendance_changed(&mut self) {
-        let local = u32::try_from(self.members.len()).unwrap_or(u32::MAX);
+        let mut local = u32::try_from(self.members.len()).unwrap_or(u32::MAX);
+        if self.kind == RoomKind::Booth {
+            // A booth counts its visitors; its staff show in the staff list.
+            local = local.saturating_sub(self.privileged_members);
+        }
         let local_unique = u32::try_from(self.unique_users.len()).unwrap_or(u32::MAX);
         self.stats.present.store(local, Ordering::Relaxed);
         let present = local.saturating_add(self.stats.others_present.load(Ordering::Relaxed));
@@ -830,7 +916,7 @@ impl Room {
         rid: RequestId,
         request: RoomRequest,
     ) -> Result<(), Refusal> {
-        let you = membership(identity, &self.id);
+        let you = self.you(identity);
         let now = unix_millis();
         let event = match request {
             RoomRequest::Stage(change) => {
@@ -953,6 +1039,7 @@ impl Room {
             }
             RoomRequest::Qa(request) => return self.qa_request(peer, identity, rid, request).await,
             RoomRequest::Poll(request) => return self.poll_request(peer, identity, rid, request).await,
+            RoomRequest::Booth(request) => return self.booth_request(peer, identity, rid, request).await,
             RoomRequest::Announce { text } => {
                 if !you.can_announce {
                     return Err(Refusal::new(ErrorCode::Forbidden, "only organisers announce"));
@@ -1031,7 +1118,11 @@ impl Room {
                 Record::Muted { room, user: user.clone(), until: *until, by: by.clone(), at }
             }
             RoomEvent::UserUnmuted { user, by } => Record::Unmuted { room, user: user.clone(), by: by.clone(), at },
-            RoomEvent::Announcement { .. } | RoomEvent::Questions { .. } | RoomEvent::Polls { .. } => return None,
+            RoomEvent::Announcement { .. }
+            | RoomEvent::Questions { .. }
+            | RoomEvent::Polls { .. }
+            | RoomEvent::Booth { .. }
+            | RoomEvent::CallOpened { .. } => return None,
         })
     }
 
@@ -1147,6 +1238,8 @@ impl Room {
         self.replay.clear();
         self.qa = QaBoard::new(self.ctx.settings.qa_moderated);
         self.polls = PollBoard::default();
+        self.booth = (self.kind == RoomKind::Booth).then(|| BoothRoom::new(self.booth_roster()));
+        self.call = None;
         self.open().await;
         self.tell_members_to_resync();
     }
@@ -1176,6 +1269,7 @@ impl Room {
             }
             StreamEvent::Qa { qa } => self.apply_qa(seq, &qa),
             StreamEvent::Polls { polls } => self.apply_polls(seq, &polls),
+            StreamEvent::Booth { booth } => self.apply_booth(seq, &booth),
         };
         self.seq = seq;
         self.replay.push(seq, frames.clone());
@@ -1474,7 +1568,7 @@ impl Room {
         if self.kind != RoomKind::Session {
             return Err(Refusal::new(ErrorCode::NotFound, format!("{} has no Q&A", self.id)));
         }
-        let you = membership(identity, &self.id);
+        let you = self.you(identity);
         let settings = self.qa_settings();
         self.qa.moderated = settings.moderated;
         let actor = Actor {
@@ -1546,10 +1640,22 @@ impl Room {
         what: &str,
         decide: impl Fn(&Room) -> Result<Option<(StreamEvent, Vec<Record>)>, Refusal>,
     ) -> Result<(), Refusal> {
+        self.publish_step(conditional, what, decide).await?;
+        let _ = peer.send_msg(&ServerMsg::Ack { rid });
+        Ok(())
+    }
+
+    /// [`Room::publish_decided`] without the answer: true when a step was published, false
+    /// when the command changed nothing.
+    async fn publish_step(
+        &mut self,
+        conditional: bool,
+        what: &str,
+        decide: impl Fn(&Room) -> Result<Option<(StreamEvent, Vec<Record>)>, Refusal>,
+    ) -> Result<bool, Refusal> {
         for _ in 0..STAGE_ATTEMPTS {
             let Some((step, records)) = decide(self)? else {
-                let _ = peer.send_msg(&ServerMsg::Ack { rid });
-                return Ok(());
+                return Ok(false);
             };
             let published = if conditional {
                 self.publish_if_current(step).await?
@@ -1561,8 +1667,7 @@ impl Room {
                 for record in records {
                     self.record(record);
                 }
-                let _ = peer.send_msg(&ServerMsg::Ack { rid });
-                return Ok(());
+                return Ok(true);
             }
             self.catch_up(None).await;
         }
@@ -1581,7 +1686,7 @@ impl Room {
         if self.kind != RoomKind::Session {
             return Err(Refusal::new(ErrorCode::NotFound, format!("{} has no polls", self.id)));
         }
-        let moderator = membership(identity, &self.id).can_moderate;
+        let moderator = self.you(identity).can_moderate;
         let now = unix_millis();
         let (command, conditional) = match request {
             PollRequest::Create { question, options, multiple, changeable, results } => {
@@ -1716,8 +1821,9 @@ impl Room {
             RoomEvent::UserUnmuted { user, .. } => {
                 self.muted.remove(user);
             }
-            // Clients' views of the board: the board itself changes through `apply_qa`.
-            RoomEvent::Questions { .. } | RoomEvent::Polls { .. } => {}
+            // Clients' views of the boards: the boards change through `apply_qa` and the like.
+            RoomEvent::Questions { .. } | RoomEvent::Polls { .. } | RoomEvent::Booth { .. } => {}
+            RoomEvent::CallOpened { call } => self.call = Some(call.clone()),
             RoomEvent::Announcement { announcement } => {
                 if self.announcements.len() == ANNOUNCEMENTS_KEPT {
                     self.announcements.pop_front();

@@ -1,28 +1,44 @@
-//! The sessions of the programme, held in memory for the hot paths: a `join` checks the
-//! session exists and a room takes its stage title from it without a database query.
+//! The programme's sessions and booths, held in memory for the hot paths: a `join` checks
+//! the session or booth exists, a room takes its stage title, Q&A settings or booth staff
+//! from it, and the exhibition hall lists the booths, all without a database query.
 //! Rebuilt from the store after every programme write.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
 
-use super::model::{QaSettings, Session};
+use super::model::{Booth, QaSettings, Session};
 
-#[derive(Debug, Default)]
-pub struct SessionIndex {
-    sessions: RwLock<HashMap<String, (String, QaSettings)>>,
+/// What the hot paths need of a booth.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoothEntry {
+    pub organisation: String,
+    /// User ids (`sub`) of the staff the programme names.
+    pub staff: Vec<String>,
 }
 
-impl SessionIndex {
-    pub fn new(sessions: &[Session]) -> SessionIndex {
-        let index = SessionIndex::default();
-        index.replace(sessions);
+#[derive(Debug, Default)]
+pub struct ProgrammeIndex {
+    sessions: RwLock<HashMap<String, (String, QaSettings)>>,
+    /// Sorted by id, so the hall's summary lists booths in a stable order.
+    booths: RwLock<BTreeMap<String, BoothEntry>>,
+}
+
+impl ProgrammeIndex {
+    pub fn new(sessions: &[Session], booths: &[Booth]) -> ProgrammeIndex {
+        let index = ProgrammeIndex::default();
+        index.replace(sessions, booths);
         index
     }
 
-    /// Replaces the index with `sessions`.
-    pub fn replace(&self, sessions: &[Session]) {
+    /// Replaces the index with `sessions` and `booths`.
+    pub fn replace(&self, sessions: &[Session], booths: &[Booth]) {
         let index = sessions.iter().map(|s| (s.id.clone(), (s.title.clone(), s.qa))).collect();
         *self.sessions.write().expect("index lock") = index;
+        let booths = booths
+            .iter()
+            .map(|b| (b.id.clone(), BoothEntry { organisation: b.organisation.clone(), staff: b.staff.clone() }))
+            .collect();
+        *self.booths.write().expect("index lock") = booths;
     }
 
     /// The title of session `id`, if the programme has it.
@@ -37,5 +53,40 @@ impl SessionIndex {
 
     pub fn contains(&self, id: &str) -> bool {
         self.sessions.read().expect("index lock").contains_key(id)
+    }
+
+    pub fn booth(&self, id: &str) -> Option<BoothEntry> {
+        self.booths.read().expect("index lock").get(id).cloned()
+    }
+
+    /// Every booth's id, in order.
+    pub fn booth_ids(&self) -> Vec<String> {
+        self.booths.read().expect("index lock").keys().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn booths_are_listed_in_order_and_replaced() {
+        let booth = |id: &str, staff: &[&str]| Booth {
+            id: id.into(),
+            external_id: None,
+            organisation: id.to_uppercase(),
+            description: String::new(),
+            links: Vec::new(),
+            logo_url: None,
+            track: None,
+            tags: Vec::new(),
+            staff: staff.iter().map(|s| s.to_string()).collect(),
+        };
+        let index = ProgrammeIndex::new(&[], &[booth("wsis", &[]), booth("itu", &["ana"])]);
+        assert_eq!(index.booth_ids(), ["itu", "wsis"]);
+        assert_eq!(index.booth("itu").unwrap().staff, ["ana"]);
+        index.replace(&[], &[booth("undp", &[])]);
+        assert_eq!(index.booth_ids(), ["undp"]);
+        assert!(index.booth("itu").is_none());
     }
 }

@@ -99,6 +99,16 @@ pub enum Record {
         choices: std::collections::BTreeSet<u8>,
         at: i64,
     },
+    /// A booth contact request's new state.
+    ContactRequest {
+        room: RoomId,
+        request: crate::domain::booth::ContactRequest,
+    },
+    /// A call room was opened for `call.members`.
+    CallOpened {
+        room: RoomId,
+        call: plenary_proto::CallInfo,
+    },
 }
 
 /// What a room needs from the record when it opens.
@@ -116,6 +126,23 @@ pub struct StoredRoom {
     /// The room's polls, oldest first, and every answer: poll, user, choices.
     pub polls: Vec<crate::domain::poll::Poll>,
     pub poll_answers: Vec<(String, UserId, std::collections::BTreeSet<u8>)>,
+    /// A booth's contact requests that are waiting, or changed since `now` minus
+    /// [`RECENT_REQUESTS_MS`], oldest first.
+    pub requests: Vec<crate::domain::booth::ContactRequest>,
+    /// A call room's members.
+    pub call: Option<plenary_proto::CallInfo>,
+}
+
+/// How far back a booth room's record of finished contact requests reaches when it opens.
+pub const RECENT_REQUESTS_MS: i64 = 3_600_000;
+
+/// A contact card a visitor shared with a booth.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredLead {
+    pub booth: String,
+    pub visitor: UserId,
+    pub card: crate::domain::booth::ContactCard,
+    pub shared_at: i64,
 }
 
 /// One line of the Q&A audit log: `subject` (a question or poll id) moved to `state` (for
@@ -190,4 +217,13 @@ pub trait Store: Send + Sync + 'static {
     /// Rooms whose stage, by its latest recorded change, is live or on a break, with that
     /// state.
     async fn rooms_on_stage(&self) -> Result<Vec<(RoomId, StageState)>, StoreError>;
+    /// Every contact request made at a booth room, oldest first.
+    async fn contact_requests(&self, room: &RoomId) -> Result<Vec<crate::domain::booth::ContactRequest>, StoreError>;
+    /// Shares (or replaces) a visitor's contact card with a booth. Written at once, not
+    /// through the writer: the visitor is told it is kept.
+    async fn put_lead(&self, lead: &StoredLead) -> Result<(), StoreError>;
+    /// Withdraws a visitor's card from a booth; false when none was shared.
+    async fn delete_lead(&self, booth: &str, visitor: &UserId) -> Result<bool, StoreError>;
+    /// The cards shared with `booth` (oldest first), or only `visitor`'s.
+    async fn leads(&self, booth: &str, visitor: Option<&UserId>) -> Result<Vec<StoredLead>, StoreError>;
 }

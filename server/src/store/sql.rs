@@ -36,6 +36,29 @@ pub struct SqlStore {
 }
 
 impl SqlStore {
+    /// A booth room's contact requests, oldest first: all, or those waiting or changed
+    /// since `changed_since`.
+    async fn requests_of(
+        &self,
+        room: &RoomId,
+        changed_since: Option<i64>,
+    ) -> Result<Vec<crate::domain::booth::ContactRequest>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT body FROM contact_requests WHERE room = $1 AND (state = 'waiting' OR updated_at >= $2)
+             ORDER BY created_at, id",
+        )
+        .bind(room.as_str())
+        .bind(changed_since.unwrap_or(i64::MIN))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let body: String = row.try_get("body")?;
+                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("contact request: {e}")))
+            })
+            .collect()
+    }
+
     /// A room's polls, oldest first, and their answers.
     #[allow(clippy::type_complexity)]
     async fn polls_of(
@@ -322,6 +345,35 @@ impl Store for SqlStore {
                     .await?;
                     audit(&mut tx, room, &poll.id, &format!("poll:{state}"), poll.version, by, poll.updated_at).await?;
                 }
+                Record::ContactRequest { room, request } => {
+                    let json = serde_json::to_string(request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    sqlx::query(
+                        "INSERT INTO contact_requests (room, id, visitor, state, body, created_at, updated_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)
+                         ON CONFLICT (room, id) DO UPDATE
+                         SET state = excluded.state, body = excluded.body, updated_at = excluded.updated_at",
+                    )
+                    .bind(room.as_str())
+                    .bind(request.id.as_str())
+                    .bind(request.visitor.as_str())
+                    .bind(request.state.name())
+                    .bind(json)
+                    .bind(request.created_at)
+                    .bind(request.updated_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Record::CallOpened { room, call } => {
+                    let json = serde_json::to_string(call).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    sqlx::query(
+                        "INSERT INTO calls (room, body, opened_at) VALUES ($1, $2, $3) ON CONFLICT (room) DO NOTHING",
+                    )
+                    .bind(room.as_str())
+                    .bind(json)
+                    .bind(call.opened_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 Record::PollRemoved { room, id, by, at } => {
                     for query in [
                         "DELETE FROM polls WHERE room = $1 AND id = $2",
@@ -422,7 +474,17 @@ impl Store for SqlStore {
             .collect::<Result<Vec<_>, StoreError>>()?;
         let questions = self.questions_of(room).await?;
         let (polls, poll_answers) = self.polls_of(room).await?;
-        Ok(StoredRoom { stage, chat, chat_more, mutes, questions, polls, poll_answers })
+        let requests = self.requests_of(room, Some(now - super::RECENT_REQUESTS_MS)).await?;
+        let call = sqlx::query("SELECT body FROM calls WHERE room = $1")
+            .bind(room.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| -> Result<plenary_proto::CallInfo, StoreError> {
+                let body: String = row.try_get("body")?;
+                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("call: {e}")))
+            })
+            .transpose()?;
+        Ok(StoredRoom { stage, chat, chat_more, mutes, questions, polls, poll_answers, requests, call })
     }
 
     async fn chat_page(
@@ -495,6 +557,56 @@ impl Store for SqlStore {
 
     async fn questions(&self, room: &RoomId) -> Result<Vec<crate::domain::qa::Question>, StoreError> {
         self.questions_of(room).await
+    }
+
+    async fn contact_requests(&self, room: &RoomId) -> Result<Vec<crate::domain::booth::ContactRequest>, StoreError> {
+        self.requests_of(room, None).await
+    }
+
+    async fn put_lead(&self, lead: &super::StoredLead) -> Result<(), StoreError> {
+        let json = serde_json::to_string(&lead.card).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO leads (booth, visitor, body, shared_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (booth, visitor) DO UPDATE SET body = excluded.body, shared_at = excluded.shared_at",
+        )
+        .bind(lead.booth.as_str())
+        .bind(lead.visitor.as_str())
+        .bind(json)
+        .bind(lead.shared_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_lead(&self, booth: &str, visitor: &UserId) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM leads WHERE booth = $1 AND visitor = $2")
+            .bind(booth)
+            .bind(visitor.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn leads(&self, booth: &str, visitor: Option<&UserId>) -> Result<Vec<super::StoredLead>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT booth, visitor, body, shared_at FROM leads WHERE booth = $1 AND ($2 = '' OR visitor = $2)
+             ORDER BY shared_at, visitor",
+        )
+        .bind(booth)
+        .bind(visitor.map_or("", |v| v.as_str()))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let body: String = row.try_get("body")?;
+                Ok(super::StoredLead {
+                    booth: row.try_get("booth")?,
+                    visitor: UserId::parse(row.try_get::<String, _>("visitor")?).map_err(corrupt)?,
+                    card: serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("lead: {e}")))?,
+                    shared_at: row.try_get("shared_at")?,
+                })
+            })
+            .collect()
     }
 
     async fn qa_audit(&self, room: &RoomId) -> Result<Vec<super::AuditLine>, StoreError> {

@@ -234,6 +234,18 @@ mod tests {
         {
             Ok((Vec::new(), Vec::new()))
         }
+        async fn contact_requests(&self, _: &RoomId) -> Result<Vec<crate::domain::booth::ContactRequest>, StoreError> {
+            Ok(Vec::new())
+        }
+        async fn put_lead(&self, _: &super::super::StoredLead) -> Result<(), StoreError> {
+            Ok(())
+        }
+        async fn delete_lead(&self, _: &str, _: &UserId) -> Result<bool, StoreError> {
+            Ok(false)
+        }
+        async fn leads(&self, _: &str, _: Option<&UserId>) -> Result<Vec<super::super::StoredLead>, StoreError> {
+            Ok(Vec::new())
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -32,7 +32,7 @@ use crate::domain::rate::TokenBucket;
 use crate::domain::stage::StageChange;
 use crate::hub::HubError;
 use crate::hub::peer::{Outbox, Peer};
-use crate::hub::room::{PollRequest, QaRequest, RoomCmd, RoomRequest};
+use crate::hub::room::{BoothRequest, PollRequest, QaRequest, RoomCmd, RoomRequest};
 use crate::metrics::{CodeLabel, ReasonLabel};
 
 /// Bytes read from a client's socket at a time.
@@ -457,6 +457,14 @@ impl Connection {
             ClientMsg::PollAnswer { rid, room, id, choices } => {
                 (room, rid, RoomRequest::Poll(PollRequest::Answer { id, choices }))
             }
+            ClientMsg::BoothStatus { rid, room, status } => {
+                (room, rid, RoomRequest::Booth(BoothRequest::Status { status }))
+            }
+            ClientMsg::BoothRequest { rid, room, message } => {
+                (room, rid, RoomRequest::Booth(BoothRequest::Request { message }))
+            }
+            ClientMsg::BoothCancel { rid, room, id } => (room, rid, RoomRequest::Booth(BoothRequest::Cancel { id })),
+            ClientMsg::BoothAccept { rid, room, id } => (room, rid, RoomRequest::Booth(BoothRequest::Accept { id })),
         };
         if !self.rooms.contains(&room) && !matches!(request, RoomRequest::Announce { .. }) {
             self.reply_error(Some(rid), ErrorCode::NotJoined, format!("join {room} first"), None);

@@ -157,14 +157,39 @@ mod cases {
     pub async fn presence_sums_over_nodes(pair: Pair) {
         let topic = room("presence");
         let users = |names: &[&str]| names.iter().map(|n| UserId::parse(*n).unwrap()).collect::<Vec<_>>();
-        let report = |present, names: &[&str]| PresenceReport { room: topic.clone(), present, new_users: users(names) };
+        let report = |present, names: &[&str]| PresenceReport::count(topic.clone(), present, users(names));
         let a = pair.a.exchange_presence(&[report(3, &["ada", "grace"])]).await.unwrap();
-        assert_eq!(a, vec![PresenceTotals { present: 3, unique: 2 }]);
+        assert_eq!(a, vec![PresenceTotals::counts(3, 2)]);
         let b = pair.b.exchange_presence(&[report(2, &["grace", "lin"])]).await.unwrap();
-        assert_eq!(b, vec![PresenceTotals { present: 5, unique: 3 }], "counts add up; a user on both counts once");
+        assert_eq!(b, vec![PresenceTotals::counts(5, 3)], "counts add up; a user on both counts once");
         let a = pair.a.exchange_presence(&[report(0, &[])]).await.unwrap();
-        assert_eq!(a, vec![PresenceTotals { present: 2, unique: 3 }], "a node's share goes when it reports none");
+        assert_eq!(a, vec![PresenceTotals::counts(2, 3)], "a node's share goes when it reports none");
         assert!(pair.a.exchange_presence(&[]).await.unwrap().is_empty());
+    }
+
+    /// A booth's watched users and staff on duty are the union over nodes; reading reports
+    /// nothing.
+    pub async fn watched_users_are_a_union_over_nodes(pair: Pair) {
+        let topic = room("watched");
+        let users = |names: &[&str]| names.iter().map(|n| UserId::parse(*n).unwrap()).collect::<Vec<_>>();
+        let report = |present, watched: &[&str], on_duty: &[&str]| PresenceReport {
+            watched: users(watched),
+            on_duty: users(on_duty),
+            ..PresenceReport::count(topic.clone(), present, Vec::new())
+        };
+        pair.a.exchange_presence(&[report(3, &["staff-1", "visitor"], &["staff-1"])]).await.unwrap();
+        let b = pair.b.exchange_presence(&[report(2, &["staff-1", "staff-2"], &[])]).await.unwrap();
+        assert_eq!(b[0].present, 5);
+        assert_eq!(b[0].watched, users(&["staff-1", "staff-2", "visitor"]));
+        assert_eq!(b[0].on_duty, users(&["staff-1"]));
+        let read = pair.a.read_presence(&[topic.clone(), room("nobody-here")]).await.unwrap();
+        assert_eq!(read[0].watched, b[0].watched);
+        assert_eq!(read[0].present, 5);
+        assert_eq!(read[1], PresenceTotals::default());
+        pair.b.exchange_presence(&[report(0, &[], &[])]).await.unwrap();
+        let read = pair.a.read_presence(std::slice::from_ref(&topic)).await.unwrap();
+        assert_eq!(read[0].watched, users(&["staff-1", "visitor"]), "node b's users go with its report");
+        assert!(pair.a.read_presence(&[]).await.unwrap().is_empty());
     }
 
     pub async fn a_full_inbox_drops_and_raises_the_lag_flag(mut pair: Pair) {
@@ -221,6 +246,11 @@ macro_rules! conformance {
             #[tokio::test]
             async fn presence_sums_over_nodes() {
                 cases::presence_sums_over_nodes($pair(100, 64).await).await;
+            }
+
+            #[tokio::test]
+            async fn watched_users_are_a_union_over_nodes() {
+                cases::watched_users_are_a_union_over_nodes($pair(100, 64).await).await;
             }
 
             #[tokio::test]

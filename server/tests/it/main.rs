@@ -4,6 +4,7 @@
 mod api;
 mod auth;
 mod binary;
+mod booths;
 mod bus;
 mod databases;
 mod http;

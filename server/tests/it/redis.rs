@@ -10,7 +10,7 @@ use plenary_proto::{ErrorCode, RoomEvent, ServerMsg, StreamPosition};
 use crate::redis_support::{PrivateRedis, TestRedis};
 use crate::support::*;
 
-async fn node_on(url: &str, prefix: &str) -> TestServer {
+pub async fn node_on(url: &str, prefix: &str) -> TestServer {
     let (url, prefix) = (url.to_owned(), prefix.to_owned());
     TestServer::spawn_with(move |s| {
         s.redis_url = Some(url);
@@ -184,29 +184,7 @@ async fn racing_stage_changes_on_two_nodes_stay_valid() {
 #[tokio::test]
 async fn a_killed_nodes_attendance_disappears() {
     let redis = TestRedis::new();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_plenary"))
-        .env("PLENARY_LISTEN", "127.0.0.1:0")
-        .env("PLENARY_JWT_SECRET", SECRET)
-        .env("DATABASE_URL", "memory")
-        .env("REDIS_URL", &redis.url)
-        .env("PLENARY_REDIS_PREFIX", &redis.prefix)
-        .env("PLENARY_ATTENDANCE_INTERVAL_MS", "200")
-        .env("PLENARY_LOG", "warn")
-        .env_remove("PLENARY_CONFIG")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let url = tokio::task::spawn_blocking(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        let line = lines.next().expect("the node prints its URL").unwrap();
-        let url = line.strip_prefix("Plenary is serving on ").expect("the URL line").split_whitespace().next().unwrap();
-        std::thread::spawn(move || lines.count());
-        url.to_owned()
-    })
-    .await
-    .unwrap();
-    let killer = scopeguard(child);
+    let (url, killer) = child_node(&redis, &[("PLENARY_ATTENDANCE_INTERVAL_MS", "200")]).await;
 
     let node_b = node_on(&redis.url, &redis.prefix).await;
     let room = session("killed");
@@ -232,10 +210,41 @@ async fn a_killed_nodes_attendance_disappears() {
     node_b.shutdown().await;
 }
 
-struct ChildGuard(std::process::Child);
+/// A node in a process of its own on `redis`, with extra environment `env`: its URL, and the
+/// guard that kills it.
+pub async fn child_node(redis: &TestRedis, env: &[(&str, &str)]) -> (String, ChildGuard) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_plenary"));
+    command
+        .env("PLENARY_LISTEN", "127.0.0.1:0")
+        .env("PLENARY_JWT_SECRET", SECRET)
+        .env("DATABASE_URL", "memory")
+        .env("REDIS_URL", &redis.url)
+        .env("PLENARY_REDIS_PREFIX", &redis.prefix)
+        .env("PLENARY_LOG", "warn")
+        .env_remove("PLENARY_CONFIG")
+        .stdout(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let guard = scopeguard(child);
+    let url = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let line = lines.next().expect("the node prints its URL").unwrap();
+        let url = line.strip_prefix("Plenary is serving on ").expect("the URL line").split_whitespace().next().unwrap();
+        std::thread::spawn(move || lines.count());
+        url.to_owned()
+    })
+    .await
+    .unwrap();
+    (url, guard)
+}
+
+pub struct ChildGuard(std::process::Child);
 
 impl ChildGuard {
-    fn kill(mut self) {
+    pub fn kill(mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
