@@ -12,10 +12,10 @@ use std::collections::BTreeSet;
 use common::{CLIENT_TAGS, EVENT_TAGS, SERVER_TAGS, client_tag, event_tag, server_tag};
 use expect_test::expect;
 use plenary_proto::{
-    Announcement, Attendance, BoothCounts, BoothView, CallInfo, ChatMessage, ClientMsg, ContactKind, ContactRequestView,
-    ContactState, StaffStatus, StaffView, ConnectionId, Epoch, ErrorCode, Limits, Membership, MessageId,
-    PollAction, PollResults, PollState, PollTally, PollView, QaAction, QuestionState, QuestionView, QuestionVotes,
-    RequestId, Role, RoomEvent, RoomId, Seq, ServerMsg, SessionAttendance, Stage, StageState, StreamPosition, UserId,
+    Announcement, Attendance, BoothCounts, BoothView, CallInfo, ChatMessage, ClientMsg, ConnectionId, ContactKind,
+    ContactRequestView, ContactState, Epoch, ErrorCode, Limits, Membership, MessageId, PollAction, PollResults,
+    PollState, PollTally, PollView, QaAction, QuestionState, QuestionView, QuestionVotes, RequestId, Role, RoomEvent,
+    RoomId, Seq, ServerMsg, SessionAttendance, StaffStatus, StaffView, Stage, StageState, StreamPosition, UserId,
     UserProfile,
 };
 
@@ -443,11 +443,19 @@ fn booth_request() -> ClientMsg {
 }
 
 fn booth_cancel() -> ClientMsg {
-    ClientMsg::BoothCancel { rid: RequestId(22), room: booth_room(), id: message_id("01945c4a1b2c7d3e8f9a0b1c2d3e4f50") }
+    ClientMsg::BoothCancel {
+        rid: RequestId(22),
+        room: booth_room(),
+        id: message_id("01945c4a1b2c7d3e8f9a0b1c2d3e4f50"),
+    }
 }
 
 fn booth_accept() -> ClientMsg {
-    ClientMsg::BoothAccept { rid: RequestId(23), room: booth_room(), id: message_id("01945c4a1b2c7d3e8f9a0b1c2d3e4f50") }
+    ClientMsg::BoothAccept {
+        rid: RequestId(23),
+        room: booth_room(),
+        id: message_id("01945c4a1b2c7d3e8f9a0b1c2d3e4f50"),
+    }
 }
 
 fn booth_summary() -> ServerMsg {
@@ -812,10 +820,16 @@ fn poll_messages() {
 
 #[test]
 fn booth_messages() {
-    expect![[r#"{"type":"booth_status","rid":20,"room":"booth:itu","status":"busy"}"#]].assert_eq(&client_json(booth_status()));
-    expect![[r#"{"type":"booth_request","rid":21,"room":"booth:itu","message":"Please call me about the 2026 prizes"}"#]].assert_eq(&client_json(booth_request()));
-    expect![[r#"{"type":"booth_cancel","rid":22,"room":"booth:itu","id":"01945c4a1b2c7d3e8f9a0b1c2d3e4f50"}"#]].assert_eq(&client_json(booth_cancel()));
-    expect![[r#"{"type":"booth_accept","rid":23,"room":"booth:itu","id":"01945c4a1b2c7d3e8f9a0b1c2d3e4f50"}"#]].assert_eq(&client_json(booth_accept()));
+    expect![[r#"{"type":"booth_status","rid":20,"room":"booth:itu","status":"busy"}"#]]
+        .assert_eq(&client_json(booth_status()));
+    expect![[
+        r#"{"type":"booth_request","rid":21,"room":"booth:itu","message":"Please call me about the 2026 prizes"}"#
+    ]]
+    .assert_eq(&client_json(booth_request()));
+    expect![[r#"{"type":"booth_cancel","rid":22,"room":"booth:itu","id":"01945c4a1b2c7d3e8f9a0b1c2d3e4f50"}"#]]
+        .assert_eq(&client_json(booth_cancel()));
+    expect![[r#"{"type":"booth_accept","rid":23,"room":"booth:itu","id":"01945c4a1b2c7d3e8f9a0b1c2d3e4f50"}"#]]
+        .assert_eq(&client_json(booth_accept()));
     expect![[r#"{"type":"booth_summary","booths":[{"booth":"itu","visitors":14,"staff_on_duty":2},{"booth":"undp","visitors":3,"staff_on_duty":0}]}"#]].assert_eq(&server_json(booth_summary()));
     expect![[r#"{"type":"booth","staff":[{"user":"auth0|grace","name":"Grace Hopper","status":"available"}],"requests":[{"id":"01945c4a1b2c7d3e8f9a0b1c2d3e4f50","visitor":{"id":"guest-7f3a9c","name":"Alan T."},"kind":"live","state":"waiting","position":2,"created_at":1767258300000,"updated_at":1767258300000}]}"#]].assert_eq(&event_json(booth_event()));
     expect![[r#"{"type":"call_opened","call":{"members":[{"id":"guest-7f3a9c","name":"Alan T."},{"id":"auth0|grace","name":"Grace Hopper","country":"US"}],"booth":"itu","opened_at":1767258360000}}"#]].assert_eq(&event_json(call_opened_event()));

@@ -436,6 +436,54 @@ impl ContactCard {
     }
 }
 
+/// A booth's figures for its staff and the organisers.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct BoothAnalytics {
+    pub booth: String,
+    /// Stays at the booth by visitors (its staff not counted); a reconnect is a new stay.
+    pub visits: u32,
+    pub unique_visitors: u32,
+    /// Mean length of a stay, ongoing stays counted up to now.
+    pub average_dwell_ms: u64,
+    /// Requests a staff member accepted.
+    pub requests_answered: u32,
+    /// Requests that ended without being accepted (the visitor cancelled or left).
+    pub requests_missed: u32,
+    /// Callback requests still waiting for a staff member.
+    pub callbacks_waiting: u32,
+}
+
+/// Computes a booth's analytics from its visits and contact requests; `staff` are the
+/// booth's staff (user ids), whose own stays are not visits.
+pub fn booth_analytics(
+    booth: &str,
+    visits: &[crate::store::Visit],
+    requests: &[ContactRequest],
+    staff: &[String],
+    now: i64,
+) -> BoothAnalytics {
+    let by_visitors: Vec<&crate::store::Visit> =
+        visits.iter().filter(|v| !staff.iter().any(|s| s == v.user.as_str())).collect();
+    let unique: std::collections::HashSet<&UserId> = by_visitors.iter().map(|v| &v.user).collect();
+    let dwell: i64 = by_visitors.iter().map(|v| (v.left_at.unwrap_or(now) - v.joined_at).max(0)).sum();
+    let count = |f: &dyn Fn(&ContactRequest) -> bool| {
+        u32::try_from(requests.iter().filter(|r| f(r)).count()).unwrap_or(u32::MAX)
+    };
+    BoothAnalytics {
+        booth: booth.to_owned(),
+        visits: u32::try_from(by_visitors.len()).unwrap_or(u32::MAX),
+        unique_visitors: u32::try_from(unique.len()).unwrap_or(u32::MAX),
+        average_dwell_ms: if by_visitors.is_empty() {
+            0
+        } else {
+            u64::try_from(dwell / i64::try_from(by_visitors.len()).unwrap_or(i64::MAX)).unwrap_or(0)
+        },
+        requests_answered: count(&|r| matches!(r.state, RequestState::Accepted { .. })),
+        requests_missed: count(&|r| matches!(r.state, RequestState::Cancelled { .. })),
+        callbacks_waiting: count(&|r| r.state == RequestState::Waiting && r.kind == ContactKind::Callback),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -465,6 +513,45 @@ mod tests {
             .unwrap();
         }
         board
+    }
+
+    #[test]
+    fn analytics_count_visitors_not_staff() {
+        let room = RoomId::booth("itu").unwrap();
+        let visit = |who: &str, joined_at: i64, left_at: Option<i64>| crate::store::Visit {
+            room: room.clone(),
+            user: user(who),
+            country: None,
+            joined_at,
+            left_at,
+        };
+        let visits = [
+            visit("ada", 0, Some(60_000)),
+            visit("ada", 100_000, Some(130_000)),
+            visit("ana", 0, None),
+            visit("lin", 190_000, None),
+        ];
+        let request = |id: &str, kind: ContactKind, state: RequestState| ContactRequest {
+            id: id.into(),
+            visitor: user("ada"),
+            visitor_name: "Ada".into(),
+            kind,
+            message: None,
+            state,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let requests = [
+            request("1", ContactKind::Live, RequestState::Accepted { by: user("ana") }),
+            request("2", ContactKind::Live, RequestState::Cancelled { by_visitor: false }),
+            request("3", ContactKind::Callback, RequestState::Waiting),
+            request("4", ContactKind::Live, RequestState::Waiting),
+        ];
+        let figures = booth_analytics("itu", &visits, &requests, &["ana".to_owned()], 200_000);
+        assert_eq!((figures.visits, figures.unique_visitors), (3, 2), "ana is staff");
+        assert_eq!(figures.average_dwell_ms, (60_000 + 30_000 + 10_000) / 3);
+        assert_eq!((figures.requests_answered, figures.requests_missed, figures.callbacks_waiting), (1, 1, 1));
+        assert_eq!(booth_analytics("itu", &[], &[], &[], 0).average_dwell_ms, 0);
     }
 
     #[test]

@@ -87,21 +87,23 @@ impl utoipa::Modify for BearerAuth {
 }
 
 async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], ApiDoc::openapi().to_json().unwrap_or_default()).into_response()
+    let mut doc = ApiDoc::openapi();
+    doc.merge(super::booths::BoothsDoc::openapi());
+    ([(header::CONTENT_TYPE, "application/json")], doc.to_json().unwrap_or_default()).into_response()
 }
 
-type ApiResult<T> = Result<T, Problem>;
+pub(super) type ApiResult<T> = Result<T, Problem>;
 
-fn programme(state: &AppState) -> ApiResult<&dyn ProgrammeStore> {
+pub(super) fn programme(state: &AppState) -> ApiResult<&dyn ProgrammeStore> {
     state.programme.as_deref().ok_or_else(Problem::no_database)
 }
 
-fn records(state: &AppState) -> ApiResult<&dyn Store> {
+pub(super) fn records(state: &AppState) -> ApiResult<&dyn Store> {
     state.records.as_deref().ok_or_else(Problem::no_database)
 }
 
 /// The caller named by the `Authorization: Bearer` token, with the roles granted to them.
-fn caller(state: &AppState, headers: &HeaderMap) -> ApiResult<Identity> {
+pub(super) fn caller(state: &AppState, headers: &HeaderMap) -> ApiResult<Identity> {
     let value = headers
         .get(header::AUTHORIZATION)
         .ok_or_else(|| Problem::unauthorized("send a token: Authorization: Bearer <token>"))?;
@@ -124,7 +126,7 @@ fn moderator_or_organiser(state: &AppState, headers: &HeaderMap, what: &str) -> 
     }
 }
 
-fn organiser(state: &AppState, headers: &HeaderMap) -> ApiResult<Identity> {
+pub(super) fn organiser(state: &AppState, headers: &HeaderMap) -> ApiResult<Identity> {
     let identity = caller(state, headers)?;
     if identity.has(Role::Organiser) { Ok(identity) } else { Err(Problem::forbidden("only organisers may do this")) }
 }
@@ -155,7 +157,7 @@ async fn put_event(
 }
 
 /// Validates and writes a programme fragment (one record from a PUT, or an import).
-async fn save(state: &AppState, programme_update: Programme) -> ApiResult<ApplySummary> {
+pub(super) async fn save(state: &AppState, programme_update: Programme) -> ApiResult<ApplySummary> {
     let store = programme(state)?;
     let known_tracks: Vec<String> = store.tracks().await?.into_iter().map(|t| t.id).collect();
     let known_speakers: Vec<String> = store.speakers().await?.into_iter().map(|s| s.id).collect();
@@ -181,7 +183,7 @@ async fn refresh_index(state: &AppState) -> ApiResult<()> {
 
 /// The request's JSON body, or a problem naming what is wrong with it. Authorisation is
 /// checked before this, so a caller without rights learns nothing about the body.
-fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+pub(super) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
     match body {
         Ok(Json(value)) => Ok(value),
         Err(rejection) => {
@@ -841,12 +843,12 @@ async fn session_polls(
 /// A CSV cell that a spreadsheet shows as text: user-supplied text starting with `=`, `+`,
 /// `-`, `@` or a control character would otherwise run as a formula when an organiser opens
 /// the export (OWASP's CSV injection).
-fn cell(value: impl Into<String>) -> String {
+pub(super) fn cell(value: impl Into<String>) -> String {
     let value = value.into();
     if value.starts_with(['=', '+', '-', '@', '\t', '\r', '\n']) { format!("'{value}") } else { value }
 }
 
-fn csv_response(writer: csv::Writer<Vec<u8>>, filename: &str) -> Response {
+pub(super) fn csv_response(writer: csv::Writer<Vec<u8>>, filename: &str) -> Response {
     let body = writer.into_inner().unwrap_or_default();
     (
         [

@@ -2,6 +2,7 @@
 //! readiness and metrics.
 
 pub mod api;
+pub mod booths;
 pub mod problem;
 pub mod web;
 
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(api::routes())
+        .merge(booths::routes())
         .fallback(fallback)
         .with_state(state)
 }

@@ -4,7 +4,8 @@
 //! first among them).
 //!
 //! Routes: a file that exists is served as it is; a page of the single-page client (`/`,
-//! `/programme`, `/sessions/<slug>`, `/sessions/<slug>/presenter`) gets `index.html`;
+//! `/programme`, `/sessions/<slug>`, `/sessions/<slug>/presenter`, `/expo`, `/booths/<slug>`,
+//! `/calls/<id>`) gets `index.html`;
 //! anything else is 404.
 
 use std::collections::HashMap;
@@ -206,11 +207,16 @@ fn etag_matches(if_none_match: &HeaderValue, etag: &HeaderValue) -> bool {
 /// The pages of the client (web/src/router.ts), without the leading `/`.
 fn is_client_route(path: &str) -> bool {
     match path.trim_end_matches('/') {
-        "" | "programme" => true,
-        other => other.strip_prefix("sessions/").is_some_and(|rest| {
-            let slug = rest.strip_suffix("/presenter").unwrap_or(rest);
-            crate::programme::model::is_slug(slug)
-        }),
+        "" | "programme" | "expo" => true,
+        other => {
+            other.strip_prefix("sessions/").is_some_and(|rest| {
+                let slug = rest.strip_suffix("/presenter").unwrap_or(rest);
+                crate::programme::model::is_slug(slug)
+            }) || other.strip_prefix("booths/").is_some_and(crate::programme::model::is_slug)
+                || other
+                    .strip_prefix("calls/")
+                    .is_some_and(|id| !id.is_empty() && id.len() <= 48 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        }
     }
 }
 
@@ -303,6 +309,11 @@ mod tests {
         assert!(get(&web, "/sessions/Bad%20Slug", &[]).is_none());
         assert!(get(&web, "/programme", &[]).is_some());
         assert!(get(&web, "/sessions/opening/presenter", &[]).is_some());
+        assert!(get(&web, "/expo", &[]).is_some());
+        assert!(get(&web, "/booths/itu", &[]).is_some());
+        assert!(get(&web, "/calls/01945c4a1b2c7d3e8f9a0b1c2d3e4f50", &[]).is_some());
+        assert!(get(&web, "/calls/not-hex", &[]).is_none());
+        assert!(get(&web, "/booths/Bad", &[]).is_none());
         assert!(get(&web, "/api/nothing", &[]).is_none());
         assert!(web.respond(&Method::POST, &"/".parse().unwrap(), &HeaderMap::new()).is_none());
     }

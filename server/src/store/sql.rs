@@ -24,6 +24,7 @@ fn migrator() -> Migrator {
         migration(3, "qa", include_str!("../../migrations/0003_qa.sql")),
         migration(4, "session qa", include_str!("../../migrations/0004_session_qa.sql")),
         migration(5, "polls", include_str!("../../migrations/0005_polls.sql")),
+        migration(6, "booths", include_str!("../../migrations/0006_booths.sql")),
     ])
 }
 

@@ -369,3 +369,187 @@ async fn presence_and_accepts_hold_across_nodes_and_a_killed_nodes_staff_go_offl
     .await;
     node_a.shutdown().await;
 }
+
+/// A caller of the REST API with its own token.
+async fn http(
+    server: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    bearer: &str,
+    body: Option<serde_json::Value>,
+) -> (reqwest::StatusCode, String) {
+    let mut request = reqwest::Client::new().request(method, server.http_url(path)).bearer_auth(bearer);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+fn staff_token(sub: &str, booths: &[&str]) -> String {
+    let mut claims = claims(sub, &[Role::Exhibitor], 3600);
+    claims.scopes = booths.iter().map(|b| format!("staff:{b}")).collect();
+    sign(&claims, SECRET)
+}
+
+/// Leads: shared with consent only, read by that booth's staff only (not other booths'
+/// staff, not organisers, not other visitors), withdrawn by the visitor; analytics and the
+/// profile by role; the record survives the node on SQLite and PostgreSQL.
+#[tokio::test]
+async fn leads_are_shared_with_consent_and_read_only_by_the_booths_staff() {
+    use reqwest::Method;
+    use reqwest::StatusCode;
+    use serde_json::json;
+
+    use crate::databases::{Kind, TestDatabase};
+
+    for kind in [Kind::Sqlite, Kind::Postgres] {
+        let db = TestDatabase::create(kind).await;
+        let url = db.url.clone();
+        let server = TestServer::spawn_with(move |s| s.database_url = Some(url)).await;
+        let organiser = token("org", &[Organiser]);
+        for id in ["itu", "undp"] {
+            let booth = json!({"id": id, "organisation": id.to_uppercase(), "staff": ["named-staff"]});
+            let (status, body) =
+                http(&server, Method::PUT, &format!("/api/booths/{id}"), &organiser, Some(booth)).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let ada = token("ada", &[Attendee]);
+        let card = json!({"name": "Ada Lovelace", "email": "ada@example.org", "organisation": "=HYPERLINK(\"x\")"});
+        let (status, body) =
+            http(&server, Method::PUT, "/api/booths/itu/lead", &ada, Some(json!({"card": card}))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "no consent, no lead: {body}");
+        let bad = json!({"card": {"name": "", "email": "nope"}, "consent": true});
+        let (status, body) = http(&server, Method::PUT, "/api/booths/itu/lead", &ada, Some(bad)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.contains("card.name") && body.contains("card.email"), "{body}");
+        let (status, body) =
+            http(&server, Method::PUT, "/api/booths/itu/lead", &ada, Some(json!({"card": card, "consent": true})))
+                .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, _) = http(&server, Method::GET, "/api/booths/itu/lead", &ada, None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = http(&server, Method::GET, "/api/booths/undp/lead", &ada, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "shared with itu only");
+
+        // Who reads the leads.
+        for (who, bearer) in [
+            ("a visitor", token("lin", &[Attendee])),
+            ("an organiser", organiser.clone()),
+            ("another booth's staff", staff_token("olga", &["undp"])),
+        ] {
+            let (status, body) = http(&server, Method::GET, "/api/booths/itu/leads.csv", &bearer, None).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{who}: {body}");
+            let (status, _) = http(&server, Method::GET, "/api/booths/itu/leads", &bearer, None).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{who}");
+        }
+        for bearer in [staff_token("ana", &["itu"]), token("named-staff", &[Attendee])] {
+            let (status, csv) = http(&server, Method::GET, "/api/booths/itu/leads.csv", &bearer, None).await;
+            assert_eq!(status, StatusCode::OK);
+            let lines: Vec<&str> = csv.lines().collect();
+            assert_eq!(lines[0], "shared_at,visitor,name,email,organisation,job_title,phone,note");
+            assert!(lines[1].contains("ada,Ada Lovelace,ada@example.org,\"'=HYPERLINK"), "formula-safe: {csv}");
+        }
+        let (_, leads) =
+            http(&server, Method::GET, "/api/booths/undp/leads", &staff_token("olga", &["undp"]), None).await;
+        assert_eq!(leads, "[]");
+
+        // Withdrawn: gone from the export.
+        let (status, _) = http(&server, Method::DELETE, "/api/booths/itu/lead", &ada, None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (_, csv) =
+            http(&server, Method::GET, "/api/booths/itu/leads.csv", &staff_token("ana", &["itu"]), None).await;
+        assert_eq!(csv.lines().count(), 1, "{csv}");
+        let (status, _) = http(&server, Method::DELETE, "/api/booths/itu/lead", &ada, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        // Analytics: the booth's staff and organisers; everyone's list for organisers only.
+        let (status, _) = http(&server, Method::GET, "/api/booths/itu/analytics", &ada, None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) =
+            http(&server, Method::GET, "/api/booths/itu/analytics", &staff_token("olga", &["undp"]), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, body) =
+            http(&server, Method::GET, "/api/booths/itu/analytics", &staff_token("ana", &["itu"]), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = http(&server, Method::GET, "/api/analytics/booths", &organiser, None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap().as_array().unwrap().len(), 2);
+        let (status, _) =
+            http(&server, Method::GET, "/api/analytics/booths", &staff_token("ana", &["itu"]), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        // The profile: its staff edit it, nobody else.
+        let profile = json!({"description": "Connecting the world", "links": ["https://itu.int"], "tags": ["ict"]});
+        let (status, _) = http(
+            &server,
+            Method::PUT,
+            "/api/booths/itu/profile",
+            &staff_token("olga", &["undp"]),
+            Some(profile.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, body) =
+            http(&server, Method::PUT, "/api/booths/itu/profile", &staff_token("ana", &["itu"]), Some(profile)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, booth) = http(&server, Method::GET, "/api/booths/itu", &ada, None).await;
+        assert!(booth.contains("Connecting the world") && booth.contains("named-staff"), "{booth}");
+        let bad = json!({"description": "", "links": ["ftp://nope"], "tags": []});
+        let (status, _) =
+            http(&server, Method::PUT, "/api/booths/itu/profile", &staff_token("ana", &["itu"]), Some(bad)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        server.shutdown().await;
+        db.drop_database().await;
+    }
+}
+
+/// Booth rooms take their staff from the programme, a visit and a request end up in the
+/// booth's analytics, and a callback request survives the node restarting.
+#[tokio::test]
+async fn requests_are_recorded_and_survive_a_restart() {
+    use reqwest::Method;
+    use serde_json::json;
+
+    use crate::databases::{Kind, TestDatabase};
+
+    let db = TestDatabase::create(Kind::Sqlite).await;
+    let url = db.url.clone();
+    let start = |url: String| TestServer::spawn_with(move |s| s.database_url = Some(url));
+    let server = start(url.clone()).await;
+    let organiser = token("org", &[Organiser]);
+    let booth_body = json!({"id": "ilo", "organisation": "ILO", "staff": ["ana"]});
+    http(&server, Method::PUT, "/api/booths/ilo", &organiser, Some(booth_body)).await;
+    let room = booth("ilo");
+    let mut nobody = visitor(&ws(&server), "ada").await;
+    let unknown = nobody.request(|rid| ClientMsg::Join { rid, room: booth("not-in-programme"), since: None }).await;
+    assert!(refused(&unknown, ErrorCode::NotFound), "{unknown:?}");
+    nobody.join(&room).await;
+    let (reply, callback) = request_seeing(&mut nobody, ask_to_talk(&room, Some("Call me back"))).await;
+    assert!(acked(&reply), "{reply:?}");
+    let callback = callback.unwrap();
+    drop(nobody);
+    server.shutdown().await;
+
+    let server = start(url).await;
+    let mut ana = TestClient::connect_url(&ws(&server)).await;
+    ana.hello(&token("ana", &[Attendee])).await;
+    let ServerMsg::Snapshot { booth: Some(view), you, .. } = ana.join(&room).await else { panic!("snapshot") };
+    assert!(you.booth_staff, "named on the booth in the programme");
+    assert!(view.requests.iter().any(|r| r.id == callback.id && r.state == ContactState::Waiting), "{view:?}");
+    assert!(acked(&ana.request(accept(&room, &callback.id)).await));
+    let (_, body) = http(&server, Method::GET, "/api/booths/ilo/analytics", &organiser, None).await;
+    let figures: serde_json::Value = serde_json::from_str(&body).unwrap();
+    eventually("the acceptance in the record", || {
+        let (server, organiser) = (&server, organiser.clone());
+        async move {
+            let (_, body) = http(server, Method::GET, "/api/booths/ilo/analytics", &organiser, None).await;
+            let figures: serde_json::Value = serde_json::from_str(&body).unwrap();
+            figures["requests_answered"] == 1
+        }
+    })
+    .await;
+    assert_eq!(figures["unique_visitors"], 1, "ada visited; ana is staff: {figures}");
+    server.shutdown().await;
+    db.drop_database().await;
+}
