@@ -35,7 +35,7 @@ async fn join_returns_a_snapshot_with_role_and_attendance() {
 async fn unknown_rooms_are_not_found() {
     let server = TestServer::spawn().await;
     let mut ada = server.client("ada", &[Attendee]).await;
-    let room = RoomId::parse("booth:nope").unwrap();
+    let room = RoomId::parse("stage:nope").unwrap();
     let answer = ada.request(|rid| ClientMsg::Join { rid, room, since: None }).await;
     assert_eq!(error_code(&answer), 404);
 }
