@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use plenary_load::conn::Target;
 use plenary_load::probe::Probe;
-use plenary_load::scenarios::{churn, fanout, idle, join_storm, qa_storm};
+use plenary_load::scenarios::{churn, expo, fanout, idle, join_storm, qa_storm};
 use plenary_load::tokens::TokenSource;
 use plenary_load::{Context, report::Report};
 
@@ -82,6 +82,9 @@ enum Scenario {
     /// A moderated Q&A: N viewers, askers, two moderators racing to approve, voters.
     /// Reports approval-to-viewer latency, vote latency and whether the counts are exact.
     QaStorm(qa_storm::QaStormArgs),
+    /// The virtual exhibition: visitors moving between booths, staff toggling status and
+    /// accepting requests, the hall's counts checked at rest.
+    Expo(expo::ExpoArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -111,6 +114,7 @@ fn main() -> anyhow::Result<()> {
             Scenario::Idle(args) => idle::run(&ctx, args).await,
             Scenario::Churn(args) => churn::run(&ctx, args).await,
             Scenario::QaStorm(args) => qa_storm::run(&ctx, args).await,
+            Scenario::Expo(args) => expo::run(&ctx, args).await,
         }
     })?;
     if cli.json {

@@ -42,6 +42,15 @@ impl TokenSource {
 
     /// A token for load user `n` with `role`.
     pub fn token(&self, n: usize, role: Role) -> anyhow::Result<String> {
+        self.token_with_scopes(n, role, &[])
+    }
+
+    /// A token for load user `n` with `role` and `scopes` (e.g. `staff:<booth>`); a token file
+    /// cannot give scopes.
+    pub fn token_with_scopes(&self, n: usize, role: Role, scopes: &[String]) -> anyhow::Result<String> {
+        if !scopes.is_empty() && matches!(self, TokenSource::File { .. }) {
+            bail!("this scenario needs tokens with scopes: give the node's secret, not a token file");
+        }
         match self {
             TokenSource::Secret { key, audience, issuer } => {
                 let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
@@ -52,6 +61,9 @@ impl TokenSource {
                     "iat": now,
                     "exp": now + 4 * 3600,
                 });
+                if !scopes.is_empty() {
+                    claims["scopes"] = json!(scopes);
+                }
                 if let Some(aud) = audience {
                     claims["aud"] = json!(aud);
                 }

@@ -10,7 +10,7 @@ use plenary_load::Context;
 use plenary_load::conn::Target;
 use plenary_load::probe::Probe;
 use plenary_load::report::Report;
-use plenary_load::scenarios::{churn, fanout, idle, join_storm, qa_storm};
+use plenary_load::scenarios::{churn, expo, fanout, idle, join_storm, qa_storm};
 use plenary_load::tokens::TokenSource;
 use plenary_proto::RoomId;
 use plenary_server::Application;
@@ -164,4 +164,27 @@ async fn qa_storm_counts_are_exact() {
     assert_eq!(number(&report, "deliveries"), number(&report, "deliveries_expected"));
     assert_eq!(report.get("counts_exact"), Some(&Value::Bool(true)));
     assert!(number(&report, "votes_acked") > 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expo_counts_settle_exactly_and_each_request_is_accepted_once() {
+    let (ctx, _stop) = node(false).await;
+    let args = expo::ExpoArgs {
+        visitors: 60,
+        booths: 5,
+        staff: 2,
+        stay: Duration::from_millis(300),
+        request_every: 3,
+        toggle: Duration::from_millis(700),
+        duration: Duration::from_secs(3),
+        drain: Duration::from_secs(15),
+        prefix: "smoke-expo-".into(),
+    };
+    let report = expo::run(&ctx, &args).await.unwrap();
+    eprintln!("{}", report.to_table());
+    assert_eq!(report.get("counts_exact"), Some(&Value::Bool(true)), "the hall matches where everyone is");
+    assert_eq!(number(&report, "double_accepts"), 0.0);
+    assert_eq!(number(&report, "accepts_acked"), number(&report, "accepted"));
+    assert!(number(&report, "requests") > 0.0 && number(&report, "status_changes") > 0.0);
+    assert_eq!(number(&report, "visitor_errors") + number(&report, "staff_errors"), 0.0);
 }

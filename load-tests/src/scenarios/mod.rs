@@ -2,6 +2,7 @@
 //! at the paced rate, stamping events with their send time, and reading the node's CPU.
 
 pub mod churn;
+pub mod expo;
 pub mod fanout;
 pub mod idle;
 pub mod join_storm;

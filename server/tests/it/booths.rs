@@ -553,3 +553,34 @@ async fn requests_are_recorded_and_survive_a_restart() {
     server.shutdown().await;
     db.drop_database().await;
 }
+
+/// One node alone: the hall counts each booth's visitors (not its staff) and staff on duty,
+/// and follows visitors moving between booths.
+#[tokio::test]
+async fn the_hall_follows_visitors_between_booths() {
+    let server = TestServer::spawn_with(|s| s.attendance_interval_ms = 100).await;
+    let mut hall = visitor(&ws(&server), "hall").await;
+    hall.join(&RoomId::expo()).await;
+    let mut ana = staff_client(&ws(&server), "ana", &["a"]).await;
+    ana.join(&booth("a")).await;
+    let mut ada = visitor(&ws(&server), "ada").await;
+    ada.join(&booth("a")).await;
+    let mut lin = visitor(&ws(&server), "lin").await;
+    lin.join(&booth("b")).await;
+    let counts = |a: (u32, u32), b: (u32, u32)| {
+        vec![
+            BoothCounts { booth: "a".into(), visitors: a.0, staff_on_duty: a.1 },
+            BoothCounts { booth: "b".into(), visitors: b.0, staff_on_duty: b.1 },
+        ]
+    };
+    let wanted = counts((1, 1), (1, 0));
+    hall.recv_until("a: 1 visitor, 1 on duty; b: 1 visitor", |m| matches!(m, ServerMsg::BoothSummary { booths } if *booths == wanted))
+        .await;
+    assert!(acked(&ada.request(|rid| ClientMsg::Leave { rid, room: booth("a") }).await));
+    ada.join(&booth("b")).await;
+    assert!(acked(&ana.request(set_status(&booth("a"), StaffStatus::Busy)).await));
+    let wanted = counts((0, 0), (2, 0));
+    hall.recv_until("ada moved to b, ana busy", |m| matches!(m, ServerMsg::BoothSummary { booths } if *booths == wanted))
+        .await;
+    server.shutdown().await;
+}
