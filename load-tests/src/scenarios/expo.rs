@@ -373,7 +373,7 @@ async fn visit(
                 joined_at = None;
                 pending_join = Some(rid);
                 counts.moves.fetch_add(1, Ordering::Relaxed);
-                if moves % plan.request_every == 0 {
+                if moves.is_multiple_of(plan.request_every) {
                     rid += 1;
                     requests.insert(rid);
                     let msg = ClientMsg::BoothRequest { rid: RequestId(rid), room: plan.booths[b].clone(), message: None };
