@@ -60,6 +60,14 @@ fn generate() -> String {
         PollAction::decl(),
         PollTally::decl(),
         PollChoice::decl(),
+        StaffStatus::decl(),
+        StaffView::decl(),
+        ContactKind::decl(),
+        ContactState::decl(),
+        ContactRequestView::decl(),
+        BoothView::decl(),
+        CallInfo::decl(),
+        BoothCounts::decl(),
     ];
     for declaration in declarations {
         // Every integer on the wire is a count, an id or a Unix time in ms: all far below

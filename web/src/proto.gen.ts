@@ -263,3 +263,52 @@ counts: Array<number>,
 voters: number, };
 
 export type PollChoice = { id: MessageId, choices: Array<number>, };
+
+export type StaffStatus = "available" | "busy" | "away" | "offline";
+
+export type StaffView = { user: UserId, name: string, status: StaffStatus, };
+
+export type ContactKind = "live" | "callback";
+
+export type ContactState = "waiting" | "accepted" | "cancelled";
+
+export type ContactRequestView = { id: MessageId, visitor: UserProfile, kind: ContactKind, message?: string | null, state: ContactState, 
+/**
+ * A waiting live request's place in the queue, from 1.
+ */
+position?: number | null, accepted_by?: UserProfile | null, 
+/**
+ * An accepted request's private room (join it).
+ */
+call?: RoomId | null, 
+/**
+ * A cancelled request: `true` when the visitor cancelled it, `false` when it lapsed.
+ */
+cancelled_by_visitor?: boolean | null, created_at: number, updated_at: number, };
+
+export type BoothView = { staff: Array<StaffView>, 
+/**
+ * Staff: every waiting request and those accepted or cancelled lately. A visitor: its
+ * own.
+ */
+requests: Array<ContactRequestView>, };
+
+export type CallInfo = { members: Array<UserProfile>, 
+/**
+ * The booth whose request opened the call.
+ */
+booth?: string | null, opened_at: number, };
+
+export type BoothCounts = { 
+/**
+ * The booth's id in the programme (its room is `booth:<id>`).
+ */
+booth: string, 
+/**
+ * Connections at the booth over every node, its staff not counted.
+ */
+visitors: number, 
+/**
+ * Staff members available now.
+ */
+staff_on_duty: number, };
