@@ -61,6 +61,8 @@ struct Counts {
     moves: AtomicU64,
     requests: AtomicU64,
     nobody_available: AtomicU64,
+    /// Requests refused because the booth's stream kept moving while the node decided them.
+    request_races_lost: AtomicU64,
     accepts_acked: AtomicU64,
     accept_conflicts: AtomicU64,
     double_accepts: AtomicU64,
@@ -226,7 +228,9 @@ pub async fn run(ctx: &Context, args: &ExpoArgs) -> anyhow::Result<Report> {
         }
     }
     let statuses = shared.status_sent.lock().expect("statuses").clone();
-    let want = expected(&finals, &statuses);
+    let mut want = expected(&finals, &statuses);
+    // The hall lists booths by id, as strings.
+    want.sort_by(|a, b| a.booth.cmp(&b.booth));
     let mut summary_rx = summary_rx;
     let mut exact = false;
     while Instant::now() < deadline {
@@ -267,6 +271,7 @@ pub async fn run(ctx: &Context, args: &ExpoArgs) -> anyhow::Result<Report> {
         .add("max_ms", summary.max_ms)
         .add("requests", counts.requests.load(Ordering::Relaxed))
         .add("nobody_available", counts.nobody_available.load(Ordering::Relaxed))
+        .add("request_races_lost", counts.request_races_lost.load(Ordering::Relaxed))
         .add("accepted", shared.accepted.lock().expect("accepted").len())
         .add("accepts_acked", counts.accepts_acked.load(Ordering::Relaxed))
         .add("accept_conflicts", counts.accept_conflicts.load(Ordering::Relaxed))
@@ -401,9 +406,13 @@ async fn visit(
                         joined_at = current;
                     }
                 } else if text.starts_with(r#"{"type":"error""#) {
-                    let Ok(ServerMsg::Error { rid: Some(r), code, .. }) = serde_json::from_str(text) else { continue };
+                    let Ok(ServerMsg::Error { rid: Some(r), code, message, .. }) = serde_json::from_str(text) else { continue };
                     if requests.remove(&r.0) && code == ErrorCode::Conflict {
-                        counts.nobody_available.fetch_add(1, Ordering::Relaxed);
+                        if message.contains("kept changing") {
+                            counts.request_races_lost.fetch_add(1, Ordering::Relaxed);
+                        } else {
+                            counts.nobody_available.fetch_add(1, Ordering::Relaxed);
+                        }
                     } else {
                         counts.refused.fetch_add(1, Ordering::Relaxed);
                         if pending_join == Some(r.0) {

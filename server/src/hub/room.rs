@@ -663,7 +663,6 @@ impl Room {
         // would retry the same resume forever: it gets a snapshot instead.
         .filter(|frames| frames.len() < peer.room_left());
         self.add_member(&peer, identity);
-        self.booth_joined(identity).await;
         let attendance = self.attendance.current();
         match replay {
             Some(frames) => {
@@ -724,6 +723,8 @@ impl Room {
         if let Some(frame) = summary {
             let _ = peer.send(frame);
         }
+        // After the snapshot, so a staff member's own arrival reaches it as the next event.
+        self.booth_joined(identity).await;
     }
 
     fn is_muted(&self, user: &UserId, now: i64) -> bool {

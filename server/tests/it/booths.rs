@@ -574,13 +574,19 @@ async fn the_hall_follows_visitors_between_booths() {
         ]
     };
     let wanted = counts((1, 1), (1, 0));
-    hall.recv_until("a: 1 visitor, 1 on duty; b: 1 visitor", |m| matches!(m, ServerMsg::BoothSummary { booths } if *booths == wanted))
-        .await;
+    hall.recv_until(
+        "a: 1 visitor, 1 on duty; b: 1 visitor",
+        |m| matches!(m, ServerMsg::BoothSummary { booths } if *booths == wanted),
+    )
+    .await;
     assert!(acked(&ada.request(|rid| ClientMsg::Leave { rid, room: booth("a") }).await));
     ada.join(&booth("b")).await;
     assert!(acked(&ana.request(set_status(&booth("a"), StaffStatus::Busy)).await));
     let wanted = counts((0, 0), (2, 0));
-    hall.recv_until("ada moved to b, ana busy", |m| matches!(m, ServerMsg::BoothSummary { booths } if *booths == wanted))
-        .await;
+    hall.recv_until(
+        "ada moved to b, ana busy",
+        |m| matches!(m, ServerMsg::BoothSummary { booths } if *booths == wanted),
+    )
+    .await;
     server.shutdown().await;
 }
