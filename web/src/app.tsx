@@ -1,6 +1,9 @@
 import { credentials, signOut } from "./auth";
 import { ConnectionBanner } from "./components/ConnectionBanner";
 import { t } from "./i18n";
+import { Booth } from "./pages/Booth";
+import { Call } from "./pages/Call";
+import { Expo } from "./pages/Expo";
 import { Presenter } from "./pages/Presenter";
 import { Programme } from "./pages/Programme";
 import { Room } from "./pages/Room";
@@ -25,6 +28,9 @@ export function App() {
           <nav aria-label={t("nav.main")}>
             <a href="/" onClick={followLink} aria-current={current.page === "programme" ? "page" : undefined}>
               {t("nav.programme")}
+            </a>
+            <a href="/expo" onClick={followLink} aria-current={current.page === "expo" ? "page" : undefined}>
+              {t("nav.expo")}
             </a>
           </nav>
         )}
@@ -63,6 +69,12 @@ export function App() {
           <Presenter key={current.id} id={current.id} />
         ) : current.page === "programme" ? (
           <Programme />
+        ) : current.page === "expo" ? (
+          <Expo />
+        ) : current.page === "booth" ? (
+          <Booth key={current.id} id={current.id} />
+        ) : current.page === "call" ? (
+          <Call key={current.id} id={current.id} />
         ) : (
           <h1>{t("room.notFound")}</h1>
         )}

@@ -7,6 +7,7 @@
 import { signal } from "@preact/signals";
 import {
   type Attendance,
+  type BoothCounts,
   type ClientMsg,
   CloseCode,
   type ErrorCode,
@@ -42,6 +43,8 @@ export interface RoomHandler {
   votes?(votes: QuestionVotes[]): void;
   tallies?(tallies: PollTally[]): void;
   summary?(sessions: SessionAttendance[]): void;
+  /** The exhibition hall's counts (`booth_summary`, sent to members of `expo`). */
+  booths?(booths: BoothCounts[]): void;
   /** Joining failed (no such room, not allowed, ...). */
   failed?(error: RequestError): void;
 }
@@ -248,6 +251,9 @@ export class Connection {
         return;
       case "attendance_summary":
         for (const membership of this.rooms.values()) membership.handler.summary?.(message.sessions);
+        return;
+      case "booth_summary":
+        for (const membership of this.rooms.values()) membership.handler.booths?.(message.booths);
         return;
       case "error":
         if (message.rid === undefined || message.rid === null) return;

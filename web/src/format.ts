@@ -1,5 +1,5 @@
 // Dates and times in the viewer's time zone and locale.
-import { locale } from "./i18n";
+import { formatNumber, locale, t } from "./i18n";
 
 export const viewerZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
@@ -8,6 +8,19 @@ const dayFormat = new Intl.DateTimeFormat(locale, { weekday: "long", day: "numer
 
 export const formatTime = (ms: number): string => timeFormat.format(ms);
 export const formatDay = (ms: number): string => dayFormat.format(ms);
+
+/** A duration to the second: "45 s", "2 min 5 s", "1 h 2 min". */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.round(ms / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = total % 60;
+  if (hours > 0) return t("duration.hours", { hours: formatNumber(hours), minutes: formatNumber(minutes) });
+  if (minutes > 0) {
+    return t("duration.minutes", { minutes: formatNumber(minutes), seconds: formatNumber(seconds) });
+  }
+  return t("duration.seconds", { seconds: formatNumber(seconds) });
+}
 
 /** `YYYY-MM-DD` of `ms` in the viewer's zone: the key that groups the programme by day. */
 export function dayKey(ms: number): string {

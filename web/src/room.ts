@@ -1,7 +1,8 @@
 // One session room's state in this tab, fed by the connection: the stage, attendance, what
 // the caller may do, the chat (at most MAX_MESSAGES kept, oldest dropped first) and who is
 // muted. The chat lives in a plain array with a version signal, so a message costs O(1)
-// instead of copying 10,000 messages into a new array.
+// instead of copying 10,000 messages into a new array. Booth and call rooms (src/booth.ts)
+// extend it with what they add to a room.
 import { batch, signal } from "@preact/signals";
 import type { Connection, RequestError, Snapshot } from "./connection";
 import type {
@@ -54,7 +55,7 @@ export class SessionRoom {
   private readonly leave: () => void;
 
   constructor(
-    private readonly connection: Connection,
+    protected readonly connection: Connection,
     readonly room: RoomId,
   ) {
     this.leave = connection.join(room, {
@@ -95,7 +96,7 @@ export class SessionRoom {
     this.onNewMessage = null;
   }
 
-  private applySnapshot(s: Snapshot): void {
+  protected applySnapshot(s: Snapshot): void {
     batch(() => {
       this.joinError.value = null;
       this.stage.value = s.stage ?? null;
@@ -116,7 +117,7 @@ export class SessionRoom {
     });
   }
 
-  private apply(event: RoomEvent): void {
+  protected apply(event: RoomEvent): void {
     switch (event.type) {
       case "stage":
         this.stage.value = event.stage;

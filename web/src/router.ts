@@ -1,11 +1,15 @@
-// Client-side routes on the History API: `/` (the programme, or sign-in) and
-// `/sessions/:id`. The node answers every such path with index.html.
+// Client-side routes on the History API: `/` (the programme, or sign-in), `/sessions/:id`,
+// the exhibition hall `/expo`, `/booths/:id` and private calls `/calls/:id`. The node
+// answers every such path with index.html.
 import { signal } from "@preact/signals";
 
 export type Route =
   | { page: "programme" }
   | { page: "session"; id: string }
   | { page: "presenter"; id: string }
+  | { page: "expo" }
+  | { page: "booth"; id: string }
+  | { page: "call"; id: string }
   | { page: "not_found" };
 
 function parse(pathname: string): Route {
@@ -14,6 +18,11 @@ function parse(pathname: string): Route {
   if (session?.[1]) return { page: "session", id: session[1] };
   const presenter = /^\/sessions\/([a-z0-9-]{1,48})\/presenter\/?$/.exec(pathname);
   if (presenter?.[1]) return { page: "presenter", id: presenter[1] };
+  if (pathname === "/expo" || pathname === "/expo/") return { page: "expo" };
+  const booth = /^\/booths\/([a-z0-9-]{1,48})\/?$/.exec(pathname);
+  if (booth?.[1]) return { page: "booth", id: booth[1] };
+  const call = /^\/calls\/([0-9a-fA-F]{1,48})\/?$/.exec(pathname);
+  if (call?.[1]) return { page: "call", id: call[1] };
   return { page: "not_found" };
 }
 

@@ -2,6 +2,7 @@ import { useComputed, useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { api, type EventInfo, type SessionView, type Speaker, type Track } from "../api";
 import { Checkbox } from "../components/Checkbox";
+import { Select } from "../components/Select";
 import { dayKey, formatDay, formatTime, languageName, viewerZone } from "../format";
 import { formatNumber, t } from "../i18n";
 import { followLink } from "../router";
@@ -185,23 +186,6 @@ export function Programme() {
           </ul>
         </>
       )}
-    </div>
-  );
-}
-
-function Select(props: {
-  label: string;
-  value: string;
-  onChange: (value: string) => void;
-  children: preact.ComponentChildren;
-}) {
-  const id = `filter-${props.label.toLowerCase().replace(/\W+/g, "-")}`;
-  return (
-    <div class="field">
-      <label for={id}>{props.label}</label>
-      <select id={id} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
-        {props.children}
-      </select>
     </div>
   );
 }

@@ -76,3 +76,61 @@ test("a right-to-left language mirrors the layout without overflow", async (t) =
     assert.deepEqual(await violations(page), []);
   });
 });
+
+test("axe finds no serious or critical violation in the exhibition", async (t) => {
+  await scenario(t, { sessions: SESSIONS }, async ({ node, newPage }) => {
+    await node.api("PUT", "/api/booths/itu", {
+      id: "itu",
+      organisation: "International Telecommunication Union",
+      description: "Connecting the world.",
+      links: ["https://www.itu.int/"],
+      track: "main",
+      tags: ["C2", "SDG9"],
+      staff: ["staff-ana"],
+    });
+    const staff = await newPage();
+    await staff.goto(`${node.url}/booths/itu?token=${node.token("staff-ana", "Ana Exhibitor")}`);
+    await staff.getByRole("heading", { name: "Exhibitor console" }).waitFor();
+
+    const visitor = await newPage();
+    await visitor.goto(`${node.url}/expo?token=${node.token("kofi", "Kofi Mensah")}`);
+    await visitor.getByTestId("counts-itu").getByText("1 staff member on duty").waitFor();
+    assert.deepEqual(await violations(visitor), [], "exhibition hall");
+
+    await visitor.getByRole("link", { name: "International Telecommunication Union" }).click();
+    await visitor.getByRole("button", { name: "Talk to someone" }).click();
+    await visitor.getByText("You are number 1 in the queue.").waitFor();
+    // The card form showing its errors.
+    await visitor.getByLabel("E-mail").fill("not an address");
+    await visitor.getByRole("button", { name: "Share my card" }).click();
+    await visitor.getByText("Tick the box", { exact: false }).waitFor();
+    assert.deepEqual(await violations(visitor), [], "booth (visitor, in the queue)");
+
+    await staff.getByRole("button", { name: "Accept the request from Kofi Mensah" }).waitFor();
+    assert.deepEqual(await violations(staff), [], "booth (exhibitor console)");
+    await staff.getByRole("button", { name: "Accept the request from Kofi Mensah" }).click();
+    await visitor.getByRole("link", { name: "Join the private call" }).click();
+    await visitor.getByRole("heading", { level: 1, name: "Private call with Ana Exhibitor" }).waitFor();
+    await sendChat(visitor, "Hello!");
+    assert.deepEqual(await violations(visitor), [], "private call");
+
+    const outsider = await newPage({ colorScheme: "dark" });
+    await outsider.goto(`${node.url}${new URL(visitor.url()).pathname}?token=${node.token("eve", "Eve")}`);
+    await outsider.getByRole("heading", { level: 1, name: "This call is private." }).waitFor();
+    assert.deepEqual(await violations(outsider), [], "a call of others (dark scheme)");
+    await outsider.goto(`${node.url}/booths/itu`);
+    await outsider.getByRole("heading", { name: "Staff", exact: true }).waitFor();
+    assert.deepEqual(await violations(outsider), [], "booth, dark scheme");
+    await outsider.goto(`${node.url}/booths/no-such-booth`);
+    await outsider.getByRole("heading", { level: 1, name: "This booth does not exist." }).waitFor();
+    assert.deepEqual(await violations(outsider), [], "missing booth");
+
+    // Right to left on a phone: mirrored, nothing overflows.
+    const arabic = await newPage({ locale: "ar", viewport: { width: 390, height: 844 } });
+    await arabic.goto(`${node.url}/booths/itu?token=${node.token("ar", "قارئ عربي")}`);
+    await arabic.getByRole("button", { name: "Talk to someone" }).waitFor();
+    const overflow = await arabic.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no horizontal overflow (${overflow}px)`);
+    assert.deepEqual(await violations(arabic), [], "booth, right to left");
+  });
+});

@@ -1,0 +1,197 @@
+// A booth room and a private call room in this tab: a session room's chat, attendance and
+// moderation (src/room.ts), plus the booth's staff and contact requests, or the call's
+// members. The merging and ordering are plain functions, tested on their own.
+import { batch, signal } from "@preact/signals";
+import type { Snapshot } from "./connection";
+import type {
+  CallInfo,
+  ContactRequestView,
+  MessageId,
+  RoomEvent,
+  RoomId,
+  StaffStatus,
+  StaffView,
+  UserId,
+} from "./proto.gen";
+import { SessionRoom } from "./room";
+
+export type { CallInfo, ContactRequestView, StaffStatus, StaffView };
+
+/** The statuses a staff member chooses (`offline` is shown by the node, never chosen). */
+export const CHOSEN_STATUSES = ["available", "busy", "away"] as const satisfies readonly StaffStatus[];
+
+/** Finished (accepted or cancelled) requests kept in the tab, newest first: a long day's
+ * queue does not pile up. */
+export const MAX_FINISHED = 50;
+/** Finished requests the console lists. */
+export const RECENT_SHOWN = 10;
+
+export const boothRoomId = (slug: string): RoomId => `booth:${slug}`;
+export const callRoomId = (id: string): RoomId => `call:${id}`;
+
+/** The page of a call room (`call:<id>` is `/calls/<id>`), or null for another room id. */
+export function callPath(room: RoomId | null | undefined): string | null {
+  const match = room ? /^call:([0-9a-fA-F]{1,48})$/.exec(room) : null;
+  return match ? `/calls/${match[1]}` : null;
+}
+
+const byName = (a: StaffView, b: StaffView) =>
+  a.name.localeCompare(b.name) || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0);
+
+/** The staff list with `changed` merged in (whole views, by user), sorted by name. */
+export function mergeStaff(current: readonly StaffView[], changed: readonly StaffView[]): StaffView[] {
+  const byUser = new Map(current.map((s) => [s.user, s]));
+  for (const s of changed) byUser.set(s.user, s);
+  return [...byUser.values()].sort(byName);
+}
+
+/**
+ * The requests with `changed` merged in (whole views, by id). An older view (a replay)
+ * never replaces a newer one; finished requests beyond MAX_FINISHED are dropped, oldest
+ * first. Waiting requests are always kept.
+ */
+export function mergeRequests(
+  current: ReadonlyMap<MessageId, ContactRequestView>,
+  changed: readonly ContactRequestView[],
+): Map<MessageId, ContactRequestView> {
+  const next = new Map(current);
+  for (const r of changed) {
+    const known = next.get(r.id);
+    if (known && known.updated_at > r.updated_at) continue;
+    next.set(r.id, r);
+  }
+  const finished = [...next.values()].filter((r) => r.state !== "waiting");
+  if (finished.length > MAX_FINISHED) {
+    finished.sort((a, b) => b.updated_at - a.updated_at);
+    for (const r of finished.slice(MAX_FINISHED)) next.delete(r.id);
+  }
+  return next;
+}
+
+export interface ConsoleQueue {
+  /** Waiting live requests, in queue order. */
+  live: ContactRequestView[];
+  /** Waiting callback requests, oldest first. */
+  callbacks: ContactRequestView[];
+  /** Accepted and cancelled requests, newest first (at most RECENT_SHOWN). */
+  recent: ContactRequestView[];
+}
+
+/** The exhibitor console's lists. */
+export function consoleQueue(requests: Iterable<ContactRequestView>): ConsoleQueue {
+  const live: ContactRequestView[] = [];
+  const callbacks: ContactRequestView[] = [];
+  const recent: ContactRequestView[] = [];
+  for (const r of requests) {
+    if (r.state !== "waiting") recent.push(r);
+    else if (r.kind === "live") live.push(r);
+    else callbacks.push(r);
+  }
+  const oldest = (a: ContactRequestView, b: ContactRequestView) =>
+    a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  live.sort(
+    (a, b) =>
+      (a.position ?? Number.POSITIVE_INFINITY) - (b.position ?? Number.POSITIVE_INFINITY) || oldest(a, b),
+  );
+  callbacks.sort(oldest);
+  recent.sort((a, b) => b.updated_at - a.updated_at);
+  return { live, callbacks, recent: recent.slice(0, RECENT_SHOWN) };
+}
+
+/**
+ * The request a visitor's page is about: its waiting one if any, else its latest (to show
+ * the call it opened, or that it was cancelled).
+ */
+export function visitorRequest(
+  requests: Iterable<ContactRequestView>,
+  me: UserId,
+): ContactRequestView | null {
+  let latest: ContactRequestView | null = null;
+  for (const r of requests) {
+    if (r.visitor.id !== me) continue;
+    if (r.state === "waiting") return r;
+    if (!latest || r.updated_at > latest.updated_at) latest = r;
+  }
+  return latest;
+}
+
+/** A list typed one per line or separated by commas: trimmed, without blanks or repeats. */
+export function splitList(text: string, separator: RegExp): string[] {
+  return [
+    ...new Set(
+      text
+        .split(separator)
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
+  ];
+}
+
+/** Staff members available now. */
+export const staffOnDuty = (staff: readonly StaffView[]): number =>
+  staff.filter((s) => s.status === "available").length;
+
+/** A booth room: the session room's chat and attendance (visitors), the staff, the requests. */
+export class BoothRoom extends SessionRoom {
+  /** Sorted by name. */
+  readonly staff = signal<readonly StaffView[]>([]);
+  /** Staff: every waiting request and the recent others. A visitor: its own. */
+  readonly requests = signal<ReadonlyMap<MessageId, ContactRequestView>>(new Map());
+
+  protected override applySnapshot(s: Snapshot): void {
+    batch(() => {
+      super.applySnapshot(s);
+      this.staff.value = mergeStaff([], s.booth?.staff ?? []);
+      this.requests.value = mergeRequests(new Map(), s.booth?.requests ?? []);
+    });
+  }
+
+  protected override apply(event: RoomEvent): void {
+    if (event.type !== "booth") {
+      super.apply(event);
+      return;
+    }
+    batch(() => {
+      if (event.staff?.length) this.staff.value = mergeStaff(this.staff.value, event.staff);
+      if (event.requests?.length) this.requests.value = mergeRequests(this.requests.value, event.requests);
+    });
+  }
+
+  setStatus(status: StaffStatus) {
+    return this.connection.request({ type: "booth_status", room: this.room, status });
+  }
+
+  /** Asks to talk; with a message and nobody available, asks for a callback. */
+  askToTalk(message?: string) {
+    return this.connection.request({
+      type: "booth_request",
+      room: this.room,
+      ...(message ? { message } : {}),
+    });
+  }
+
+  cancel(id: MessageId) {
+    return this.connection.request({ type: "booth_cancel", room: this.room, id });
+  }
+
+  accept(id: MessageId) {
+    return this.connection.request({ type: "booth_accept", room: this.room, id });
+  }
+}
+
+/** A private call room: its chat, and who the call is for. */
+export class CallRoom extends SessionRoom {
+  readonly call = signal<CallInfo | null>(null);
+
+  protected override applySnapshot(s: Snapshot): void {
+    batch(() => {
+      super.applySnapshot(s);
+      this.call.value = s.call ?? null;
+    });
+  }
+
+  protected override apply(event: RoomEvent): void {
+    if (event.type === "call_opened") this.call.value = event.call;
+    else super.apply(event);
+  }
+}
