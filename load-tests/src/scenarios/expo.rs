@@ -352,7 +352,8 @@ async fn visit(
     let mut finishing = false;
     let mut reported = false;
     loop {
-        if finishing && pending_join.is_none() && !reported {
+        // Only once it has stopped moving: a move after the report would make it wrong.
+        if finishing && !moving && pending_join.is_none() && !reported {
             reported = true;
             recorder.flush();
             let _ = settled.send(Settled::Visitor { n, booth: joined_at });
@@ -362,7 +363,7 @@ async fn visit(
                 let _ = sink.close().await;
                 return Ok(());
             }
-            _ = tokio::time::sleep_until(next_move), if moving => {
+            _ = tokio::time::sleep_until(next_move), if moving && !finishing => {
                 next_move += plan.stay;
                 if let Some(b) = current {
                     rid += 1;
@@ -450,7 +451,7 @@ async fn staff(
     let mut finishing = false;
     let mut reported = false;
     loop {
-        if finishing && status_pending.is_none() && !reported {
+        if finishing && !moving && status_pending.is_none() && !reported {
             reported = true;
             let _ = settled.send(Settled::Staff);
         }
@@ -459,7 +460,7 @@ async fn staff(
                 let _ = sink.close().await;
                 return Ok(());
             }
-            _ = tokio::time::sleep_until(next_toggle), if moving => {
+            _ = tokio::time::sleep_until(next_toggle), if moving && !finishing => {
                 next_toggle += toggle;
                 status = if status == StaffStatus::Available { StaffStatus::Busy } else { StaffStatus::Available };
                 rid += 1;
