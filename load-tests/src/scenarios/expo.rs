@@ -40,7 +40,7 @@ pub struct ExpoArgs {
     /// How long a visitor stays at a booth before moving on.
     #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
     pub stay: Duration,
-    /// Every this many moves, a visitor asks to talk.
+    /// Every this many moves, a visitor asks to talk (visitors at different moves).
     #[arg(long, default_value_t = 5)]
     pub request_every: usize,
     /// How often a staff member switches between available and busy.
@@ -379,7 +379,8 @@ async fn visit(
                 joined_at = None;
                 pending_join = Some(rid);
                 counts.moves.fetch_add(1, Ordering::Relaxed);
-                if moves.is_multiple_of(plan.request_every) {
+                // Spread over the visitors, so requests do not all fall at the same moments.
+                if (moves + n).is_multiple_of(plan.request_every) {
                     rid += 1;
                     requests.insert(rid);
                     let msg = ClientMsg::BoothRequest { rid: RequestId(rid), room: plan.booths[b].clone(), message: None };
