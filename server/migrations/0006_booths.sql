@@ -1,6 +1,7 @@
--- The virtual exhibition: each contact request's latest state (JSON), the private calls
--- accepted requests opened (who may join), and the contact cards visitors shared with a
--- booth (deleted when the visitor withdraws consent).
+-- The virtual exhibition: each contact request's latest state (JSON), each booth staff
+-- member's latest presence (JSON), the private calls accepted requests opened (who may join),
+-- and the contact cards visitors shared with a booth (deleted when the visitor withdraws
+-- consent).
 
 CREATE TABLE contact_requests (
     room TEXT NOT NULL,
@@ -11,6 +12,14 @@ CREATE TABLE contact_requests (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (room, id)
+);
+
+CREATE TABLE booth_staff (
+    room TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (room, user_id)
 );
 
 CREATE TABLE calls (

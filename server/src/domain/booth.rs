@@ -150,6 +150,11 @@ impl BoothBoard {
         self.queue().iter().position(|r| r.id == id).map(|i| i + 1)
     }
 
+    /// Every waiting live request's position, computed once (for views of many requests).
+    pub fn positions(&self) -> std::collections::HashMap<String, usize> {
+        self.queue().iter().enumerate().map(|(i, r)| (r.id.clone(), i + 1)).collect()
+    }
+
     fn presence(&self, user: &UserId) -> StaffPresence {
         self.staff.get(user).cloned().unwrap_or(StaffPresence {
             chosen: StaffStatus::Available,
@@ -270,6 +275,9 @@ pub fn decide(
             let request = board.requests.get(&id).ok_or_else(|| BoothError::NotFound(id.clone()))?;
             match &request.state {
                 RequestState::Waiting => {}
+                // The same staff member again (a retry after a lost answer): nothing changes,
+                // and the caller may open the call again.
+                RequestState::Accepted { by } if by == user => return Ok(Vec::new()),
                 RequestState::Accepted { .. } => return Err(BoothError::Taken),
                 RequestState::Cancelled { .. } => return Err(BoothError::NotWaiting),
             }
@@ -350,8 +358,13 @@ fn staff_name(user: &UserId, presence: &StaffPresence) -> String {
     if presence.name.is_empty() { user.as_str().to_owned() } else { presence.name.clone() }
 }
 
-/// A request as its visitor and the booth's staff see it.
-pub fn request_view(board: &BoothBoard, request: &ContactRequest) -> Option<ContactRequestView> {
+/// A request as its visitor and the booth's staff see it; `position` from
+/// [`BoothBoard::positions`].
+pub fn request_view(
+    board: &BoothBoard,
+    request: &ContactRequest,
+    position: Option<usize>,
+) -> Option<ContactRequestView> {
     let (state, accepted_by, cancelled_by_visitor) = match &request.state {
         RequestState::Waiting => (ContactState::Waiting, None, None),
         RequestState::Accepted { by } => {
@@ -366,7 +379,7 @@ pub fn request_view(board: &BoothBoard, request: &ContactRequest) -> Option<Cont
         kind: request.kind,
         message: request.message.clone(),
         state,
-        position: board.position(&request.id).and_then(|p| u32::try_from(p).ok()),
+        position: position.and_then(|p| u32::try_from(p).ok()),
         call: matches!(request.state, RequestState::Accepted { .. }).then(|| call_room(&request.id)).flatten(),
         accepted_by,
         cancelled_by_visitor,
@@ -578,7 +591,9 @@ mod tests {
         let mut board = booth();
         run(&mut board, "v1", BoothCommand::Request { id: "r1".into(), message: None }, 10).unwrap();
         run(&mut board, "v2", BoothCommand::Request { id: "r2".into(), message: None }, 20).unwrap();
-        let view = |board: &BoothBoard, id: &str| request_view(board, &board.requests[id]).unwrap();
+        let view = |board: &BoothBoard, id: &str| {
+            request_view(board, &board.requests[id], board.positions().get(id).copied()).unwrap()
+        };
         assert_eq!(view(&board, "r2").position, Some(2));
         run(&mut board, "staff-a", BoothCommand::Accept { id: "r1".into() }, 30).unwrap();
         let accepted = view(&board, "r1");
@@ -603,6 +618,8 @@ mod tests {
         assert_eq!(run(&mut board, "staff-b", BoothCommand::Accept { id: "r1".into() }, 21), Err(BoothError::Taken));
         assert_eq!(board.requests["r1"].state, RequestState::Accepted { by: user("staff-a") });
         assert_eq!(board.position("r1"), None);
+        let again = decide(&board, &user("staff-a"), "A", BoothCommand::Accept { id: "r1".into() }, 22);
+        assert_eq!(again, Ok(Vec::new()), "the winner's retry changes nothing and is not refused");
     }
 
     #[test]

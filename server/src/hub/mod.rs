@@ -275,7 +275,9 @@ impl Hub {
                 let present = if stopping { 0 } else { stats.present.load(Ordering::Relaxed) };
                 let new_users = std::mem::take(&mut *stats.new_users.lock().expect("new users lock"));
                 // A booth with only its staff here counts no visitors but still reports them.
-                let watching = !stopping && !stats.watched.lock().expect("stats lock").is_empty();
+                let watching = !stopping
+                    && (!stats.watched.lock().expect("stats lock").is_empty()
+                        || stats.needs_rounds.load(Ordering::Relaxed));
                 let active = present > 0 || watching;
                 if !active && new_users.is_empty() && !stats.reported.load(Ordering::Relaxed) {
                     continue;

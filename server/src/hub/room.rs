@@ -170,21 +170,22 @@ enum StreamEvent {
 struct Frames {
     everyone: Option<Utf8Bytes>,
     moderators: Option<Utf8Bytes>,
-    /// Users with a frame of their own (the askers of the questions in the step).
-    users: Vec<(UserId, Option<Utf8Bytes>)>,
+    /// Users with a frame of their own (the askers of the questions in the step, the
+    /// visitors whose requests it changed).
+    users: HashMap<UserId, Option<Utf8Bytes>>,
 }
 
 impl Frames {
     fn all(frame: Utf8Bytes) -> Frames {
-        Frames { everyone: Some(frame.clone()), moderators: Some(frame), users: Vec::new() }
+        Frames { everyone: Some(frame.clone()), moderators: Some(frame), users: HashMap::new() }
     }
 
     fn for_member(&self, user: &UserId, moderator: bool) -> Option<&Utf8Bytes> {
         if moderator {
             return self.moderators.as_ref();
         }
-        match self.users.iter().find(|(u, _)| u == user) {
-            Some((_, frame)) => frame.as_ref(),
+        match self.users.get(user) {
+            Some(frame) => frame.as_ref(),
             None => self.everyone.as_ref(),
         }
     }
@@ -218,6 +219,9 @@ pub struct RoomStats {
     pub watched: std::sync::Mutex<Vec<UserId>>,
     /// A booth: staff connected here and available.
     pub on_duty: std::sync::Mutex<Vec<UserId>>,
+    /// A booth whose board still expects presence rounds (staff shown connected, live
+    /// requests waiting), so that departures are noticed with nobody left here.
+    pub needs_rounds: AtomicBool,
 }
 
 impl RoomStats {
@@ -512,7 +516,7 @@ impl Room {
                         self.polls.answers.entry(poll).or_default().insert(user, choices);
                     }
                     self.qa.voting_closed = self.stage.as_ref().is_some_and(|s| s.state == StageState::Ended);
-                    self.restore_requests(stored.requests);
+                    self.restore_booth(stored.booth_staff, stored.requests);
                     if stored.call.is_some() {
                         self.call = stored.call;
                     }
@@ -645,6 +649,10 @@ impl Room {
                 Err(e) => tracing::warn!(room = %self.id, error = %e, "bus subscribe failed"),
             }
             self.catch_up(None).await;
+        }
+        if self.kind == RoomKind::Call && self.call.is_none() {
+            // Opened before the call's record was written, or after its stream was trimmed.
+            self.load_call().await;
         }
         if let Err(refusal) = self.admit(identity) {
             self.refuse(&peer, rid, refusal);
@@ -1408,7 +1416,7 @@ impl Room {
             .collect();
         let everyone = frame(public, ids(&removed_public));
         let moderators = frame(changed.iter().filter_map(|id| self.polls.view(id, true)).collect(), ids(&removed));
-        Frames { everyone, moderators, users: Vec::new() }
+        Frames { everyone, moderators, users: HashMap::new() }
     }
 
     /// Every poll's results as `audience` may see them, for a member that resumed.
@@ -1487,7 +1495,8 @@ impl Room {
             (!tallies.is_empty())
                 .then(|| Utf8Bytes::from(ServerMsg::PollResults { room: self.id.clone(), tallies }.to_json()))
         };
-        let frames = Frames { everyone: frame(tallies(false)), moderators: frame(tallies(true)), users: Vec::new() };
+        let frames =
+            Frames { everyone: frame(tallies(false)), moderators: frame(tallies(true)), users: HashMap::new() };
         self.broadcast_frames(&frames);
     }
 

@@ -104,6 +104,13 @@ pub enum Record {
         room: RoomId,
         request: crate::domain::booth::ContactRequest,
     },
+    /// A booth staff member's presence changed.
+    BoothStaff {
+        room: RoomId,
+        user: UserId,
+        presence: crate::domain::booth::StaffPresence,
+        at: i64,
+    },
     /// A call room was opened for `call.members`.
     CallOpened {
         room: RoomId,
@@ -131,6 +138,8 @@ pub struct StoredRoom {
     pub requests: Vec<crate::domain::booth::ContactRequest>,
     /// A call room's members.
     pub call: Option<plenary_proto::CallInfo>,
+    /// A booth's staff as last recorded.
+    pub booth_staff: Vec<(UserId, crate::domain::booth::StaffPresence)>,
 }
 
 /// How far back a booth room's record of finished contact requests reaches when it opens.
@@ -217,6 +226,9 @@ pub trait Store: Send + Sync + 'static {
     /// Rooms whose stage, by its latest recorded change, is live or on a break, with that
     /// state.
     async fn rooms_on_stage(&self) -> Result<Vec<(RoomId, StageState)>, StoreError>;
+    /// Who call room `room` is for: its recorded opening, or else the accepted request it
+    /// is named after.
+    async fn call(&self, room: &RoomId) -> Result<Option<plenary_proto::CallInfo>, StoreError>;
     /// Every contact request made at a booth room, oldest first.
     async fn contact_requests(&self, room: &RoomId) -> Result<Vec<crate::domain::booth::ContactRequest>, StoreError>;
     /// Shares (or replaces) a visitor's contact card with a booth. Written at once, not

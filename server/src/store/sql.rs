@@ -37,6 +37,37 @@ pub struct SqlStore {
 }
 
 impl SqlStore {
+    /// Who call room `room` is for: its recorded opening, or else the accepted request it is
+    /// named after (the opening's record not written yet, or lost).
+    async fn call_of(&self, room: &RoomId) -> Result<Option<plenary_proto::CallInfo>, StoreError> {
+        let opened = sqlx::query("SELECT body FROM calls WHERE room = $1")
+            .bind(room.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(row) = opened {
+            let body: String = row.try_get("body")?;
+            return serde_json::from_str(&body).map(Some).map_err(|e| StoreError::Corrupt(format!("call: {e}")));
+        }
+        let request = sqlx::query("SELECT room, body FROM contact_requests WHERE id = $1 AND state = 'accepted'")
+            .bind(room.name())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = request else { return Ok(None) };
+        let booth: String = row.try_get("room")?;
+        let body: String = row.try_get("body")?;
+        let request: crate::domain::booth::ContactRequest =
+            serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("contact request: {e}")))?;
+        let crate::domain::booth::RequestState::Accepted { by } = &request.state else { return Ok(None) };
+        Ok(Some(plenary_proto::CallInfo {
+            members: vec![
+                UserProfile { id: request.visitor.clone(), name: request.visitor_name.clone(), country: None },
+                UserProfile { id: by.clone(), name: by.to_string(), country: None },
+            ],
+            booth: Some(booth.strip_prefix("booth:").unwrap_or(&booth).to_owned()),
+            opened_at: request.updated_at,
+        }))
+    }
+
     /// A booth room's contact requests, oldest first: all, or those waiting or changed
     /// since `changed_since`.
     async fn requests_of(
@@ -364,6 +395,19 @@ impl Store for SqlStore {
                     .execute(&mut *tx)
                     .await?;
                 }
+                Record::BoothStaff { room, user, presence, at } => {
+                    let json = serde_json::to_string(presence).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    sqlx::query(
+                        "INSERT INTO booth_staff (room, user_id, body, updated_at) VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (room, user_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+                    )
+                    .bind(room.as_str())
+                    .bind(user.as_str())
+                    .bind(json)
+                    .bind(*at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 Record::CallOpened { room, call } => {
                     let json = serde_json::to_string(call).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     sqlx::query(
@@ -476,16 +520,21 @@ impl Store for SqlStore {
         let questions = self.questions_of(room).await?;
         let (polls, poll_answers) = self.polls_of(room).await?;
         let requests = self.requests_of(room, Some(now - super::RECENT_REQUESTS_MS)).await?;
-        let call = sqlx::query("SELECT body FROM calls WHERE room = $1")
+        let call = if room.kind() == Some(plenary_proto::RoomKind::Call) { self.call_of(room).await? } else { None };
+        let rows = sqlx::query("SELECT user_id, body FROM booth_staff WHERE room = $1")
             .bind(room.as_str())
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|row| -> Result<plenary_proto::CallInfo, StoreError> {
+            .fetch_all(&self.pool)
+            .await?;
+        let booth_staff = rows
+            .iter()
+            .map(|row| {
+                let user = UserId::parse(row.try_get::<String, _>("user_id")?).map_err(corrupt)?;
                 let body: String = row.try_get("body")?;
-                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("call: {e}")))
+                let presence = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("staff: {e}")))?;
+                Ok((user, presence))
             })
-            .transpose()?;
-        Ok(StoredRoom { stage, chat, chat_more, mutes, questions, polls, poll_answers, requests, call })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(StoredRoom { stage, chat, chat_more, mutes, questions, polls, poll_answers, requests, call, booth_staff })
     }
 
     async fn chat_page(
@@ -562,6 +611,10 @@ impl Store for SqlStore {
 
     async fn contact_requests(&self, room: &RoomId) -> Result<Vec<crate::domain::booth::ContactRequest>, StoreError> {
         self.requests_of(room, None).await
+    }
+
+    async fn call(&self, room: &RoomId) -> Result<Option<plenary_proto::CallInfo>, StoreError> {
+        self.call_of(room).await
     }
 
     async fn put_lead(&self, lead: &super::StoredLead) -> Result<(), StoreError> {

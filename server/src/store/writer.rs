@@ -234,6 +234,9 @@ mod tests {
         {
             Ok((Vec::new(), Vec::new()))
         }
+        async fn call(&self, _: &RoomId) -> Result<Option<plenary_proto::CallInfo>, StoreError> {
+            Ok(None)
+        }
         async fn contact_requests(&self, _: &RoomId) -> Result<Vec<crate::domain::booth::ContactRequest>, StoreError> {
             Ok(Vec::new())
         }

@@ -531,13 +531,16 @@ async fn requests_are_recorded_and_survive_a_restart() {
     drop(nobody);
     server.shutdown().await;
 
-    let server = start(url).await;
+    let server = start(url.clone()).await;
     let mut ana = TestClient::connect_url(&ws(&server)).await;
     ana.hello(&token("ana", &[Attendee])).await;
     let ServerMsg::Snapshot { booth: Some(view), you, .. } = ana.join(&room).await else { panic!("snapshot") };
     assert!(you.booth_staff, "named on the booth in the programme");
     assert!(view.requests.iter().any(|r| r.id == callback.id && r.state == ContactState::Waiting), "{view:?}");
     assert!(acked(&ana.request(accept(&room, &callback.id)).await));
+    let again = ana.request(accept(&room, &callback.id)).await;
+    assert!(acked(&again), "the winner's retry is answered, not refused: {again:?}");
+    assert!(acked(&ana.request(set_status(&room, StaffStatus::Away)).await));
     let (_, body) = http(&server, Method::GET, "/api/booths/ilo/analytics", &organiser, None).await;
     let figures: serde_json::Value = serde_json::from_str(&body).unwrap();
     eventually("the acceptance in the record", || {
@@ -550,6 +553,22 @@ async fn requests_are_recorded_and_survive_a_restart() {
     })
     .await;
     assert_eq!(figures["unique_visitors"], 1, "ada visited; ana is staff: {figures}");
+    drop(ana);
+    server.shutdown().await;
+
+    // A third start, with no bus history at all: the call still admits its two members, and
+    // the booth still knows its staff member as the record has her.
+    let server = start(url).await;
+    let call = RoomId::call(callback.id.as_str()).unwrap();
+    let mut ada = visitor(&ws(&server), "ada").await;
+    let ServerMsg::Snapshot { call: Some(info), .. } = ada.join(&call).await else { panic!("call snapshot") };
+    assert_eq!(info.members.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["ada", "ana"]);
+    let ServerMsg::Snapshot { booth: Some(view), .. } = ada.join(&room).await else { panic!("booth snapshot") };
+    let ana_view = view.staff.iter().find(|s| s.user.as_str() == "ana").expect("ana from the record");
+    assert_eq!((ana_view.name.as_str(), ana_view.status), ("User ana", StaffStatus::Away));
+    let mut lin = visitor(&ws(&server), "lin").await;
+    let outsider = lin.request(|rid| ClientMsg::Join { rid, room: call.clone(), since: None }).await;
+    assert!(refused(&outsider, ErrorCode::Forbidden), "{outsider:?}");
     server.shutdown().await;
     db.drop_database().await;
 }

@@ -15,6 +15,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
@@ -27,7 +28,7 @@ use super::{Frames, Refusal, Room, StreamEvent};
 use crate::auth::Identity;
 use crate::clock::unix_millis;
 use crate::domain::booth::{
-    self, BoothBoard, BoothCommand, BoothError, BoothEvent, ContactKind, ContactRequest, RequestState,
+    self, BoothBoard, BoothCommand, BoothError, BoothEvent, ContactKind, ContactRequest, RequestState, StaffPresence,
 };
 use crate::hub::peer::Peer;
 use crate::store::{RECENT_REQUESTS_MS, Record};
@@ -113,11 +114,12 @@ impl Room {
     pub(super) fn booth_snapshot(&self, user: &UserId, staff: bool) -> Option<BoothView> {
         let booth = self.booth.as_ref()?;
         let board = &booth.board;
+        let positions = board.positions();
         let requests = board
             .requests
             .values()
             .filter(|r| staff || r.visitor == *user)
-            .filter_map(|r| booth::request_view(board, r))
+            .filter_map(|r| booth::request_view(board, r, positions.get(&r.id).copied()))
             .collect();
         Some(BoothView { staff: booth::staff_views(board), requests })
     }
@@ -198,6 +200,8 @@ impl Room {
         };
         self.publish_booth(command, identity.user(), &identity.profile.name, conditional).await?;
         if let Some(id) = accept {
+            // Also when the accept changed nothing: the same staff member retrying after a
+            // lost answer gets its call opened (again; opening is idempotent).
             self.open_call(&id, identity).await;
         }
         let _ = peer.send_msg(&ServerMsg::Ack { rid });
@@ -218,11 +222,16 @@ impl Room {
             let events = booth::decide(&booth.board, user, name, command.clone(), now).map_err(Refusal::from)?;
             let records = events
                 .iter()
-                .filter_map(|event| match event {
+                .map(|event| match event {
                     BoothEvent::Request(request) => {
-                        Some(Record::ContactRequest { room: room.id.clone(), request: request.clone() })
+                        Record::ContactRequest { room: room.id.clone(), request: request.clone() }
                     }
-                    BoothEvent::Staff { .. } => None,
+                    BoothEvent::Staff { user, presence } => Record::BoothStaff {
+                        room: room.id.clone(),
+                        user: user.clone(),
+                        presence: presence.clone(),
+                        at: now,
+                    },
                 })
                 .collect();
             Ok((!events.is_empty()).then_some((StreamEvent::Booth { booth: events }, records)))
@@ -234,6 +243,9 @@ impl Room {
     /// first event of its stream, and the record).
     async fn open_call(&mut self, id: &str, identity: &Identity) {
         let Some(request) = self.booth.as_ref().and_then(|b| b.board.requests.get(id)).cloned() else { return };
+        if request.state != (RequestState::Accepted { by: identity.user().clone() }) {
+            return;
+        }
         let Some(room) = booth::call_room(id) else { return };
         let call = CallInfo {
             members: vec![
@@ -250,6 +262,17 @@ impl Room {
             tracing::warn!(%room, error = %e, "could not publish the call's opening");
         }
         self.record(Record::CallOpened { room, call });
+        // Recorded again (an upsert): the step's own record is lost when its publish answer was.
+        self.record(Record::ContactRequest { room: self.id.clone(), request });
+    }
+
+    /// A call room's members from the record: its opening, or else the accepted request.
+    pub(super) async fn load_call(&mut self) {
+        let Some(writer) = &self.ctx.writer else { return };
+        match writer.store().call(&self.id).await {
+            Ok(call) => self.call = call,
+            Err(e) => tracing::warn!(room = %self.id, error = %e, "could not read the call's record"),
+        }
     }
 
     /// Applies a booth step and builds what each audience sees of it: staff changes for
@@ -269,6 +292,8 @@ impl Room {
         }
         let board = &booth.board;
         let queue_after: Vec<String> = board.queue().iter().map(|r| r.id.clone()).collect();
+        let positions: HashMap<&str, usize> =
+            queue_after.iter().enumerate().map(|(i, id)| (id.as_str(), i + 1)).collect();
         // Requests whose position moved: everyone behind the first change in the queue.
         let moved: Vec<String> = if queue_before == queue_after {
             Vec::new()
@@ -289,7 +314,10 @@ impl Room {
         let views: Vec<(UserId, ContactRequestView)> = touched
             .iter()
             .filter_map(|id| board.requests.get(id))
-            .filter_map(|r| Some((r.visitor.clone(), booth::request_view(board, r)?)))
+            .filter_map(|r| {
+                let view = booth::request_view(board, r, positions.get(r.id.as_str()).copied())?;
+                Some((r.visitor.clone(), view))
+            })
             .collect();
         let frame = |staff: Vec<plenary_proto::StaffView>, requests: Vec<ContactRequestView>| {
             (!staff.is_empty() || !requests.is_empty()).then(|| {
@@ -301,17 +329,12 @@ impl Room {
         };
         let everyone = frame(staff.clone(), Vec::new());
         let moderators = frame(staff.clone(), views.iter().map(|(_, v)| v.clone()).collect());
-        let mut visitors: Vec<UserId> = views.iter().map(|(v, _)| v.clone()).collect();
-        visitors.sort();
-        visitors.dedup();
-        let users = visitors
-            .into_iter()
-            .map(|visitor| {
-                let own = views.iter().filter(|(v, _)| *v == visitor).map(|(_, view)| view.clone()).collect();
-                let frame = frame(staff.clone(), own);
-                (visitor, frame)
-            })
-            .collect();
+        // Each visitor involved: its own requests (one pass over the views, not one per visitor).
+        let mut own: HashMap<UserId, Vec<ContactRequestView>> = HashMap::new();
+        for (visitor, view) in &views {
+            own.entry(visitor.clone()).or_default().push(view.clone());
+        }
+        let users = own.into_iter().map(|(visitor, own)| (visitor, frame(staff.clone(), own))).collect();
         self.update_booth_stats();
         Frames { everyone, moderators, users }
     }
@@ -339,6 +362,9 @@ impl Room {
         watched.dedup();
         *self.stats.watched.lock().expect("stats lock") = watched;
         *self.stats.on_duty.lock().expect("stats lock") = on_duty;
+        let expecting = board.staff.values().any(|p| p.connections > 0 || p.shown != StaffStatus::Offline)
+            || board.requests.values().any(|r| r.state == RequestState::Waiting && r.kind == ContactKind::Live);
+        self.stats.needs_rounds.store(expecting, Ordering::Relaxed);
     }
 
     /// Once per presence round: compares who the nodes report with the board, publishes
@@ -347,12 +373,12 @@ impl Room {
     pub(super) async fn booth_presence(&mut self, everywhere: Vec<UserId>) {
         let now = unix_millis();
         let grace_ms = i64::try_from(self.ctx.settings.booth_grace_ms).unwrap_or(i64::MAX);
-        let local: HashSet<UserId> = self.connections_per_user.keys().cloned().collect();
+        let local = &self.connections_per_user;
         let Some(booth) = &mut self.booth else { return };
-        let present = |user: &UserId| local.contains(user) || everywhere.binary_search(user).is_ok();
+        let present = |user: &UserId| local.contains_key(user) || everywhere.binary_search(user).is_ok();
         let mut commands = Vec::new();
         for (staff, presence) in &booth.board.staff {
-            if local.contains(staff) {
+            if local.contains_key(staff) {
                 booth.staff_missing.remove(staff);
                 if presence.connections == 0 {
                     commands.push(BoothCommand::StaffConnections { staff: staff.clone(), connections: 1, name: None });
@@ -364,6 +390,16 @@ impl Room {
                 if now - since >= ABSENCE_CONFIRM_MS {
                     commands.push(BoothCommand::StaffConnections { staff: staff.clone(), connections: 0, name: None });
                 }
+            }
+        }
+        // Staff of the programme connected only on other nodes whose arrival this node's board
+        // does not hold (its stream no longer reaches back to it): shown connected here too.
+        for user in &everywhere {
+            if !local.contains_key(user)
+                && booth.board.roster.contains(user)
+                && booth.board.staff.get(user).is_none_or(|p| p.connections == 0)
+            {
+                commands.push(BoothCommand::StaffConnections { staff: user.clone(), connections: 1, name: None });
             }
         }
         let waiting: HashSet<UserId> = booth
@@ -389,9 +425,16 @@ impl Room {
         self.update_booth_stats();
     }
 
-    /// Loads the booth's requests from the record (the stream may no longer hold them).
-    pub(super) fn restore_requests(&mut self, requests: Vec<ContactRequest>) {
+    /// Loads the booth's staff presence and requests from the record (the stream may no
+    /// longer hold them); the stream's history is applied on top.
+    pub(super) fn restore_booth(&mut self, staff: Vec<(UserId, StaffPresence)>, requests: Vec<ContactRequest>) {
         if let Some(booth) = &mut self.booth {
+            for (user, presence) in staff {
+                if !booth.board.roster.contains(&user) {
+                    booth.board.roster.push(user.clone());
+                }
+                booth.board.staff.insert(user, presence);
+            }
             for request in requests {
                 booth.board.requests.insert(request.id.clone(), request);
             }
