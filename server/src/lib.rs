@@ -107,6 +107,39 @@ impl std::fmt::Debug for Application {
     }
 }
 
+/// How often a node reloads the programme's sessions, booths and grants from the store.
+const PROGRAMME_RELOAD: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Reloads the in-memory programme index and grants from the store now and then: another
+/// node of the deployment may have changed them (a node refreshes its own at once), so a
+/// revoked grant or a booth's removed staff member stops counting everywhere within
+/// [`PROGRAMME_RELOAD`].
+async fn reload_programme(
+    store: Arc<dyn store::ProgrammeStore>,
+    index: Arc<programme::index::ProgrammeIndex>,
+    grants: Arc<programme::grants::GrantCache>,
+    shutdown: CancellationToken,
+) {
+    let mut ticker = tokio::time::interval(PROGRAMME_RELOAD);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.tick().await;
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        match (store.sessions().await, store.booths().await, store.grants().await) {
+            (Ok(sessions), Ok(booths), Ok(stored)) => {
+                index.replace(&sessions, &booths);
+                grants.replace(stored.into_iter().map(|g| g.grant));
+            }
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                tracing::warn!(error = %e, "reloading the programme failed; the last one stays in force");
+            }
+        }
+    }
+}
+
 impl Application {
     /// A single node on its own in-process bus.
     /// A node on Redis when `redis_url` is set, else alone on its in-process bus.
@@ -221,6 +254,14 @@ impl Application {
             node_label,
             peer_ids: Arc::default(),
         };
+        if let (Some(store), Some(index)) = (&state.programme, &state.sessions) {
+            state.tracker.spawn(reload_programme(
+                store.clone(),
+                index.clone(),
+                state.grants.clone(),
+                state.shutdown.clone(),
+            ));
+        }
         // Sessions that were live (or on a break) before a restart are live again at once.
         for (room, stage) in stage_rooms {
             if let Err(e) = state.hub.open(&room, stage) {

@@ -25,6 +25,18 @@ impl GrantCache {
         self.by_user.read().expect("grant lock").get(user).cloned().unwrap_or_default()
     }
 
+    /// Replaces every grant (a reload from the store, which other nodes may have changed).
+    pub fn replace(&self, grants: impl IntoIterator<Item = RoleGrant>) {
+        let mut map: HashMap<String, Vec<RoleGrant>> = HashMap::new();
+        for grant in grants {
+            let list = map.entry(grant.user.clone()).or_default();
+            if !list.contains(&grant) {
+                list.push(grant);
+            }
+        }
+        *self.by_user.write().expect("grant lock") = map;
+    }
+
     pub fn add(&self, grant: RoleGrant) {
         let mut map = self.by_user.write().expect("grant lock");
         let grants = map.entry(grant.user.clone()).or_default();
@@ -41,5 +53,22 @@ impl GrantCache {
                 map.remove(&grant.user);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(user: &str, role: &str, scope: Option<&str>) -> RoleGrant {
+        RoleGrant { user: user.into(), role: role.into(), scope: scope.map(str::to_owned) }
+    }
+
+    #[test]
+    fn a_reload_replaces_every_grant() {
+        let cache = GrantCache::new([grant("kim", "exhibitor", Some("itu")), grant("ana", "moderator", None)]);
+        cache.replace([grant("kim", "exhibitor", Some("undp")), grant("kim", "exhibitor", Some("undp"))]);
+        assert_eq!(cache.of("kim"), [grant("kim", "exhibitor", Some("undp"))]);
+        assert!(cache.of("ana").is_empty(), "revoked elsewhere: gone here too");
     }
 }

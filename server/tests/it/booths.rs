@@ -609,3 +609,55 @@ async fn the_hall_follows_visitors_between_booths() {
     .await;
     server.shutdown().await;
 }
+
+/// Two nodes on one PostgreSQL: a booth added and a staff grant made through one node reach
+/// the other by its periodic reload (10 s), and the revocation does too.
+#[tokio::test]
+async fn booths_and_grants_made_on_one_node_reach_the_other() {
+    use reqwest::Method;
+    use serde_json::json;
+
+    use crate::databases::{Kind, TestDatabase};
+
+    let db = TestDatabase::create(Kind::Postgres).await;
+    let (url_a, url_b) = (db.url.clone(), db.url.clone());
+    let node_a = TestServer::spawn_with(move |s| s.database_url = Some(url_a)).await;
+    let node_b = TestServer::spawn_with(move |s| s.database_url = Some(url_b)).await;
+    let organiser = token("org", &[Organiser]);
+    let (status, body) = http(
+        &node_a,
+        Method::PUT,
+        "/api/booths/unesco",
+        &organiser,
+        Some(json!({"id": "unesco", "organisation": "UNESCO"})),
+    )
+    .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    let grant = json!({"user": "kim", "role": "exhibitor", "scope": "unesco"});
+    let (status, body) = http(&node_a, Method::POST, "/api/grants", &organiser, Some(grant.clone())).await;
+    assert!(status.is_success(), "{body}");
+
+    // On node b: the booth exists and kim is its staff, once b has reloaded.
+    let staff_on_b = |expected: bool| {
+        let url = ws(&node_b);
+        async move {
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(25);
+            loop {
+                let mut kim = visitor(&url, "kim").await;
+                let answer = kim.request(|rid| ClientMsg::Join { rid, room: booth("unesco"), since: None }).await;
+                if matches!(&answer, ServerMsg::Snapshot { you, .. } if you.booth_staff == expected) {
+                    return;
+                }
+                assert!(tokio::time::Instant::now() < deadline, "node b still answers {answer:?}");
+                kim.try_recv(std::time::Duration::from_millis(250)).await;
+            }
+        }
+    };
+    staff_on_b(true).await;
+    let (status, _) = http(&node_a, Method::DELETE, "/api/grants", &organiser, Some(grant)).await;
+    assert!(status.is_success());
+    staff_on_b(false).await;
+    node_a.shutdown().await;
+    node_b.shutdown().await;
+    db.drop_database().await;
+}
