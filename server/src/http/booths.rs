@@ -12,13 +12,13 @@ use plenary_proto::{Role, RoomId};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use super::api::{ApiResult, caller, cell, csv_response, json_body, organiser, programme, records, save};
+use super::api::{ApiResult, caller, cell, csv_response, json_body, organiser, programme, records};
 use super::problem::Problem;
 use crate::AppState;
 use crate::auth::Identity;
 use crate::clock::unix_millis;
 use crate::domain::booth::{BoothAnalytics, ContactCard, booth_analytics};
-use crate::programme::model::{Booth, FieldError, Programme, format_time};
+use crate::programme::model::{Booth, FieldError, format_time};
 use crate::store::StoredLead;
 
 pub fn routes() -> Router<AppState> {
@@ -287,6 +287,24 @@ async fn put_profile(
     booth.links = profile.links;
     booth.logo_url = profile.logo_url.filter(|u| !u.trim().is_empty());
     booth.tags = profile.tags;
-    save(&state, Programme { booths: vec![booth.clone()], ..Programme::default() }).await?;
-    Ok(Json(booth))
+    let errors: Vec<FieldError> = booth
+        .validate("")
+        .into_iter()
+        .map(|e| FieldError::new(e.location.trim_start_matches('.').to_owned(), e.message))
+        .collect();
+    if !errors.is_empty() {
+        return Err(Problem::invalid(
+            format!("{} problem(s) in the profile; nothing was written", errors.len()),
+            errors,
+        ));
+    }
+    let store = programme(&state)?;
+    if !store
+        .update_booth_profile(&id, &booth.description, &booth.links, booth.logo_url.as_deref(), &booth.tags)
+        .await?
+    {
+        return Err(Problem::not_found(format!("no booth {id:?}")));
+    }
+    // The rest as stored now (an organiser may have changed it meanwhile).
+    Ok(Json(self::booth(&state, &id).await?))
 }

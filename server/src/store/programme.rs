@@ -51,6 +51,16 @@ pub trait ProgrammeStore: Send + Sync + 'static {
     async fn grant(&self, grant: &RoleGrant, by: &str, at: i64) -> Result<(), StoreError>;
     /// Whether the grant existed.
     async fn revoke(&self, grant: &RoleGrant) -> Result<bool, StoreError>;
+    /// Changes only a booth's profile (description, links, logo, tags), so an organiser's
+    /// concurrent change of its other fields (its staff) is not undone; whether it exists.
+    async fn update_booth_profile(
+        &self,
+        id: &str,
+        description: &str,
+        links: &[String],
+        logo_url: Option<&str>,
+        tags: &[String],
+    ) -> Result<bool, StoreError>;
 }
 
 /// A kind of programme record that can be deleted.
@@ -229,6 +239,26 @@ impl ProgrammeStore for SqlStore {
                 })
             })
             .collect()
+    }
+
+    async fn update_booth_profile(
+        &self,
+        id: &str,
+        description: &str,
+        links: &[String],
+        logo_url: Option<&str>,
+        tags: &[String],
+    ) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE booths SET description = $1, links = $2, logo_url = $3, tags = $4 WHERE id = $5")
+                .bind(description)
+                .bind(to_json(&links))
+                .bind(logo_url)
+                .bind(to_json(&tags))
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn apply(&self, programme: &Programme) -> Result<ApplySummary, StoreError> {

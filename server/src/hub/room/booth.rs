@@ -55,11 +55,27 @@ pub(super) struct BoothRoom {
     staff_missing: HashMap<UserId, i64>,
     /// Visitors with a waiting request the last reports did not show anywhere, and since when.
     visitors_gone: HashMap<UserId, i64>,
+    /// Visitors with a waiting request (live or callback), and whether one is live: kept
+    /// after every step so a join or leave does not scan the requests.
+    waiting: HashMap<UserId, bool>,
 }
 
 impl BoothRoom {
     pub(super) fn new(roster: Vec<UserId>) -> BoothRoom {
-        BoothRoom { board: BoothBoard::new(roster), staff_missing: HashMap::new(), visitors_gone: HashMap::new() }
+        BoothRoom {
+            board: BoothBoard::new(roster),
+            staff_missing: HashMap::new(),
+            visitors_gone: HashMap::new(),
+            waiting: HashMap::new(),
+        }
+    }
+
+    /// Recomputes [`BoothRoom::waiting`] from the board.
+    fn index_waiting(&mut self) {
+        self.waiting.clear();
+        for r in self.board.requests.values().filter(|r| r.state == RequestState::Waiting) {
+            *self.waiting.entry(r.visitor.clone()).or_default() |= r.kind == ContactKind::Live;
+        }
     }
 }
 
@@ -290,6 +306,7 @@ impl Room {
             }
             booth::apply(&mut booth.board, event);
         }
+        booth.index_waiting();
         let board = &booth.board;
         let queue_after: Vec<String> = board.queue().iter().map(|r| r.id.clone()).collect();
         let positions: HashMap<&str, usize> =
@@ -351,19 +368,13 @@ impl Room {
             .filter(|u| board.staff.get(*u).is_some_and(|p| p.shown == StaffStatus::Available))
             .cloned()
             .collect();
-        watched.extend(
-            board
-                .requests
-                .values()
-                .filter(|r| r.state == RequestState::Waiting && here(&r.visitor))
-                .map(|r| r.visitor.clone()),
-        );
+        watched.extend(booth.waiting.keys().filter(|v| here(v)).cloned());
         watched.sort();
         watched.dedup();
         *self.stats.watched.lock().expect("stats lock") = watched;
         *self.stats.on_duty.lock().expect("stats lock") = on_duty;
         let expecting = board.staff.values().any(|p| p.connections > 0 || p.shown != StaffStatus::Offline)
-            || board.requests.values().any(|r| r.state == RequestState::Waiting && r.kind == ContactKind::Live);
+            || booth.waiting.values().any(|live| *live);
         self.stats.needs_rounds.store(expecting, Ordering::Relaxed);
     }
 
@@ -402,13 +413,8 @@ impl Room {
                 commands.push(BoothCommand::StaffConnections { staff: user.clone(), connections: 1, name: None });
             }
         }
-        let waiting: HashSet<UserId> = booth
-            .board
-            .requests
-            .values()
-            .filter(|r| r.state == RequestState::Waiting && r.kind == ContactKind::Live)
-            .map(|r| r.visitor.clone())
-            .collect();
+        let waiting: HashSet<UserId> =
+            booth.waiting.iter().filter(|(_, live)| **live).map(|(visitor, _)| visitor.clone()).collect();
         booth.visitors_gone.retain(|visitor, _| waiting.contains(visitor) && !present(visitor));
         for visitor in waiting.iter().filter(|v| !present(v)) {
             booth.visitors_gone.entry(visitor.clone()).or_insert(now);
@@ -438,6 +444,7 @@ impl Room {
             for request in requests {
                 booth.board.requests.insert(request.id.clone(), request);
             }
+            booth.index_waiting();
         }
     }
 }
