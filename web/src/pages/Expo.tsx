@@ -1,6 +1,7 @@
 import { useComputed, useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { api, type Booth, type Track } from "../api";
+import { SearchField } from "../components/SearchField";
 import { Select } from "../components/Select";
 import { type BoothCounts, filterBooths, Hall, hallOptions, hallTotals, sortBooths } from "../expo";
 import { formatNumber, t } from "../i18n";
@@ -123,18 +124,12 @@ export function Expo() {
                   </option>
                 ))}
               </Select>
-              <div class="field">
-                <label for="expo-search">{t("programme.search")}</label>
-                <input
-                  id="expo-search"
-                  type="search"
-                  placeholder={t("expo.searchPlaceholder")}
-                  value={query.value}
-                  onInput={(e) => {
-                    query.value = e.currentTarget.value;
-                  }}
-                />
-              </div>
+              <SearchField
+                id="expo-search"
+                label={t("programme.search")}
+                placeholder={t("expo.searchPlaceholder")}
+                value={query}
+              />
             </form>
           </search>
           <div class="hall-summary">

@@ -2,6 +2,7 @@ import { useComputed, useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { api, type EventInfo, type SessionView, type Speaker, type Track } from "../api";
 import { Checkbox } from "../components/Checkbox";
+import { SearchField } from "../components/SearchField";
 import { Select } from "../components/Select";
 import { dayKey, formatDay, formatTime, languageName, viewerZone } from "../format";
 import { formatNumber, t } from "../i18n";
@@ -150,18 +151,12 @@ export function Programme() {
                   </option>
                 ))}
               </Select>
-              <div class="field">
-                <label for="programme-search">{t("programme.search")}</label>
-                <input
-                  id="programme-search"
-                  type="search"
-                  placeholder={t("programme.searchPlaceholder")}
-                  value={query.value}
-                  onInput={(e) => {
-                    query.value = e.currentTarget.value;
-                  }}
-                />
-              </div>
+              <SearchField
+                id="programme-search"
+                label={t("programme.search")}
+                placeholder={t("programme.searchPlaceholder")}
+                value={query}
+              />
               <Checkbox id="programme-live" label={t("programme.liveOnly")} value={liveOnly} />
             </form>
           </search>
