@@ -146,6 +146,50 @@ pub enum ClientMsg {
     /// A booth's staff: takes a waiting request. The first to accept wins, on any node; a
     /// later accept is `409 conflict` ("taken"). The request then names its private `call`.
     BoothAccept { rid: RequestId, room: RoomId, id: MessageId },
+    /// A call member: WebRTC signalling for one other member of the call, relayed to that
+    /// member's connections (on any node) and to nobody else. The node does not read it.
+    CallSignal { rid: RequestId, room: RoomId, to: UserId, signal: Signal },
+}
+
+/// WebRTC signalling between two members of a call (perfect negotiation).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Signal {
+    /// The sender is in the call and ready to connect; `reply` when answering a `ready`
+    /// (which is not answered again).
+    Ready {
+        #[serde(default, skip_serializing_if = "is_false")]
+        reply: bool,
+    },
+    /// A session description offer (`RTCSessionDescription.sdp`).
+    Offer {
+        sdp: String,
+    },
+    Answer {
+        sdp: String,
+    },
+    /// A trickled ICE candidate (`RTCIceCandidate`'s fields).
+    Candidate {
+        candidate: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sdp_mid: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sdp_m_line_index: Option<u16>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        username_fragment: Option<String>,
+    },
+    /// No more candidates for the current ICE generation.
+    EndOfCandidates,
+    /// Asks the peer to restart ICE (its connection failed on the sender's side).
+    Restart,
+    /// The sender's microphone and camera state.
+    Media {
+        audio: bool,
+        video: bool,
+    },
+    /// The sender leaves the call: close the connection to it.
+    Bye,
 }
 
 /// A booth staff member's status as visitors see it.
@@ -236,6 +280,19 @@ pub struct CallInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booth: Option<String>,
     pub opened_at: i64,
+}
+
+/// A STUN or TURN server a call member's browser may use (an `RTCIceServer`).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    /// TURN: `<expiry unix seconds>:<user id>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// TURN: base64 HMAC-SHA1 of `username` with the TURN server's shared secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
 }
 
 /// One line of a `booth_summary`.
@@ -373,7 +430,8 @@ impl ClientMsg {
             | ClientMsg::BoothStatus { rid, .. }
             | ClientMsg::BoothRequest { rid, .. }
             | ClientMsg::BoothCancel { rid, .. }
-            | ClientMsg::BoothAccept { rid, .. } => Some(*rid),
+            | ClientMsg::BoothAccept { rid, .. }
+            | ClientMsg::CallSignal { rid, .. } => Some(*rid),
         }
     }
 }
@@ -452,6 +510,10 @@ pub enum ServerMsg {
         /// In a call room: who the call is for.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         call: Option<CallInfo>,
+        /// In a call room: the STUN and TURN servers (with this member's time-limited TURN
+        /// credentials) for its peer connections.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        ice_servers: Vec<IceServer>,
         you: Membership,
     },
     /// Answers a `join` whose `since` could be served: exactly the `replayed` events after
@@ -477,6 +539,9 @@ pub enum ServerMsg {
     /// Poll results that changed, coalesced like `qa_votes`; a member gets only those it may
     /// see. Not sequenced.
     PollResults { room: RoomId, tallies: Vec<PollTally> },
+    /// WebRTC signalling from another member of a call (`call_signal`'s `signal`). Not
+    /// sequenced, not kept: a member that is not connected misses it.
+    Signal { room: RoomId, from: UserId, signal: Signal },
     /// In the `expo` room: every booth's visitors and staff on duty over every node, sent
     /// every few seconds when it changed (and to each member that joins). Not sequenced.
     BoothSummary { booths: Vec<BoothCounts> },

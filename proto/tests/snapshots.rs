@@ -13,10 +13,10 @@ use common::{CLIENT_TAGS, EVENT_TAGS, SERVER_TAGS, client_tag, event_tag, server
 use expect_test::expect;
 use plenary_proto::{
     Announcement, Attendance, BoothCounts, BoothView, CallInfo, ChatMessage, ClientMsg, ConnectionId, ContactKind,
-    ContactRequestView, ContactState, Epoch, ErrorCode, Limits, Membership, MessageId, PollAction, PollResults,
-    PollState, PollTally, PollView, QaAction, QuestionState, QuestionView, QuestionVotes, RequestId, Role, RoomEvent,
-    RoomId, Seq, ServerMsg, SessionAttendance, StaffStatus, StaffView, Stage, StageState, StreamPosition, UserId,
-    UserProfile,
+    ContactRequestView, ContactState, Epoch, ErrorCode, IceServer, Limits, Membership, MessageId, PollAction,
+    PollResults, PollState, PollTally, PollView, QaAction, QuestionState, QuestionView, QuestionVotes, RequestId, Role,
+    RoomEvent, RoomId, Seq, ServerMsg, SessionAttendance, Signal, StaffStatus, StaffView, Stage, StageState,
+    StreamPosition, UserId, UserProfile,
 };
 
 // ---- values ---------------------------------------------------------------------------------
@@ -197,6 +197,7 @@ fn snapshot() -> ServerMsg {
         my_answers: vec![],
         booth: None,
         call: None,
+        ice_servers: vec![],
         you: moderator_membership(),
     }
 }
@@ -458,6 +459,32 @@ fn booth_accept() -> ClientMsg {
     }
 }
 
+fn call_room() -> RoomId {
+    room("call:01945c4a1b2c7d3e8f9a0b1c2d3e4f50")
+}
+
+fn call_signal() -> ClientMsg {
+    ClientMsg::CallSignal {
+        rid: RequestId(24),
+        room: call_room(),
+        to: user("auth0|grace"),
+        signal: Signal::Candidate {
+            candidate: "candidate:842163049 1 udp 1677729535 198.51.100.7 46154 typ srflx raddr 0.0.0.0 rport 0".into(),
+            sdp_mid: Some("0".into()),
+            sdp_m_line_index: Some(0),
+            username_fragment: Some("EsAw".into()),
+        },
+    }
+}
+
+fn signal_msg() -> ServerMsg {
+    ServerMsg::Signal {
+        room: call_room(),
+        from: user("guest-7f3a9c"),
+        signal: Signal::Offer { sdp: "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n".into() },
+    }
+}
+
 fn booth_summary() -> ServerMsg {
     ServerMsg::BoothSummary {
         booths: vec![
@@ -519,6 +546,7 @@ fn every_variant_is_pinned() {
         booth_request(),
         booth_cancel(),
         booth_accept(),
+        call_signal(),
     ];
     let servers = [
         welcome(),
@@ -534,6 +562,7 @@ fn every_variant_is_pinned() {
         qa_votes(),
         poll_results(),
         booth_summary(),
+        signal_msg(),
     ];
     let events = [
         stage_event(),
@@ -711,6 +740,7 @@ fn server_snapshot_minimal() {
         },
         booth: None,
         call: None,
+        ice_servers: vec![],
     };
     expect![[r#"{"type":"snapshot","rid":1,"room":"event","epoch":"5d0c7f1e9a3b","seq":0,"attendance":{"present":1,"unique":1},"chat":[],"chat_more":false,"you":{"role":"attendee","can_chat":false,"can_moderate":false,"can_manage_stage":false,"can_announce":false}}"#]].assert_eq(&server_json(msg));
 }
@@ -854,6 +884,7 @@ fn booth_snapshot() {
         my_answers: vec![],
         booth: Some(BoothView { staff: vec![staff_view()], requests: vec![contact_request()] }),
         call: None,
+        ice_servers: vec![],
         you: Membership {
             role: Role::Exhibitor,
             can_chat: true,
@@ -864,4 +895,57 @@ fn booth_snapshot() {
         },
     };
     expect![[r#"{"type":"snapshot","rid":5,"room":"booth:itu","epoch":"5d0c7f1e9a3b","seq":7,"attendance":{"present":14,"unique":60},"chat":[],"chat_more":false,"booth":{"staff":[{"user":"auth0|grace","name":"Grace Hopper","status":"available"}],"requests":[{"id":"01945c4a1b2c7d3e8f9a0b1c2d3e4f50","visitor":{"id":"guest-7f3a9c","name":"Alan T."},"kind":"live","state":"waiting","position":2,"created_at":1767258300000,"updated_at":1767258300000}]},"you":{"role":"exhibitor","can_chat":true,"can_moderate":true,"can_manage_stage":false,"can_announce":false,"booth_staff":true}}"#]].assert_eq(&server_json(msg));
+}
+
+#[test]
+fn call_messages() {
+    expect![[r#"{"type":"call_signal","rid":24,"room":"call:01945c4a1b2c7d3e8f9a0b1c2d3e4f50","to":"auth0|grace","signal":{"kind":"candidate","candidate":"candidate:842163049 1 udp 1677729535 198.51.100.7 46154 typ srflx raddr 0.0.0.0 rport 0","sdp_mid":"0","sdp_m_line_index":0,"username_fragment":"EsAw"}}"#]].assert_eq(&client_json(call_signal()));
+    expect![[r#"{"type":"signal","room":"call:01945c4a1b2c7d3e8f9a0b1c2d3e4f50","from":"guest-7f3a9c","signal":{"kind":"offer","sdp":"v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"}}"#]].assert_eq(&server_json(signal_msg()));
+    let bye =
+        ClientMsg::CallSignal { rid: RequestId(25), room: call_room(), to: user("auth0|grace"), signal: Signal::Bye };
+    expect![[r#"{"type":"call_signal","rid":25,"room":"call:01945c4a1b2c7d3e8f9a0b1c2d3e4f50","to":"auth0|grace","signal":{"kind":"bye"}}"#]].assert_eq(&client_json(bye));
+    let ready =
+        ServerMsg::Signal { room: call_room(), from: user("auth0|grace"), signal: Signal::Ready { reply: true } };
+    expect![[r#"{"type":"signal","room":"call:01945c4a1b2c7d3e8f9a0b1c2d3e4f50","from":"auth0|grace","signal":{"kind":"ready","reply":true}}"#]].assert_eq(&server_json(ready));
+    let media = ServerMsg::Signal {
+        room: call_room(),
+        from: user("auth0|grace"),
+        signal: Signal::Media { audio: false, video: true },
+    };
+    expect![[r#"{"type":"signal","room":"call:01945c4a1b2c7d3e8f9a0b1c2d3e4f50","from":"auth0|grace","signal":{"kind":"media","audio":false,"video":true}}"#]].assert_eq(&server_json(media));
+    let snapshot = ServerMsg::Snapshot {
+        rid: RequestId(6),
+        room: call_room(),
+        epoch: epoch(),
+        seq: Seq(1),
+        recovered: None,
+        stage: None,
+        attendance: Attendance { present: 1, unique: 1 },
+        chat: vec![],
+        chat_more: false,
+        announcements: vec![],
+        questions: vec![],
+        my_votes: vec![],
+        polls: vec![],
+        my_answers: vec![],
+        booth: None,
+        call: None,
+        ice_servers: vec![
+            IceServer { urls: vec!["stun:stun.example.org:3478".into()], username: None, credential: None },
+            IceServer {
+                urls: vec!["turn:turn.example.org:3478?transport=udp".into(), "turns:turn.example.org:5349".into()],
+                username: Some("1767272400:guest-7f3a9c".into()),
+                credential: Some("3mG5yJqEGbkAqrgSPCCp1bQOc1A=".into()),
+            },
+        ],
+        you: Membership {
+            role: Role::Attendee,
+            can_chat: true,
+            can_moderate: false,
+            can_manage_stage: false,
+            can_announce: false,
+            booth_staff: false,
+        },
+    };
+    expect![[r#"{"type":"snapshot","rid":6,"room":"call:01945c4a1b2c7d3e8f9a0b1c2d3e4f50","epoch":"5d0c7f1e9a3b","seq":1,"attendance":{"present":1,"unique":1},"chat":[],"chat_more":false,"ice_servers":[{"urls":["stun:stun.example.org:3478"]},{"urls":["turn:turn.example.org:3478?transport=udp","turns:turn.example.org:5349"],"username":"1767272400:guest-7f3a9c","credential":"3mG5yJqEGbkAqrgSPCCp1bQOc1A="}],"you":{"role":"attendee","can_chat":true,"can_moderate":false,"can_manage_stage":false,"can_announce":false}}"#]].assert_eq(&server_json(snapshot));
 }

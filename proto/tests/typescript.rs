@@ -68,6 +68,8 @@ fn generate() -> String {
         BoothView::decl(),
         CallInfo::decl(),
         BoothCounts::decl(),
+        Signal::decl(),
+        IceServer::decl(),
     ];
     for declaration in declarations {
         // Every integer on the wire is a count, an id or a Unix time in ms: all far below

@@ -64,6 +64,15 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     pub web_dir: Option<PathBuf>,
     pub stage_origins: Vec<String>,
+    /// STUN servers for calls (`stun:host:port`).
+    pub stun_urls: Vec<String>,
+    /// TURN servers for calls (`turn:host:port?transport=udp`, `turns:...`); need `turn_secret`.
+    pub turn_urls: Vec<String>,
+    /// The secret shared with the TURN server (coturn `static-auth-secret`), from which each
+    /// call member gets time-limited credentials.
+    pub turn_secret: Option<String>,
+    /// How long TURN credentials stay valid.
+    pub turn_ttl_secs: u64,
     pub max_connections: usize,
     pub outbox_frames: usize,
     pub outbox_bytes: usize,
@@ -112,6 +121,10 @@ impl Default for Settings {
             allowed_origins: Vec::new(),
             web_dir: None,
             stage_origins: Vec::new(),
+            stun_urls: Vec::new(),
+            turn_urls: Vec::new(),
+            turn_secret: None,
+            turn_ttl_secs: 4 * 3600,
             max_connections: 20_000,
             outbox_frames: 512,
             outbox_bytes: 1024 * 1024,
@@ -221,6 +234,17 @@ impl Settings {
                 "stage_origins: {origin:?} is not an origin (scheme://host[:port], http or https)"
             );
         }
+        for url in &self.stun_urls {
+            ensure!(url.starts_with("stun:") || url.starts_with("stuns:"), "stun_urls: {url:?} is not a stun: URL");
+        }
+        for url in &self.turn_urls {
+            ensure!(url.starts_with("turn:") || url.starts_with("turns:"), "turn_urls: {url:?} is not a turn: URL");
+        }
+        ensure!(
+            self.turn_urls.is_empty() || self.turn_secret.as_ref().is_some_and(|s| s.len() >= 16),
+            "turn_urls need turn_secret (16 bytes or more), the TURN server's static-auth-secret"
+        );
+        ensure!((60..=7 * 24 * 3600).contains(&self.turn_ttl_secs), "turn_ttl_secs must be between 60 and 604800");
         ensure!(
             !self.redis_prefix.contains(['{', '}', ' ']),
             "redis_prefix must not contain braces or spaces (room ids form the hash tag)"
@@ -286,6 +310,12 @@ macro_rules! settings_args {
             /// Origins (scheme://host[:port]) of HLS streams the browser client may fetch with hls.js; https streams also play natively without it.
             #[arg(long = "stage-origin", env = "PLENARY_STAGE_ORIGINS", value_delimiter = ',', global = true)]
             pub stage_origins: Vec<String>,
+            /// STUN servers for calls (stun:host:port); repeat or separate with commas.
+            #[arg(long = "stun-url", env = "PLENARY_STUN_URLS", value_delimiter = ',', global = true)]
+            pub stun_urls: Vec<String>,
+            /// TURN servers for calls (turn:host:port?transport=udp, turns:...); repeat or separate with commas.
+            #[arg(long = "turn-url", env = "PLENARY_TURN_URLS", value_delimiter = ',', global = true)]
+            pub turn_urls: Vec<String>,
         }
 
         impl SettingsArgs {
@@ -303,6 +333,12 @@ macro_rules! settings_args {
                 }
                 if !self.stage_origins.is_empty() {
                     settings.stage_origins = self.stage_origins.clone();
+                }
+                if !self.stun_urls.is_empty() {
+                    settings.stun_urls = self.stun_urls.clone();
+                }
+                if !self.turn_urls.is_empty() {
+                    settings.turn_urls = self.turn_urls.clone();
                 }
             }
         }
@@ -403,6 +439,10 @@ settings_args! {
     /// How long booth staff with every tab closed still show their status, and visitors
     /// keep a waiting contact request after leaving, in ms [default: 10000].
     booth_grace_ms: u64, "PLENARY_BOOTH_GRACE_MS";
+    /// The TURN server's shared secret (coturn static-auth-secret), for time-limited credentials.
+    turn_secret: String, "PLENARY_TURN_SECRET";
+    /// How long a call member's TURN credentials stay valid, in seconds [default: 14400].
+    turn_ttl_secs: u64, "PLENARY_TURN_TTL_SECS";
     /// Time given to connections to close on shutdown, in ms [default: 5000].
     shutdown_grace_ms: u64, "PLENARY_SHUTDOWN_GRACE_MS";
 }

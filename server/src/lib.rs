@@ -21,6 +21,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod hub;
+pub mod ice;
 pub mod metrics;
 pub mod programme;
 pub mod store;

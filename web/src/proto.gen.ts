@@ -73,7 +73,7 @@ rank?: number | null, } | { "type": "poll_create", rid: RequestId, room: RoomId,
 /**
  * `set_results`: the new visibility.
  */
-results?: PollResults | null, } | { "type": "poll_answer", rid: RequestId, room: RoomId, id: MessageId, choices: Array<number>, } | { "type": "booth_status", rid: RequestId, room: RoomId, status: StaffStatus, } | { "type": "booth_request", rid: RequestId, room: RoomId, message?: string | null, } | { "type": "booth_cancel", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "booth_accept", rid: RequestId, room: RoomId, id: MessageId, };
+results?: PollResults | null, } | { "type": "poll_answer", rid: RequestId, room: RoomId, id: MessageId, choices: Array<number>, } | { "type": "booth_status", rid: RequestId, room: RoomId, status: StaffStatus, } | { "type": "booth_request", rid: RequestId, room: RoomId, message?: string | null, } | { "type": "booth_cancel", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "booth_accept", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "call_signal", rid: RequestId, room: RoomId, to: UserId, signal: Signal, };
 
 export type ServerMsg = { "type": "welcome", protocol: number, connection: ConnectionId, user: UserProfile, roles: Array<Role>, 
 /**
@@ -121,7 +121,12 @@ booth?: BoothView | null,
 /**
  * In a call room: who the call is for.
  */
-call?: CallInfo | null, you: Membership, } | { "type": "resumed", rid: RequestId, room: RoomId, epoch: Epoch, replayed: number, attendance: Attendance, you: Membership, } | { "type": "event", room: RoomId, seq: Seq, event: RoomEvent, } | { "type": "attendance", room: RoomId, attendance: Attendance, } | { "type": "attendance_summary", sessions: Array<SessionAttendance>, } | { "type": "resync", room: RoomId, epoch: Epoch, } | { "type": "qa_votes", room: RoomId, votes: Array<QuestionVotes>, } | { "type": "poll_results", room: RoomId, tallies: Array<PollTally>, } | { "type": "booth_summary", booths: Array<BoothCounts>, } | { "type": "chat_history", rid: RequestId, room: RoomId, messages: Array<ChatMessage>, 
+call?: CallInfo | null, 
+/**
+ * In a call room: the STUN and TURN servers (with this member's time-limited TURN
+ * credentials) for its peer connections.
+ */
+ice_servers?: Array<IceServer>, you: Membership, } | { "type": "resumed", rid: RequestId, room: RoomId, epoch: Epoch, replayed: number, attendance: Attendance, you: Membership, } | { "type": "event", room: RoomId, seq: Seq, event: RoomEvent, } | { "type": "attendance", room: RoomId, attendance: Attendance, } | { "type": "attendance_summary", sessions: Array<SessionAttendance>, } | { "type": "resync", room: RoomId, epoch: Epoch, } | { "type": "qa_votes", room: RoomId, votes: Array<QuestionVotes>, } | { "type": "poll_results", room: RoomId, tallies: Array<PollTally>, } | { "type": "signal", room: RoomId, from: UserId, signal: Signal, } | { "type": "booth_summary", booths: Array<BoothCounts>, } | { "type": "chat_history", rid: RequestId, room: RoomId, messages: Array<ChatMessage>, 
 /**
  * Whether still older messages exist.
  */
@@ -312,3 +317,15 @@ visitors: number,
  * Staff members available now.
  */
 staff_on_duty: number, };
+
+export type Signal = { "kind": "ready", reply?: boolean, } | { "kind": "offer", sdp: string, } | { "kind": "answer", sdp: string, } | { "kind": "candidate", candidate: string, sdp_mid?: string | null, sdp_m_line_index?: number | null, username_fragment?: string | null, } | { "kind": "end_of_candidates" } | { "kind": "restart" } | { "kind": "media", audio: boolean, video: boolean, } | { "kind": "bye" };
+
+export type IceServer = { urls: Array<string>, 
+/**
+ * TURN: `<expiry unix seconds>:<user id>`.
+ */
+username?: string | null, 
+/**
+ * TURN: base64 HMAC-SHA1 of `username` with the TURN server's shared secret.
+ */
+credential?: string | null, };

@@ -45,6 +45,7 @@ variant_tags!(ClientMsg, client_tag, CLIENT_TAGS {
     BoothRequest => "booth_request",
     BoothCancel => "booth_cancel",
     BoothAccept => "booth_accept",
+    CallSignal => "call_signal",
 });
 
 variant_tags!(ServerMsg, server_tag, SERVER_TAGS {
@@ -61,6 +62,7 @@ variant_tags!(ServerMsg, server_tag, SERVER_TAGS {
     QaVotes => "qa_votes",
     PollResults => "poll_results",
     BoothSummary => "booth_summary",
+    Signal => "signal",
 });
 
 variant_tags!(RoomEvent, event_tag, EVENT_TAGS {

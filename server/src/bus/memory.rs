@@ -167,6 +167,23 @@ impl Bus for MemoryBus {
         Ok(self.append(topic, payload, Some((epoch, after))))
     }
 
+    async fn notify(&self, topic: &RoomId, payload: Bytes) -> Result<(), BusError> {
+        let state = self.broker.inner.lock().expect("bus lock");
+        if let Some(topic_state) = state.topics.get(topic) {
+            let publication = Publication {
+                topic: topic.clone(),
+                epoch: Epoch::parse("-").expect("a valid epoch"),
+                seq: Seq::ZERO,
+                payload,
+            };
+            for inbox in topic_state.subscribers.values() {
+                // Not kept anywhere: a full inbox misses it, and no history could fill the gap.
+                let _ = inbox.sender.try_send(publication.clone());
+            }
+        }
+        Ok(())
+    }
+
     async fn subscribe(&self, topic: &RoomId) -> Result<(), BusError> {
         let mut state = self.broker.inner.lock().expect("bus lock");
         state.topic(topic).subscribers.insert(self.node, self.inbox.clone());

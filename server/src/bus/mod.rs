@@ -131,6 +131,11 @@ pub trait Bus: Send + Sync + 'static {
         epoch: &Epoch,
         after: Seq,
     ) -> Result<Option<Publication>, BusError>;
+    /// Delivers `payload` once to every node subscribed to the topic (this one included)
+    /// without a sequence number and without keeping it: the delivery's `seq` is
+    /// [`Seq::ZERO`]. For messages that must not be stored or replayed (call signalling).
+    /// Best effort: a node whose inbox is full misses it.
+    async fn notify(&self, topic: &RoomId, payload: Bytes) -> Result<(), BusError>;
     /// Starts delivering the topic's publications to this node's inbox.
     async fn subscribe(&self, topic: &RoomId) -> Result<(), BusError>;
     /// Stops delivering the topic to this node.

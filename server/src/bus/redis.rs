@@ -303,6 +303,18 @@ impl Bus for RedisBus {
         self.append(topic, payload, Some((epoch, after))).await
     }
 
+    async fn notify(&self, topic: &RoomId, payload: Bytes) -> Result<(), BusError> {
+        // The channel's message format with epoch `-` and sequence 0: nodes tell it from a
+        // publication by the 0; no stream entry is written.
+        let mut message = Vec::with_capacity(payload.len() + 4);
+        message.extend_from_slice(b"- 0 ");
+        message.extend_from_slice(&payload);
+        let mut conn = self.commands.clone();
+        let _: i64 =
+            self.run(redis::cmd("PUBLISH").arg(self.keys.channel(topic)).arg(message).query_async(&mut conn)).await?;
+        Ok(())
+    }
+
     async fn subscribe(&self, topic: &RoomId) -> Result<(), BusError> {
         let channel = self.keys.channel(topic);
         self.shared.wanted.lock().expect("wanted lock").insert(channel.clone());

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::ws::Utf8Bytes;
 use dashmap::DashMap;
-use plenary_proto::{BoothCounts, RoomId, RoomKind, ServerMsg, SessionAttendance, StageState};
+use plenary_proto::{BoothCounts, RoomId, RoomKind, Seq, ServerMsg, SessionAttendance, StageState};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -205,6 +205,13 @@ impl Hub {
                 p = inbox.recv() => {
                     let Some(publication) = p else { return };
                     let room = self.ctx.rooms.get(&publication.topic).map(|e| (e.mailbox.clone(), e.stats.clone()));
+                    if publication.seq == Seq::ZERO {
+                        // An unsequenced notice (call signalling): best effort, nothing to catch up on.
+                        if let Some((mailbox, _)) = room {
+                            let _ = mailbox.try_send(RoomCmd::Notice(publication.payload));
+                        }
+                        continue;
+                    }
                     if let Some((mailbox, stats)) = room
                         && mailbox.try_send(RoomCmd::Deliver(publication)).is_err()
                     {

@@ -87,21 +87,43 @@ pub enum RoomCmd {
     BoothPresence {
         everywhere: Vec<UserId>,
     },
+    /// An unsequenced notice from the bus ([`crate::bus::Bus::notify`]): call signalling,
+    /// `<user id>\n<frame>`, for that user's connections here.
+    Notice(Bytes),
 }
 
 /// A command that acts on a room the caller is in.
 #[derive(Debug)]
 pub enum RoomRequest {
     Stage(StageChange),
-    ChatSend { text: String },
-    ChatHistory { before: Option<MessageId>, limit: Option<u16> },
-    ChatDelete { id: MessageId },
-    Mute { user: UserId, minutes: Option<u32> },
-    Unmute { user: UserId },
-    Announce { text: String },
+    ChatSend {
+        text: String,
+    },
+    ChatHistory {
+        before: Option<MessageId>,
+        limit: Option<u16>,
+    },
+    ChatDelete {
+        id: MessageId,
+    },
+    Mute {
+        user: UserId,
+        minutes: Option<u32>,
+    },
+    Unmute {
+        user: UserId,
+    },
+    Announce {
+        text: String,
+    },
     Qa(QaRequest),
     Poll(PollRequest),
     Booth(BoothRequest),
+    /// WebRTC signalling for one other member of a call.
+    Signal {
+        to: UserId,
+        signal: plenary_proto::Signal,
+    },
 }
 
 /// A poll command as a client sends it.
@@ -570,6 +592,7 @@ impl Room {
                     | RoomCmd::CatchUp
                     | RoomCmd::PresenceChanged
                     | RoomCmd::BoothPresence { .. }
+                    | RoomCmd::Notice(_)
             ) {
                 continue;
             }
@@ -610,7 +633,43 @@ impl Room {
             }
             RoomCmd::PresenceChanged => self.attendance_changed(),
             RoomCmd::BoothPresence { everywhere } => self.booth_presence(everywhere).await,
+            RoomCmd::Notice(payload) => self.deliver_notice(&payload),
         }
+    }
+
+    /// Hands a relayed signal to the addressee's connections in this room, if any here. Its
+    /// content is never read or logged (ICE candidates carry addresses).
+    fn deliver_notice(&self, payload: &Bytes) {
+        let Some(newline) = payload.iter().position(|b| *b == b'\n') else { return };
+        let Ok(to) = std::str::from_utf8(&payload[..newline]) else { return };
+        let Ok(frame) = Utf8Bytes::try_from(payload.slice(newline + 1..)) else { return };
+        for member in self.members.values().filter(|m| m.user.as_str() == to) {
+            // A full outbox closes that connection; the room notices at its next broadcast.
+            let _ = member.peer.send(frame.clone());
+        }
+    }
+
+    /// Relays `signal` from `from` to `to`, a member of this call, on whichever node holds
+    /// its connections.
+    async fn relay_signal(&self, from: &UserId, to: UserId, signal: plenary_proto::Signal) -> Result<(), Refusal> {
+        let Some(call) = &self.call else {
+            return Err(Refusal::new(ErrorCode::NotFound, format!("{} is not a call", self.id)));
+        };
+        if to == *from {
+            return Err(Refusal::new(ErrorCode::Invalid, "a signal goes to another member of the call"));
+        }
+        if !call.members.iter().any(|m| m.id == to) {
+            return Err(Refusal::new(ErrorCode::Forbidden, format!("{to} is not a member of this call")));
+        }
+        let frame = ServerMsg::Signal { room: self.id.clone(), from: from.clone(), signal }.to_json();
+        let mut payload = Vec::with_capacity(to.as_str().len() + 1 + frame.len());
+        payload.extend_from_slice(to.as_str().as_bytes());
+        payload.push(b'\n');
+        payload.extend_from_slice(frame.as_bytes());
+        self.ctx.bus.notify(&self.id, Bytes::from(payload)).await.map_err(|e| {
+            tracing::warn!(room = %self.id, error = %e, "relaying a signal failed");
+            Refusal::new(ErrorCode::Unavailable, "the event bus is unavailable; try again")
+        })
     }
 
     /// The caller's rights here.
@@ -717,6 +776,11 @@ impl Room {
                     my_answers: self.answers_of(identity.user()),
                     booth: self.booth_snapshot(identity.user(), you.booth_staff),
                     call: self.call.clone(),
+                    ice_servers: if self.kind == RoomKind::Call {
+                        crate::ice::ice_servers(&self.ctx.settings, identity.user(), crate::clock::unix_secs())
+                    } else {
+                        Vec::new()
+                    },
                     you,
                 };
                 let _ = peer.send_msg(&snapshot);
@@ -1049,6 +1113,11 @@ impl Room {
             RoomRequest::Qa(request) => return self.qa_request(peer, identity, rid, request).await,
             RoomRequest::Poll(request) => return self.poll_request(peer, identity, rid, request).await,
             RoomRequest::Booth(request) => return self.booth_request(peer, identity, rid, request).await,
+            RoomRequest::Signal { to, signal } => {
+                self.relay_signal(identity.user(), to, signal).await?;
+                let _ = peer.send_msg(&ServerMsg::Ack { rid });
+                return Ok(());
+            }
             RoomRequest::Announce { text } => {
                 if !you.can_announce {
                     return Err(Refusal::new(ErrorCode::Forbidden, "only organisers announce"));

@@ -465,6 +465,7 @@ impl Connection {
             }
             ClientMsg::BoothCancel { rid, room, id } => (room, rid, RoomRequest::Booth(BoothRequest::Cancel { id })),
             ClientMsg::BoothAccept { rid, room, id } => (room, rid, RoomRequest::Booth(BoothRequest::Accept { id })),
+            ClientMsg::CallSignal { rid, room, to, signal } => (room, rid, RoomRequest::Signal { to, signal }),
         };
         if !self.rooms.contains(&room) && !matches!(request, RoomRequest::Announce { .. }) {
             self.reply_error(Some(rid), ErrorCode::NotJoined, format!("join {room} first"), None);

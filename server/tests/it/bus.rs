@@ -75,6 +75,24 @@ mod cases {
         nothing_before_marker(&mut pair).await;
     }
 
+    /// A notice reaches the subscribed nodes once, with sequence 0, and leaves no trace in
+    /// the stream (call signalling must not be kept).
+    pub async fn notices_reach_subscribers_and_are_not_kept(mut pair: Pair) {
+        let topic = room("notice");
+        pair.b.subscribe(&topic).await.unwrap();
+        pair.a.publish(&topic, Bytes::from_static(b"event")).await.unwrap();
+        assert_eq!(next(&mut pair.b_inbox).await.seq, Seq(1));
+        pair.a.notify(&topic, Bytes::from_static(b"ana\n{\"type\":\"signal\"}")).await.unwrap();
+        let notice = next(&mut pair.b_inbox).await;
+        assert_eq!((notice.topic.clone(), notice.seq), (topic.clone(), Seq::ZERO));
+        assert_eq!(&notice.payload[..], b"ana\n{\"type\":\"signal\"}");
+        let history = pair.a.history(&topic, Seq::ZERO, 10).await.unwrap();
+        assert_eq!((history.latest, history.publications.len()), (Seq(1), 1), "not in the stream");
+        pair.b.unsubscribe(&topic).await.unwrap();
+        pair.a.notify(&topic, Bytes::from_static(b"x\ny")).await.unwrap();
+        nothing_before_marker(&mut pair).await;
+    }
+
     pub async fn one_order_for_concurrent_publishers(mut pair: Pair) {
         let topic = room("race");
         pair.a.subscribe(&topic).await.unwrap();
@@ -221,6 +239,11 @@ macro_rules! conformance {
             #[tokio::test]
             async fn deliver_in_order_only_while_subscribed() {
                 cases::deliver_in_order_only_while_subscribed($pair(100, 64).await).await;
+            }
+
+            #[tokio::test]
+            async fn notices_reach_subscribers_and_are_not_kept() {
+                cases::notices_reach_subscribers_and_are_not_kept($pair(100, 64).await).await;
             }
 
             #[tokio::test]
