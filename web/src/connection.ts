@@ -17,8 +17,10 @@ import {
   type RoomId,
   type ServerMsg,
   type SessionAttendance,
+  type Signal,
   type StreamPosition,
   SUPPORTED_PROTOCOLS,
+  type UserId,
 } from "./proto.gen";
 
 export type Snapshot = Extract<ServerMsg, { type: "snapshot" }>;
@@ -45,6 +47,8 @@ export interface RoomHandler {
   summary?(sessions: SessionAttendance[]): void;
   /** The exhibition hall's counts (`booth_summary`, sent to members of `expo`). */
   booths?(booths: BoothCounts[]): void;
+  /** WebRTC signalling from another member of a call (`signal`, in call rooms). */
+  signal?(from: UserId, signal: Signal): void;
   /** Joining failed (no such room, not allowed, ...). */
   failed?(error: RequestError): void;
 }
@@ -254,6 +258,9 @@ export class Connection {
         return;
       case "booth_summary":
         for (const membership of this.rooms.values()) membership.handler.booths?.(message.booths);
+        return;
+      case "signal":
+        this.rooms.get(message.room)?.handler.signal?.(message.from, message.signal);
         return;
       case "error":
         if (message.rid === undefined || message.rid === null) return;
