@@ -21,3 +21,4 @@ mod shutdown;
 mod store;
 mod storm;
 mod support;
+mod turn;
