@@ -662,13 +662,13 @@ async fn booths_and_grants_made_on_one_node_reach_the_other() {
     db.drop_database().await;
 }
 
-fn signal(room: &RoomId, to: &str, signal: plenary_proto::Signal) -> impl FnOnce(RequestId) -> ClientMsg {
+pub(crate) fn signal(room: &RoomId, to: &str, signal: plenary_proto::Signal) -> impl FnOnce(RequestId) -> ClientMsg {
     let (room, to) = (room.clone(), plenary_proto::UserId::parse(to).unwrap());
     move |rid| ClientMsg::CallSignal { rid, room, to, signal }
 }
 
 /// Waits for the next signal and returns who sent it and what.
-async fn next_signal(client: &mut TestClient) -> (String, plenary_proto::Signal) {
+pub(crate) async fn next_signal(client: &mut TestClient) -> (String, plenary_proto::Signal) {
     let msg = client.recv_until("a signal", |m| matches!(m, ServerMsg::Signal { .. })).await;
     let ServerMsg::Signal { from, signal, .. } = msg else { unreachable!() };
     (from.to_string(), signal)
@@ -676,7 +676,11 @@ async fn next_signal(client: &mut TestClient) -> (String, plenary_proto::Signal)
 
 /// A visitor (`visitor_url`) asks, a staff member (`staff_url`) accepts; both join the call.
 /// Returns (visitor, staff, call room) with both in the call.
-async fn open_call_between(visitor_url: &str, staff_url: &str, slug: &str) -> (TestClient, TestClient, RoomId) {
+pub(crate) async fn open_call_between(
+    visitor_url: &str,
+    staff_url: &str,
+    slug: &str,
+) -> (TestClient, TestClient, RoomId) {
     let room = booth(slug);
     let mut ana = staff_client(staff_url, "ana", &[slug]).await;
     ana.join(&room).await;

@@ -22,3 +22,4 @@ mod store;
 mod storm;
 mod support;
 mod turn;
+mod webrtc;
