@@ -216,4 +216,38 @@ describe("CallRoom", () => {
     handler.event({ type: "call_opened", call }, 4);
     expect(room.call.value?.members.map((m) => m.name)).toEqual(["Vi", "Sam"]);
   });
+
+  it("keeps the ICE servers, tells of each join, and passes signals both ways", async () => {
+    const fake = fakeConnection();
+    const room = new CallRoom(fake.connection, "call:ab");
+    const handler = fake.handler("call:ab");
+    const joins: boolean[] = [];
+    const signals: string[] = [];
+    room.onJoined = (first) => joins.push(first);
+    room.onSignal = (from, signal) => signals.push(`${from}:${signal.kind}`);
+    handler.snapshot(snapshot("call:ab", { ice_servers: [{ urls: ["stun:127.0.0.1:3478"] }] }));
+    expect(room.iceServers.value).toEqual([{ urls: ["stun:127.0.0.1:3478"] }]);
+    handler.resumed?.({
+      type: "resumed",
+      rid: 2,
+      room: "call:ab",
+      epoch: "e1",
+      replayed: 0,
+      attendance: { present: 2, unique: 2 },
+      you: snapshot("call:ab", {}).you,
+    });
+    expect(joins).toEqual([true, false]);
+    handler.signal?.("s", { kind: "ready" });
+    expect(signals).toEqual(["s:ready"]);
+    await room.sendSignal("s", { kind: "bye" });
+    expect(fake.requests.at(-1)).toEqual({
+      type: "call_signal",
+      room: "call:ab",
+      to: "s",
+      signal: { kind: "bye" },
+    });
+    room.dispose();
+    handler.signal?.("s", { kind: "ready" });
+    expect(signals).toHaveLength(1);
+  });
 });

@@ -2,13 +2,15 @@
 // moderation (src/room.ts), plus the booth's staff and contact requests, or the call's
 // members. The merging and ordering are plain functions, tested on their own.
 import { batch, signal } from "@preact/signals";
-import type { Snapshot } from "./connection";
+import type { Resumed, Snapshot } from "./connection";
 import type {
   CallInfo,
   ContactRequestView,
+  IceServer,
   MessageId,
   RoomEvent,
   RoomId,
+  Signal,
   StaffStatus,
   StaffView,
   UserId,
@@ -179,19 +181,56 @@ export class BoothRoom extends SessionRoom {
   }
 }
 
-/** A private call room: its chat, and who the call is for. */
+/**
+ * A private call room: its chat, who the call is for, the ICE servers for this member's
+ * peer connection, and the WebRTC signalling between the two members (src/call.ts uses it).
+ */
 export class CallRoom extends SessionRoom {
   readonly call = signal<CallInfo | null>(null);
+  /** From the latest snapshot: STUN, and TURN with this member's own credentials. */
+  readonly iceServers = signal<readonly IceServer[]>([]);
+  /** Called after every join (the first and each one after a reconnect), once the state is in. */
+  onJoined: ((first: boolean) => void) | null = null;
+  /** Called for each signal from another member. */
+  onSignal: ((from: UserId, signal: Signal) => void) | null = null;
+  private joins = 0;
 
   protected override applySnapshot(s: Snapshot): void {
     batch(() => {
       super.applySnapshot(s);
       this.call.value = s.call ?? null;
+      this.iceServers.value = s.ice_servers ?? [];
     });
+    this.joined();
+  }
+
+  protected override applyResumed(r: Resumed): void {
+    super.applyResumed(r);
+    this.joined();
   }
 
   protected override apply(event: RoomEvent): void {
     if (event.type === "call_opened") this.call.value = event.call;
     else super.apply(event);
+  }
+
+  protected override receiveSignal(from: UserId, signal: Signal): void {
+    this.onSignal?.(from, signal);
+  }
+
+  /** Sends `signal` to the member `to` (lost if it has no tab in the call now). */
+  sendSignal(to: UserId, signal: Signal) {
+    return this.connection.request({ type: "call_signal", room: this.room, to, signal });
+  }
+
+  override dispose(): void {
+    this.onJoined = null;
+    this.onSignal = null;
+    super.dispose();
+  }
+
+  private joined(): void {
+    this.joins += 1;
+    this.onJoined?.(this.joins === 1);
   }
 }

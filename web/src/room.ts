@@ -4,7 +4,7 @@
 // instead of copying 10,000 messages into a new array. Booth and call rooms (src/booth.ts)
 // extend it with what they add to a room.
 import { batch, signal } from "@preact/signals";
-import type { Connection, RequestError, Snapshot } from "./connection";
+import type { Connection, RequestError, Resumed, Snapshot } from "./connection";
 import type {
   Attendance,
   ChatMessage,
@@ -17,6 +17,7 @@ import type {
   QuestionView,
   RoomEvent,
   RoomId,
+  Signal,
   Stage,
   UserId,
 } from "./proto.gen";
@@ -82,9 +83,8 @@ export class SessionRoom {
         }
         if (changed) this.qaVersion.value += 1;
       },
-      resumed: (r) => {
-        this.you.value = r.you;
-      },
+      resumed: (r) => this.applyResumed(r),
+      signal: (from, s) => this.receiveSignal(from, s),
       failed: (e) => {
         this.joinError.value = e;
       },
@@ -116,6 +116,14 @@ export class SessionRoom {
       this.pollsVersion.value += 1;
     });
   }
+
+  /** Rejoined after a reconnect, with the events missed replayed (or none missed). */
+  protected applyResumed(r: Resumed): void {
+    this.you.value = r.you;
+  }
+
+  /** WebRTC signalling from another member: only call rooms (src/booth.ts) have any. */
+  protected receiveSignal(_from: UserId, _signal: Signal): void {}
 
   protected apply(event: RoomEvent): void {
     switch (event.type) {

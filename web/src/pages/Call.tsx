@@ -1,30 +1,46 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { BoothRoom, boothRoomId, CallRoom, callRoomId } from "../booth";
+import { CallSession } from "../call";
+import { CallVideo } from "../components/CallVideo";
 import { Chat } from "../components/Chat";
 import { formatTime } from "../format";
 import { t } from "../i18n";
 import { ErrorCode } from "../proto.gen";
-import { followLink } from "../router";
+import { followLink, navigate } from "../router";
 import { connection } from "../session";
 
-/** A private call between a visitor and a booth's staff member: who it is with, and its chat. */
+/**
+ * A private call between a visitor and a booth's staff member: who it is with, video and
+ * sound (src/call.ts), and its chat.
+ */
 export function Call(props: { id: string }) {
   const room = useSignal<CallRoom | null>(null);
+  const session = useSignal<CallSession | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
     const current = new CallRoom(connection, callRoomId(props.id.toLowerCase()));
+    // Before the room's snapshot arrives, so the session announces itself on joining.
+    const call = new CallSession(current, () => connection.welcome.value?.user.id ?? null);
     room.value = current;
+    session.value = call;
     document.title = `${t("call.title")} · ${t("app.name")}`;
+    // Closing the tab or going elsewhere: the other member hears of it at once (`bye`).
+    const leave = () => call.leave();
+    window.addEventListener("pagehide", leave);
     return () => {
+      window.removeEventListener("pagehide", leave);
+      call.leave();
       current.dispose();
       room.value = null;
+      session.value = null;
       document.title = t("app.name");
     };
   }, [props.id]);
 
   const r = room.value;
+  const s = session.value;
   const call = r?.call.value ?? null;
   const you = r?.you.value ?? null;
   const error = r?.joinError.value ?? null;
@@ -74,9 +90,13 @@ export function Call(props: { id: string }) {
       </div>
     );
   }
-  if (!r || !you || !welcome) return <p>{t("app.loading")}</p>;
+  if (!r || !s || !you || !welcome) return <p>{t("app.loading")}</p>;
 
   const others = (call?.members ?? []).filter((m) => m.id !== welcome.user.id);
+  const leaveCall = () => {
+    s.leave();
+    navigate(back);
+  };
   return (
     <div class="room call-page">
       {leave}
@@ -90,6 +110,14 @@ export function Call(props: { id: string }) {
       </div>
       <div class="room-layout">
         <div class="room-main">
+          {call && others[0] && (
+            <CallVideo
+              session={s}
+              peerName={others[0].name}
+              iceServers={r.iceServers.value}
+              onLeave={leaveCall}
+            />
+          )}
           <section class="card" aria-labelledby="members-heading">
             <h2 id="members-heading">{t("call.members")}</h2>
             {call ? (
@@ -111,7 +139,6 @@ export function Call(props: { id: string }) {
             )}
             <p class="help">{t("call.private")}</p>
           </section>
-          <p class="notice">{t("call.videoLater")}</p>
         </div>
         <Chat room={r} you={you} me={welcome.user.id} maxChars={welcome.limits.chat_max_chars} />
       </div>

@@ -4,6 +4,7 @@
 // test fails (web/test-results/).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -180,17 +181,22 @@ function timeout(ms, what) {
   );
 }
 
-export async function launchBrowser() {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+/** Flags for a test with a camera and microphone: fake devices, permission granted without a prompt. */
+export const FAKE_MEDIA_FLAGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"];
+
+/** Debian's Chromium with the required flags, plus `args` (for example FAKE_MEDIA_FLAGS). */
+export async function launchBrowser({ args = [] } = {}) {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_FLAGS, ...args] });
 }
 
 /**
  * Runs `body` with a browser and a node; on failure saves a screenshot of every open page
- * to web/test-results/, then closes everything either way.
+ * to web/test-results/, then closes everything either way. Options: `sessions` to seed,
+ * `env` for the node, `chromiumArgs` added to the browser's flags.
  */
 export async function scenario(t, options, body) {
   const node = await Node.start(options.env ?? {});
-  const browser = await launchBrowser();
+  const browser = await launchBrowser({ args: options.chromiumArgs ?? [] });
   const errors = [];
   const contexts = [];
   const newPage = async (contextOptions = {}) => {
@@ -222,6 +228,48 @@ export async function scenario(t, options, body) {
     await browser.close().catch(() => undefined);
     await node.close();
   }
+}
+
+/** A free loopback TCP port (for a private redis-server). */
+export async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A private redis-server on `port`, keeping nothing on disk; resolves once it listens. */
+export async function startRedis(port) {
+  const child = spawn(
+    "redis-server",
+    ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no"],
+    {
+      stdio: ["ignore", "pipe", "ignore"],
+    },
+  );
+  child.on("error", (e) => {
+    throw new Error(`redis-server could not start (apt-get install redis-server): ${e.message}`);
+  });
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("redis-server did not start")), 10_000);
+    child.stdout.on("data", (chunk) => {
+      if (String(chunk).includes("Ready to accept connections")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  child.stdout.resume();
+  return child;
+}
+
+/** Kills a child process (redis-server) and waits for it to exit. */
+export async function stopProcess(child) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGKILL");
+  await exited;
 }
 
 /** Signs in as a guest through the form and waits for the programme. */

@@ -1,0 +1,682 @@
+// Video and sound in a private call: one RTCPeerConnection to the call's other member,
+// negotiated with the "perfect negotiation" pattern over the call room's `call_signal`
+// (PROTOCOL.md, Signal). The decisions (who is polite, what a signal maps to, what a media
+// error means, which words a state gets) are plain functions, tested on their own; the
+// browser objects (RTCPeerConnection, mediaDevices, localStorage) come in through `CallDeps`
+// so the negotiation is tested with fakes too.
+//
+// Presence: signals are not kept, so each side announces itself with `ready` on joining; the
+// other answers `ready` with `reply: true` and starts a fresh peer connection (a `ready`
+// means the peer's page is new: whatever connection we had is to a page that is gone). A
+// reply is never answered. The impolite side opens one audio and one video line at once, so
+// the connection is made (and the other side's video received) even before, or without, a
+// camera; local tracks are attached to those lines when they start (a renegotiation).
+import { batch, signal } from "@preact/signals";
+import type { CallRoom } from "./booth";
+import type { IceServer, Signal, UserId } from "./proto.gen";
+
+export type CallPhase = "waiting" | "connecting" | "connected" | "reconnecting" | "failed" | "left";
+export type MediaKind = "audio" | "video";
+/** A microphone or camera: none started, on, or muted (the track is kept, sending nothing). */
+export type DeviceState = "none" | "on" | "off";
+export type MediaProblem =
+  | "denied"
+  | "missing"
+  | "noCamera"
+  | "noMicrophone"
+  | "busy"
+  | "unsupported"
+  | "failed";
+export interface PeerMedia {
+  audio: boolean;
+  video: boolean;
+}
+type CandidateSignal = Extract<Signal, { kind: "candidate" }>;
+
+const RELAY_KEY = "plenary.call.relayOnly";
+const DEVICE_KEY: Record<MediaKind, string> = {
+  audio: "plenary.call.microphone",
+  video: "plenary.call.camera",
+};
+
+/**
+ * Whether this side is the polite peer (the one that yields when both offer at once): the
+ * visitor, `members[0]`; when the members are not known, the side with the smaller id. Both
+ * sides reach opposite answers either way.
+ */
+export function isPolite(me: UserId, peer: UserId, members: readonly { id: UserId }[] = []): boolean {
+  const visitor = members[0]?.id;
+  const staff = members[1]?.id;
+  if (visitor === me && staff === peer) return true;
+  if (staff === me && visitor === peer) return false;
+  return me < peer;
+}
+
+/** The other member of the call, or null before the members are known. */
+export function otherMember<T extends { id: UserId }>(members: readonly T[], me: UserId | null): T | null {
+  return members.find((m) => m.id !== me) ?? null;
+}
+
+/** What `onicecandidate` gives, as a signal: `null` (or an empty candidate) ends the generation. */
+export function signalFromCandidate(
+  candidate: Pick<RTCIceCandidate, "candidate" | "sdpMid" | "sdpMLineIndex" | "usernameFragment"> | null,
+): Signal {
+  if (!candidate?.candidate) return { kind: "end_of_candidates" };
+  const signal: CandidateSignal = { kind: "candidate", candidate: candidate.candidate };
+  if (candidate.sdpMid != null) signal.sdp_mid = candidate.sdpMid;
+  if (candidate.sdpMLineIndex != null) signal.sdp_m_line_index = candidate.sdpMLineIndex;
+  if (candidate.usernameFragment != null) signal.username_fragment = candidate.usernameFragment;
+  return signal;
+}
+
+/** A `candidate` signal as `addIceCandidate` takes it. */
+export function candidateFromSignal(signal: CandidateSignal): RTCIceCandidateInit {
+  const init: RTCIceCandidateInit = { candidate: signal.candidate };
+  if (signal.sdp_mid != null) init.sdpMid = signal.sdp_mid;
+  if (signal.sdp_m_line_index != null) init.sdpMLineIndex = signal.sdp_m_line_index;
+  if (signal.username_fragment != null) init.usernameFragment = signal.username_fragment;
+  return init;
+}
+
+/** The peer connection's configuration: the snapshot's ICE servers, relay only if chosen. */
+export function iceConfiguration(servers: readonly IceServer[], relayOnly: boolean): RTCConfiguration {
+  return {
+    iceServers: servers.map((s) => {
+      const server: RTCIceServer = { urls: [...s.urls] };
+      if (s.username != null) server.username = s.username;
+      if (s.credential != null) server.credential = s.credential;
+      return server;
+    }),
+    iceTransportPolicy: relayOnly ? "relay" : "all",
+  };
+}
+
+/** Whether any of the servers is a TURN relay (relay-only needs one). */
+export const hasRelay = (servers: readonly IceServer[]): boolean =>
+  servers.some((s) => s.urls.some((u) => /^turns?:/i.test(u)));
+
+/** What a getUserMedia failure means for the person in the call. */
+export function mediaProblem(error: unknown): MediaProblem {
+  const name = error instanceof Error || isNamed(error) ? error.name : "";
+  switch (name) {
+    case "NotAllowedError":
+    case "SecurityError":
+    case "PermissionDeniedError":
+      return "denied";
+    case "NotFoundError":
+    case "OverconstrainedError":
+    case "DevicesNotFoundError":
+      return "missing";
+    case "NotReadableError":
+    case "AbortError":
+    case "TrackStartError":
+      return "busy";
+    default:
+      return "failed";
+  }
+}
+
+function isNamed(x: unknown): x is { name: string } {
+  return typeof x === "object" && x !== null && typeof (x as { name?: unknown }).name === "string";
+}
+
+/** The call's state in words' terms, from the peer connection's state. */
+export function phaseOf(
+  state: RTCPeerConnectionState | null,
+  everConnected: boolean,
+  peerLeft: boolean,
+): CallPhase {
+  switch (state) {
+    case null:
+    case "closed":
+      return peerLeft ? "left" : "waiting";
+    case "connected":
+      return "connected";
+    case "failed":
+      return "failed";
+    case "disconnected":
+      return "reconnecting";
+    default:
+      return everConnected ? "reconnecting" : "connecting";
+  }
+}
+
+export function loadRelayOnly(storage: Storage | undefined): boolean {
+  return storage?.getItem(RELAY_KEY) === "true";
+}
+
+export function saveRelayOnly(storage: Storage | undefined, on: boolean): void {
+  try {
+    if (on) storage?.setItem(RELAY_KEY, "true");
+    else storage?.removeItem(RELAY_KEY);
+  } catch {
+    // Storage full or refused: the choice holds for this page.
+  }
+}
+
+/** The browser objects a call uses (fakes in the unit tests). */
+export interface CallDeps {
+  createPeer(config: RTCConfiguration): RTCPeerConnection;
+  createStream(): MediaStream;
+  media(): MediaDevices | undefined;
+  storage(): Storage | undefined;
+}
+
+const browser: CallDeps = {
+  createPeer: (config) => new RTCPeerConnection(config),
+  createStream: () => new MediaStream(),
+  media: () => (typeof navigator === "undefined" ? undefined : navigator.mediaDevices),
+  storage: () => {
+    try {
+      return window.localStorage;
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+/** One peer connection and its negotiation state (a new one after each reset). */
+interface Peer {
+  pc: RTCPeerConnection;
+  polite: boolean;
+  makingOffer: boolean;
+  ignoreOffer: boolean;
+  settingRemoteAnswerPending: boolean;
+  everConnected: boolean;
+  remote: MediaStream | null;
+}
+
+export class CallSession {
+  readonly phase = signal<CallPhase>("waiting");
+  /** The other member's microphone and camera, as it last said (`media`). */
+  readonly peerMedia = signal<PeerMedia | null>(null);
+  readonly localStream = signal<MediaStream | null>(null);
+  readonly remoteStream = signal<MediaStream | null>(null);
+  /** Bumped when a stream gains or loses a track. */
+  readonly tracksVersion = signal(0);
+  readonly microphone = signal<DeviceState>("none");
+  readonly camera = signal<DeviceState>("none");
+  readonly starting = signal(false);
+  readonly problem = signal<{ kind: MediaProblem; message: string } | null>(null);
+  /** A failed switch to another device. */
+  readonly switchError = signal<string | null>(null);
+  /** Known after permission (before, browsers give no labels). */
+  readonly devices = signal<{ audio: MediaDeviceInfo[]; video: MediaDeviceInfo[] }>({ audio: [], video: [] });
+  readonly microphoneId = signal("");
+  readonly cameraId = signal("");
+  readonly relayOnly = signal(false);
+
+  private current: Peer | null = null;
+  private peerId: UserId | null = null;
+  private peerLeft = false;
+  private announced = false;
+  private closed = false;
+  private watchingDevices = false;
+  private readonly onDeviceChange = () => void this.refreshDevices();
+
+  constructor(
+    private readonly room: CallRoom,
+    private readonly me: () => UserId | null,
+    private readonly deps: CallDeps = browser,
+  ) {
+    const storage = deps.storage();
+    this.relayOnly.value = loadRelayOnly(storage);
+    this.microphoneId.value = storage?.getItem(DEVICE_KEY.audio) ?? "";
+    this.cameraId.value = storage?.getItem(DEVICE_KEY.video) ?? "";
+    room.onJoined = (first) => this.joined(first);
+    room.onSignal = (from, s) => this.receive(from, s);
+  }
+
+  /** The peer connection, for diagnostics (null while waiting). */
+  get connection(): RTCPeerConnection | null {
+    return this.current?.pc ?? null;
+  }
+
+  /** Whether this side yields when both offer at once (known once a connection started). */
+  get polite(): boolean | null {
+    return this.current?.polite ?? null;
+  }
+
+  // --- Signalling -------------------------------------------------------------------
+
+  private peerUser(): UserId | null {
+    return otherMember(this.room.call.value?.members ?? [], this.me())?.id ?? this.peerId;
+  }
+
+  private send(signal: Signal): void {
+    const to = this.peerUser();
+    if (!to) return;
+    this.room.sendSignal(to, signal).catch(() => undefined);
+  }
+
+  private joined(first: boolean): void {
+    if (this.closed) return;
+    // After a reconnect of the WebSocket, media that still flows needs nothing; otherwise
+    // start afresh: what the peer sent meanwhile is lost.
+    if (!first && this.current?.pc.connectionState === "connected") return;
+    this.closePeer();
+    this.updatePhase();
+    this.announced = true;
+    this.send({ kind: "ready" });
+  }
+
+  /** Handles one signal from the other member. */
+  receive(from: UserId, signal: Signal): void {
+    if (this.closed || from === this.me()) return;
+    const expected = otherMember(this.room.call.value?.members ?? [], this.me())?.id;
+    if (expected && from !== expected) return;
+    this.peerId = from;
+    switch (signal.kind) {
+      case "ready":
+        if (!signal.reply) {
+          // The peer's page is new: answer, and connect to it afresh.
+          this.send({ kind: "ready", reply: true });
+          this.newPeer();
+        } else if (!this.current) {
+          this.newPeer();
+        }
+        this.sendMedia();
+        return;
+      case "offer":
+      case "answer":
+        void this.description({ type: signal.kind, sdp: signal.sdp });
+        return;
+      case "candidate":
+        void this.candidate(candidateFromSignal(signal));
+        return;
+      case "end_of_candidates":
+        void this.candidate(null);
+        return;
+      case "restart":
+        this.current?.pc.restartIce();
+        return;
+      case "media":
+        this.peerMedia.value = { audio: signal.audio, video: signal.video };
+        return;
+      case "bye":
+        batch(() => {
+          this.closePeer();
+          this.peerLeft = true;
+          this.peerMedia.value = null;
+          this.updatePhase();
+        });
+        return;
+    }
+  }
+
+  private async description(description: RTCSessionDescriptionInit): Promise<void> {
+    if (!this.current && description.type === "offer") this.newPeer();
+    const p = this.current;
+    if (!p) return;
+    const { pc } = p;
+    try {
+      const readyForOffer =
+        !p.makingOffer && (pc.signalingState === "stable" || p.settingRemoteAnswerPending);
+      const collision = description.type === "offer" && !readyForOffer;
+      p.ignoreOffer = !p.polite && collision;
+      if (p.ignoreOffer) return;
+      p.settingRemoteAnswerPending = description.type === "answer";
+      await pc.setRemoteDescription(description);
+      p.settingRemoteAnswerPending = false;
+      if (description.type === "offer") {
+        await pc.setLocalDescription();
+        this.sendDescription(p);
+      }
+    } catch (e) {
+      p.settingRemoteAnswerPending = false;
+      if (this.current === p) console.warn("call: a description was refused", e);
+    }
+  }
+
+  private async candidate(init: RTCIceCandidateInit | null): Promise<void> {
+    const p = this.current;
+    if (!p) return;
+    try {
+      if (init) await p.pc.addIceCandidate(init);
+      else await p.pc.addIceCandidate();
+    } catch (e) {
+      // Candidates of an offer this side ignored, or the end of candidates a browser does
+      // not take, fail harmlessly.
+      if (!p.ignoreOffer && init && this.current === p) console.warn("call: a candidate was refused", e);
+    }
+  }
+
+  private sendDescription(p: Peer): void {
+    const d = p.pc.localDescription;
+    if (this.current !== p || !d) return;
+    if (d.type === "offer") this.send({ kind: "offer", sdp: d.sdp });
+    else if (d.type === "answer") this.send({ kind: "answer", sdp: d.sdp });
+  }
+
+  private sendMedia(): void {
+    if (!this.announced || this.closed) return;
+    this.send({ kind: "media", audio: this.microphone.value === "on", video: this.camera.value === "on" });
+  }
+
+  // --- The peer connection ----------------------------------------------------------
+
+  private newPeer(): void {
+    this.closePeer();
+    const me = this.me();
+    const peer = this.peerUser();
+    const polite = me && peer ? isPolite(me, peer, this.room.call.value?.members ?? []) : true;
+    const pc = this.deps.createPeer(iceConfiguration(this.room.iceServers.value, this.relayOnly.value));
+    const p: Peer = {
+      pc,
+      polite,
+      makingOffer: false,
+      ignoreOffer: false,
+      settingRemoteAnswerPending: false,
+      everConnected: false,
+      remote: null,
+    };
+    this.current = p;
+    this.peerLeft = false;
+    pc.onnegotiationneeded = async () => {
+      if (this.current !== p) return;
+      try {
+        p.makingOffer = true;
+        await pc.setLocalDescription();
+        this.sendDescription(p);
+      } catch (e) {
+        if (this.current === p) console.warn("call: negotiation failed", e);
+      } finally {
+        p.makingOffer = false;
+      }
+    };
+    pc.onicecandidate = (event) => {
+      if (this.current === p) this.send(signalFromCandidate(event.candidate));
+    };
+    pc.ontrack = (event) => {
+      if (this.current !== p) return;
+      p.remote ??= this.deps.createStream();
+      if (!p.remote.getTrackById(event.track.id)) p.remote.addTrack(event.track);
+      batch(() => {
+        this.remoteStream.value = p.remote;
+        this.tracksVersion.value += 1;
+      });
+    };
+    pc.onconnectionstatechange = () => {
+      if (this.current !== p) return;
+      if (pc.connectionState === "connected") p.everConnected = true;
+      if (pc.connectionState === "failed") {
+        // The impolite side restarts ICE itself; the polite one asks it to, so both do not
+        // offer at once.
+        if (p.polite) this.send({ kind: "restart" });
+        else pc.restartIce();
+      }
+      this.updatePhase();
+    };
+    // The impolite side opens both lines (with what it has); the polite side adds its
+    // tracks, which the other side's offer takes over when it arrives first. A line without
+    // a track is opened to receive only: sending on it later renegotiates, so the other side
+    // learns the new stream's SSRC (Chromium does not render video from an unsignalled one).
+    const stream = this.localStream.value;
+    for (const kind of ["audio", "video"] as const) {
+      const track = stream?.getTracks().find((t) => t.kind === kind);
+      if (track && stream) pc.addTrack(track, stream);
+      else if (!polite) pc.addTransceiver(kind, { direction: "recvonly" });
+    }
+    this.updatePhase();
+  }
+
+  private closePeer(): void {
+    const p = this.current;
+    if (!p) return;
+    this.current = null;
+    p.pc.onnegotiationneeded = null;
+    p.pc.onicecandidate = null;
+    p.pc.ontrack = null;
+    p.pc.onconnectionstatechange = null;
+    p.pc.close();
+    this.remoteStream.value = null;
+  }
+
+  private updatePhase(): void {
+    const p = this.current;
+    this.phase.value = phaseOf(p?.pc.connectionState ?? null, p?.everConnected ?? false, this.peerLeft);
+  }
+
+  /** Sends a local track on the connection: on a free line of its kind, else a new one. */
+  private async attach(p: Peer, track: MediaStreamTrack, stream: MediaStream): Promise<void> {
+    const free = p.pc
+      .getTransceivers()
+      .find(
+        (x) =>
+          x.receiver.track.kind === track.kind &&
+          !x.sender.track &&
+          x.direction !== "stopped" &&
+          x.currentDirection !== "stopped",
+      );
+    if (!free) {
+      p.pc.addTrack(track, stream);
+      return;
+    }
+    await free.sender.replaceTrack(track);
+    free.sender.setStreams?.(stream);
+    if (free.direction === "recvonly") free.direction = "sendrecv";
+    else if (free.direction === "inactive") free.direction = "sendonly";
+  }
+
+  /** Starts again from scratch with the peer (its page reconnects too). */
+  reconnect(): void {
+    if (this.closed) return;
+    this.closePeer();
+    this.updatePhase();
+    this.announced = true;
+    this.send({ kind: "ready" });
+  }
+
+  setRelayOnly(on: boolean): void {
+    this.relayOnly.value = on;
+    saveRelayOnly(this.deps.storage(), on);
+    const p = this.current;
+    if (!p) return;
+    try {
+      p.pc.setConfiguration(iceConfiguration(this.room.iceServers.value, on));
+      p.pc.restartIce();
+    } catch {
+      this.reconnect();
+    }
+  }
+
+  // --- Local media ------------------------------------------------------------------
+
+  private track(kind: MediaKind): MediaStreamTrack | null {
+    return this.localStream.value?.getTracks().find((t) => t.kind === kind) ?? null;
+  }
+
+  private constraints(kinds: readonly MediaKind[], exact = false): MediaStreamConstraints {
+    const device = (kind: MediaKind): MediaTrackConstraints | boolean => {
+      const id = kind === "audio" ? this.microphoneId.value : this.cameraId.value;
+      if (!id) return true;
+      return { deviceId: exact ? { exact: id } : { ideal: id } };
+    };
+    return {
+      audio: kinds.includes("audio") ? device("audio") : false,
+      video: kinds.includes("video") ? device("video") : false,
+    };
+  }
+
+  /** Starts the microphone and/or camera (those not started yet), after a user's action. */
+  async start(want: { audio: boolean; video: boolean }): Promise<void> {
+    const media = this.deps.media();
+    if (this.closed || this.starting.value) return;
+    if (!media?.getUserMedia) {
+      this.problem.value = { kind: "unsupported", message: "" };
+      return;
+    }
+    const kinds = (["audio", "video"] as const).filter((k) => want[k] && !this.track(k));
+    if (kinds.length === 0) return;
+    this.starting.value = true;
+    this.problem.value = null;
+    const got: MediaStreamTrack[] = [];
+    let failure: unknown = null;
+    try {
+      try {
+        got.push(...(await media.getUserMedia(this.constraints(kinds))).getTracks());
+      } catch (e) {
+        failure = e;
+        // One of the two may exist: a laptop without a camera still has a microphone.
+        if (kinds.length > 1 && mediaProblem(e) === "missing") {
+          for (const kind of kinds) {
+            try {
+              got.push(...(await media.getUserMedia(this.constraints([kind]))).getTracks());
+            } catch {
+              // Reported below as the one missing.
+            }
+          }
+        }
+      }
+      if (this.closed) {
+        for (const track of got) track.stop();
+        return;
+      }
+      for (const track of got) this.addLocal(track);
+      const missing = kinds.filter((k) => !got.some((t) => t.kind === k));
+      if (got.length === 0) {
+        this.problem.value = {
+          kind: mediaProblem(failure),
+          message: failure instanceof Error ? failure.message : String(failure),
+        };
+      } else if (missing.length > 0) {
+        this.problem.value = { kind: missing[0] === "video" ? "noCamera" : "noMicrophone", message: "" };
+      }
+      if (got.length > 0) {
+        await this.refreshDevices();
+        if (!this.watchingDevices) {
+          media.addEventListener?.("devicechange", this.onDeviceChange);
+          this.watchingDevices = true;
+        }
+      }
+      this.sendMedia();
+    } finally {
+      this.starting.value = false;
+    }
+  }
+
+  private addLocal(track: MediaStreamTrack): void {
+    let stream = this.localStream.value;
+    if (!stream) stream = this.deps.createStream();
+    stream.addTrack(track);
+    track.onended = () => this.lost(track);
+    const s = stream;
+    batch(() => {
+      this.localStream.value = s;
+      this.syncStates();
+      this.tracksVersion.value += 1;
+    });
+    if (this.current) void this.attach(this.current, track, stream);
+  }
+
+  /** A device went away (unplugged, or taken by the system). */
+  private lost(track: MediaStreamTrack): void {
+    if (this.closed) return;
+    this.localStream.value?.removeTrack(track);
+    batch(() => {
+      this.syncStates();
+      this.tracksVersion.value += 1;
+    });
+    this.sendMedia();
+  }
+
+  private syncStates(): void {
+    const state = (kind: MediaKind): DeviceState => {
+      const track = this.track(kind);
+      return !track ? "none" : track.enabled ? "on" : "off";
+    };
+    this.microphone.value = state("audio");
+    this.camera.value = state("video");
+  }
+
+  /** Mutes or unmutes the microphone (audio) or turns the camera off or on (video). */
+  toggle(kind: MediaKind): void {
+    const track = this.track(kind);
+    if (!track) return;
+    track.enabled = !track.enabled;
+    this.syncStates();
+    this.sendMedia();
+  }
+
+  async refreshDevices(): Promise<void> {
+    const media = this.deps.media();
+    if (!media?.enumerateDevices) return;
+    try {
+      const all = await media.enumerateDevices();
+      const audio = all.filter((d) => d.kind === "audioinput" && d.deviceId);
+      const video = all.filter((d) => d.kind === "videoinput" && d.deviceId);
+      const inUse = (kind: MediaKind) => this.track(kind)?.getSettings?.().deviceId ?? "";
+      batch(() => {
+        this.devices.value = { audio, video };
+        if (inUse("audio")) this.microphoneId.value = inUse("audio");
+        if (inUse("video")) this.cameraId.value = inUse("video");
+      });
+    } catch {
+      // Listing devices is a convenience: without it, the default devices stay in use.
+    }
+  }
+
+  /** Switches to another microphone or camera; the peer sees the new one at once. */
+  async selectDevice(kind: MediaKind, deviceId: string): Promise<void> {
+    (kind === "audio" ? this.microphoneId : this.cameraId).value = deviceId;
+    this.switchError.value = null;
+    try {
+      this.deps.storage()?.setItem(DEVICE_KEY[kind], deviceId);
+    } catch {
+      // Remembered for this page only.
+    }
+    const media = this.deps.media();
+    const old = this.track(kind);
+    const stream = this.localStream.value;
+    if (!old || !stream || !media || this.closed) return;
+    let fresh: MediaStreamTrack | undefined;
+    try {
+      try {
+        fresh = (await media.getUserMedia(this.constraints([kind], true))).getTracks()[0];
+      } catch (e) {
+        // Some devices open one camera at a time: free the old one and try again.
+        if (mediaProblem(e) !== "busy") throw e;
+        old.stop();
+        fresh = (await media.getUserMedia(this.constraints([kind], true))).getTracks()[0];
+      }
+      if (!fresh) return;
+      if (this.closed) {
+        fresh.stop();
+        return;
+      }
+      fresh.enabled = old.enabled;
+      const sender = this.current?.pc.getSenders().find((s) => s.track === old);
+      if (sender) await sender.replaceTrack(fresh);
+      old.onended = null;
+      old.stop();
+      stream.removeTrack(old);
+      stream.addTrack(fresh);
+      fresh.onended = () => this.lost(fresh as MediaStreamTrack);
+      if (!sender && this.current) void this.attach(this.current, fresh, stream);
+      batch(() => {
+        this.syncStates();
+        this.tracksVersion.value += 1;
+      });
+    } catch (e) {
+      this.switchError.value = e instanceof Error ? e.message : String(e);
+      if (old.readyState === "ended") this.lost(old);
+    }
+  }
+
+  // --- Leaving ----------------------------------------------------------------------
+
+  /** Leaves the call: tells the peer, closes the connection, stops the camera and microphone. */
+  leave(): void {
+    if (this.closed) return;
+    if (this.announced) this.send({ kind: "bye" });
+    this.closed = true;
+    this.closePeer();
+    for (const track of this.localStream.value?.getTracks() ?? []) {
+      track.onended = null;
+      track.stop();
+    }
+    if (this.watchingDevices) this.deps.media()?.removeEventListener?.("devicechange", this.onDeviceChange);
+    this.room.onJoined = null;
+    this.room.onSignal = null;
+  }
+}

@@ -1,0 +1,267 @@
+import { useSignal } from "@preact/signals";
+import { useEffect, useRef } from "preact/hooks";
+import { type CallPhase, type CallSession, hasRelay, type MediaKind, type PeerMedia } from "../call";
+import { t } from "../i18n";
+import type { MessageKey } from "../i18n/en";
+import type { IceServer } from "../proto.gen";
+import { ErrorAlert } from "./ErrorAlert";
+
+const PHASE_TEXT: Record<CallPhase, MessageKey> = {
+  waiting: "call.state.waiting",
+  connecting: "call.state.connecting",
+  connected: "call.state.connected",
+  reconnecting: "call.state.reconnecting",
+  failed: "call.state.failed",
+  left: "call.state.left",
+};
+
+/** The other member's microphone and camera, in words (nothing until it has said). */
+function peerMediaText(name: string, media: PeerMedia | null): string {
+  if (!media) return "";
+  if (media.audio && media.video) return t("call.peer.both", { name });
+  if (media.audio) return t("call.peer.audioOnly", { name });
+  if (media.video) return t("call.peer.videoOnly", { name });
+  return t("call.peer.none", { name });
+}
+
+function problemText(session: CallSession, name: string): string | null {
+  const problem = session.problem.value;
+  if (!problem) return null;
+  switch (problem.kind) {
+    case "denied":
+      return t("call.media.denied", { name });
+    case "missing":
+      return t("call.media.missing", { name });
+    case "noCamera":
+      return t("call.media.noCamera");
+    case "noMicrophone":
+      return t("call.media.noMicrophone");
+    case "busy":
+      return t("call.media.busy");
+    case "unsupported":
+      return t("call.media.unsupported", { name });
+    case "failed":
+      return t("call.media.failed", { message: problem.message });
+  }
+}
+
+/**
+ * The call's video: the other member's video and sound, this member's preview, the state of
+ * the connection in words, the camera and microphone (started only on request), the choice
+ * of devices, the relay-only setting, and leaving.
+ */
+export function CallVideo(props: {
+  session: CallSession;
+  peerName: string;
+  iceServers: readonly IceServer[];
+  onLeave: () => void;
+}) {
+  const { session, peerName: name } = props;
+  const remoteVideo = useRef<HTMLVideoElement>(null);
+  const localVideo = useRef<HTMLVideoElement>(null);
+  const controls = useRef<HTMLDivElement>(null);
+  const blocked = useSignal(false);
+
+  const phase = session.phase.value;
+  const peerMedia = session.peerMedia.value;
+  const remote = session.remoteStream.value;
+  const local = session.localStream.value;
+  const version = session.tracksVersion.value;
+  const microphone = session.microphone.value;
+  const camera = session.camera.value;
+  const starting = session.starting.value;
+  const relayOnly = session.relayOnly.value;
+  const devices = session.devices.value;
+
+  useEffect(() => {
+    const video = remoteVideo.current;
+    if (!video) return;
+    if (video.srcObject !== remote) video.srcObject = remote;
+    if (!remote) return;
+    // Autoplay with sound may be refused without a user's gesture on the page: offer a button.
+    video.play().then(
+      () => {
+        blocked.value = false;
+      },
+      (e: unknown) => {
+        if (e instanceof DOMException && e.name === "NotAllowedError") blocked.value = true;
+      },
+    );
+  }, [remote, version]);
+
+  useEffect(() => {
+    const video = localVideo.current;
+    if (video && video.srcObject !== local) video.srcObject = local;
+  }, [local, version]);
+
+  const start = async (want: { audio: boolean; video: boolean }) => {
+    await session.start(want);
+    // The start buttons give way to the mute buttons: keep the keyboard focus in the controls.
+    if (document.activeElement === document.body || !document.activeElement) {
+      controls.current?.querySelector<HTMLButtonElement>("button:not(:disabled)")?.focus();
+    }
+  };
+
+  const nothingStarted = microphone === "none" && camera === "none";
+  const remoteShown = phase === "connected" && peerMedia?.video !== false;
+  const servers = props.iceServers;
+
+  return (
+    <section class="card call-video" aria-labelledby="video-heading">
+      <h2 id="video-heading">{t("call.video")}</h2>
+      <p role="status" class={`call-state ${phase}`} data-testid="call-state">
+        {t(PHASE_TEXT[phase], { name })}
+      </p>
+      {phase === "failed" && (
+        <div class="call-failed">
+          <p class="help">{t("call.failedHelp")}</p>
+          <button type="button" onClick={() => session.reconnect()}>
+            {t("call.reconnect")}
+          </button>
+        </div>
+      )}
+      <div class="call-videos">
+        <figure class="remote-video">
+          <div class="video-frame">
+            {/* biome-ignore lint/a11y/useMediaCaption: a live call between two people has no caption file; the chat beside it is the text channel */}
+            <video ref={remoteVideo} autoplay playsInline data-testid="remote-video" />
+            {!remoteShown && (
+              <p class="video-placeholder" aria-hidden="true">
+                {phase === "connected" ? t("call.peerVideoOff", { name }) : t("call.peerNoVideo", { name })}
+              </p>
+            )}
+          </div>
+          <figcaption>
+            <span class="name">{name}</span>{" "}
+            <span aria-live="polite" data-testid="peer-media">
+              {peerMediaText(name, peerMedia)}
+            </span>
+          </figcaption>
+        </figure>
+        <figure class="local-video">
+          <div class="video-frame">
+            <video ref={localVideo} autoplay playsInline muted data-testid="local-video" />
+            {camera !== "on" && (
+              <p class="video-placeholder" aria-hidden="true">
+                {camera === "off" ? t("call.yourCameraOff") : t("call.yourNoCamera")}
+              </p>
+            )}
+          </div>
+          <figcaption>
+            <span class="name">{t("call.you")}</span>
+          </figcaption>
+        </figure>
+      </div>
+      {blocked.value && remote && (
+        <button
+          type="button"
+          class="primary"
+          onClick={() => {
+            remoteVideo.current?.play().then(
+              () => {
+                blocked.value = false;
+              },
+              () => undefined,
+            );
+          }}
+        >
+          {t("call.play", { name })}
+        </button>
+      )}
+      <ErrorAlert message={problemText(session, name)} />
+      <div class="button-row call-controls" ref={controls}>
+        {nothingStarted ? (
+          <>
+            <button
+              type="button"
+              class="primary"
+              disabled={starting}
+              onClick={() => start({ audio: true, video: true })}
+            >
+              {starting ? t("call.starting") : t("call.start")}
+            </button>
+            <button type="button" disabled={starting} onClick={() => start({ audio: true, video: false })}>
+              {t("call.startAudio")}
+            </button>
+          </>
+        ) : (
+          <>
+            {microphone === "none" ? (
+              <button type="button" disabled={starting} onClick={() => start({ audio: true, video: false })}>
+                {t("call.startMicrophone")}
+              </button>
+            ) : (
+              <button
+                type="button"
+                aria-pressed={microphone === "off"}
+                onClick={() => session.toggle("audio")}
+              >
+                {t("call.mute")}
+              </button>
+            )}
+            {camera === "none" ? (
+              <button type="button" disabled={starting} onClick={() => start({ audio: false, video: true })}>
+                {t("call.startCamera")}
+              </button>
+            ) : (
+              <button type="button" aria-pressed={camera === "off"} onClick={() => session.toggle("video")}>
+                {t("call.cameraOff")}
+              </button>
+            )}
+          </>
+        )}
+        <button type="button" class="danger" onClick={props.onLeave}>
+          {t("call.leaveCall")}
+        </button>
+      </div>
+      {nothingStarted && <p class="help">{t("call.startHelp", { name })}</p>}
+      <fieldset class="call-settings">
+        <legend>{t("call.settings")}</legend>
+        {microphone !== "none" && devices.audio.length > 0 && (
+          <DeviceSelect kind="audio" session={session} devices={devices.audio} />
+        )}
+        {camera !== "none" && devices.video.length > 0 && (
+          <DeviceSelect kind="video" session={session} devices={devices.video} />
+        )}
+        <ErrorAlert
+          message={
+            session.switchError.value ? t("call.switchFailed", { message: session.switchError.value }) : null
+          }
+        />
+        <div class="field checkbox">
+          <input
+            id="relay-only"
+            type="checkbox"
+            checked={relayOnly}
+            aria-describedby="relay-only-help"
+            onChange={(e) => session.setRelayOnly(e.currentTarget.checked)}
+          />
+          <label for="relay-only">{t("call.relayOnly")}</label>
+        </div>
+        <p id="relay-only-help" class="help">
+          {t("call.relayOnlyHelp", { name })}
+        </p>
+        {relayOnly && !hasRelay(servers) && <p class="notice">{t("call.relayMissing")}</p>}
+      </fieldset>
+    </section>
+  );
+}
+
+function DeviceSelect(props: { kind: MediaKind; session: CallSession; devices: readonly MediaDeviceInfo[] }) {
+  const { kind, session } = props;
+  const id = `device-${kind}`;
+  const value = (kind === "audio" ? session.microphoneId : session.cameraId).value;
+  return (
+    <div class="field">
+      <label for={id}>{kind === "audio" ? t("call.microphone") : t("call.camera")}</label>
+      <select id={id} value={value} onChange={(e) => void session.selectDevice(kind, e.currentTarget.value)}>
+        {props.devices.map((d, i) => (
+          <option key={d.deviceId} value={d.deviceId}>
+            {d.label ||
+              t(kind === "audio" ? "call.deviceNumber.audio" : "call.deviceNumber.video", { number: i + 1 })}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
