@@ -265,6 +265,49 @@ export async function startRedis(port) {
 }
 
 /** Kills a child process (redis-server) and waits for it to exit. */
+/**
+ * Debian's coturn on `port` (loopback), with TURN REST credentials from `secret` (the scheme
+ * `deploy/coturn/turnserver.conf` uses); resolves once it serves.
+ */
+export async function startTurn(port, secret) {
+  const child = spawn(
+    "turnserver",
+    [
+      "-n",
+      "--listening-ip=127.0.0.1",
+      "--relay-ip=127.0.0.1",
+      `--listening-port=${port}`,
+      `--min-port=${port + 1}`,
+      `--max-port=${port + 60}`,
+      "--use-auth-secret",
+      `--static-auth-secret=${secret}`,
+      "--realm=plenary.test",
+      "--fingerprint",
+      "--no-tls",
+      "--no-dtls",
+      "--no-cli",
+      "--allow-loopback-peers",
+      "--log-file=stdout",
+      "--simple-log",
+    ],
+    { stdio: ["ignore", "pipe", "ignore"] },
+  );
+  child.on("error", (e) => {
+    throw new Error(`turnserver could not start (apt-get install coturn): ${e.message}`);
+  });
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("turnserver did not start")), 10_000);
+    child.stdout.on("data", (chunk) => {
+      if (String(chunk).includes("Total General servers")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  child.stdout.resume();
+  return child;
+}
+
 export async function stopProcess(child) {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
