@@ -122,7 +122,8 @@ fn is_printable(c: char) -> bool {
 
 string_id!(
     /// A room: `event` (the event-wide room), `session:<slug>` (one session's live room),
-    /// `expo` (the exhibition hall), `booth:<slug>` (one booth) or `call:<id>` (a private call).
+    /// `expo` (the exhibition hall), `booth:<slug>` (one booth), `call:<id>` (a private call) or
+    /// `green:<slug>` (a session's green room).
     /// ASCII letters, digits and `: _ - .`, at most 64 bytes.
     RoomId, "room id", 64, is_room_char
 );
@@ -158,6 +159,9 @@ pub enum RoomKind {
     /// `call:<id>`: a private room for the people a call was opened for (a booth's visitor
     /// and the staff member who accepted its request).
     Call,
+    /// `green:<slug>`: the green room of session `slug`, where its speakers and moderators
+    /// meet on video before they go on stage (a small mesh call).
+    Green,
 }
 
 impl RoomId {
@@ -190,6 +194,11 @@ impl RoomId {
         Self::parse(format!("call:{id}"))
     }
 
+    /// The green room of session `slug`.
+    pub fn green(slug: &str) -> Result<Self, IdError> {
+        Self::parse(format!("green:{slug}"))
+    }
+
     /// The kind of room, or `None` for an id that names no kind of room this node serves.
     pub fn kind(&self) -> Option<RoomKind> {
         let named = |prefix: &str| self.0.strip_prefix(prefix).is_some_and(|rest| !rest.is_empty());
@@ -203,6 +212,8 @@ impl RoomId {
             Some(RoomKind::Booth)
         } else if named("call:") {
             Some(RoomKind::Call)
+        } else if named("green:") {
+            Some(RoomKind::Green)
         } else {
             None
         }
@@ -266,6 +277,7 @@ mod tests {
         assert_eq!(RoomId::parse("booth:").unwrap().kind(), None);
         assert_eq!(RoomId::expo().kind(), Some(RoomKind::Expo));
         assert_eq!(RoomId::call("0a1b").unwrap().kind(), Some(RoomKind::Call));
+        assert_eq!(RoomId::green("opening").unwrap().kind(), Some(RoomKind::Green));
         assert_eq!(RoomId::parse("stage:x").unwrap().kind(), None);
         assert_eq!(RoomId::booth("itu").unwrap().name(), "itu");
         assert_eq!(RoomId::expo().name(), "expo");

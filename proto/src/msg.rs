@@ -271,7 +271,7 @@ pub struct BoothView {
     pub requests: Vec<ContactRequestView>,
 }
 
-/// Who a private call is for.
+/// Who a call is for: a private call's two members, or the people in a green room now.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallInfo {
@@ -606,6 +606,10 @@ pub enum RoomEvent {
     },
     /// In a call room: the call was opened for `call.members` (the first event of its stream).
     CallOpened { call: CallInfo },
+    /// In a green room: `member` came in (its first connection); it is in `call.members` now.
+    CallJoined { member: UserProfile },
+    /// In a green room: `user` left (its last connection anywhere closed).
+    CallLeft { user: UserId },
 }
 
 /// Where a question is in its life cycle.

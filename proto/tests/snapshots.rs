@@ -575,6 +575,8 @@ fn every_variant_is_pinned() {
         polls_event(),
         booth_event(),
         call_opened_event(),
+        RoomEvent::CallJoined { member: grace() },
+        RoomEvent::CallLeft { user: user("auth0|grace") },
     ];
     let seen: BTreeSet<&str> = clients.iter().map(client_tag).collect();
     assert_eq!(seen, CLIENT_TAGS.iter().copied().collect(), "client messages");
@@ -948,4 +950,12 @@ fn call_messages() {
         },
     };
     expect![[r#"{"type":"snapshot","rid":6,"room":"call:01945c4a1b2c7d3e8f9a0b1c2d3e4f50","epoch":"5d0c7f1e9a3b","seq":1,"attendance":{"present":1,"unique":1},"chat":[],"chat_more":false,"ice_servers":[{"urls":["stun:stun.example.org:3478"]},{"urls":["turn:turn.example.org:3478?transport=udp","turns:turn.example.org:5349"],"username":"1767272400:guest-7f3a9c","credential":"3mG5yJqEGbkAqrgSPCCp1bQOc1A="}],"you":{"role":"attendee","can_chat":true,"can_moderate":false,"can_manage_stage":false,"can_announce":false}}"#]].assert_eq(&server_json(snapshot));
+}
+
+#[test]
+fn green_room_events() {
+    expect![[r#"{"type":"call_joined","member":{"id":"auth0|grace","name":"Grace Hopper","country":"US"}}"#]]
+        .assert_eq(&event_json(RoomEvent::CallJoined { member: grace() }));
+    expect![[r#"{"type":"call_left","user":"auth0|grace"}"#]]
+        .assert_eq(&event_json(RoomEvent::CallLeft { user: user("auth0|grace") }));
 }

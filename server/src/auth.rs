@@ -23,7 +23,8 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
     /// `moderate:<room>` limits a moderator to those rooms; without any, a moderator
-    /// moderates every session. `staff:<booth>` makes the user one of that booth's staff.
+    /// moderates every session. `staff:<booth>` makes the user one of that booth's staff;
+    /// `speak:<session>` a speaker of that session (its green room admits the user).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
     pub exp: i64,
@@ -49,6 +50,9 @@ pub struct Identity {
     /// Booths an organiser made this user staff of (exhibitor grants scoped to a booth),
     /// besides the staff the programme lists on each booth.
     pub staffs: Vec<String>,
+    /// Sessions this user speaks at (speaker grants scoped to a session, or `speak:<session>`
+    /// token scopes): their green rooms admit it.
+    pub speaks: Vec<String>,
     /// Unix seconds.
     pub expires_at: i64,
 }
@@ -78,6 +82,12 @@ impl Identity {
                 (Role::Exhibitor, Some(booth)) => {
                     if !self.staffs.contains(booth) {
                         self.staffs.push(booth.clone());
+                    }
+                    continue;
+                }
+                (Role::Speaker, Some(session)) => {
+                    if !self.speaks.contains(session) {
+                        self.speaks.push(session.clone());
                     }
                     continue;
                 }
@@ -258,12 +268,16 @@ pub fn identity_from_claims(claims: Claims) -> Result<Identity, AuthError> {
     roles.dedup();
     let mut moderated = Vec::new();
     let mut staffs = Vec::new();
+    let mut speaks = Vec::new();
     for scope in &claims.scopes {
         if let Some(room) = scope.strip_prefix("moderate:") {
             moderated.push(RoomId::parse(room).map_err(|e| AuthError::InvalidClaims(format!("scope {scope:?}: {e}")))?);
         } else if let Some(booth) = scope.strip_prefix("staff:") {
             RoomId::booth(booth).map_err(|e| AuthError::InvalidClaims(format!("scope {scope:?}: {e}")))?;
             staffs.push(booth.to_owned());
+        } else if let Some(session) = scope.strip_prefix("speak:") {
+            RoomId::green(session).map_err(|e| AuthError::InvalidClaims(format!("scope {scope:?}: {e}")))?;
+            speaks.push(session.to_owned());
         }
     }
     Ok(Identity {
@@ -271,6 +285,7 @@ pub fn identity_from_claims(claims: Claims) -> Result<Identity, AuthError> {
         roles,
         moderates: (!moderated.is_empty()).then_some(moderated),
         staffs,
+        speaks,
         expires_at: claims.exp,
     })
 }
@@ -475,6 +490,7 @@ mod tests {
             roles,
             moderates: None,
             staffs: Vec::new(),
+            speaks: Vec::new(),
             expires_at: 0,
         };
         let grant = |role: &str, scope: Option<&str>| RoleGrant {
@@ -492,5 +508,7 @@ mod tests {
         let id = base(vec![Role::Attendee]).with_grants(&[grant("exhibitor", Some("itu"))]);
         assert_eq!(id.roles, vec![Role::Attendee], "staff of one booth only");
         assert_eq!(id.staffs, ["itu"]);
+        let id = base(vec![Role::Attendee]).with_grants(&[grant("speaker", Some("opening"))]);
+        assert_eq!((id.roles.clone(), id.speaks.clone()), (vec![Role::Attendee], vec!["opening".to_owned()]));
     }
 }

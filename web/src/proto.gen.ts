@@ -132,7 +132,7 @@ ice_servers?: Array<IceServer>, you: Membership, } | { "type": "resumed", rid: R
  */
 more: boolean, };
 
-export type RoomEvent = { "type": "stage", stage: Stage, by: UserId, } | { "type": "chat", message: ChatMessage, } | { "type": "chat_deleted", id: MessageId, by: UserId, } | { "type": "user_muted", user: UserId, until?: number | null, by: UserId, } | { "type": "user_unmuted", user: UserId, by: UserId, } | { "type": "announcement", announcement: Announcement, } | { "type": "questions", changed?: Array<QuestionView>, removed?: Array<MessageId>, } | { "type": "polls", changed?: Array<PollView>, removed?: Array<MessageId>, } | { "type": "booth", staff?: Array<StaffView>, requests?: Array<ContactRequestView>, } | { "type": "call_opened", call: CallInfo, };
+export type RoomEvent = { "type": "stage", stage: Stage, by: UserId, } | { "type": "chat", message: ChatMessage, } | { "type": "chat_deleted", id: MessageId, by: UserId, } | { "type": "user_muted", user: UserId, until?: number | null, by: UserId, } | { "type": "user_unmuted", user: UserId, by: UserId, } | { "type": "announcement", announcement: Announcement, } | { "type": "questions", changed?: Array<QuestionView>, removed?: Array<MessageId>, } | { "type": "polls", changed?: Array<PollView>, removed?: Array<MessageId>, } | { "type": "booth", staff?: Array<StaffView>, requests?: Array<ContactRequestView>, } | { "type": "call_opened", call: CallInfo, } | { "type": "call_joined", member: UserProfile, } | { "type": "call_left", user: UserId, };
 
 export type Announcement = { text: string, by: UserProfile, at: number, };
 

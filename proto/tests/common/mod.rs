@@ -76,6 +76,8 @@ variant_tags!(RoomEvent, event_tag, EVENT_TAGS {
     Announcement => "announcement",
     Booth => "booth",
     CallOpened => "call_opened",
+    CallJoined => "call_joined",
+    CallLeft => "call_left",
 });
 
 /// The `type` field of an encoded message or event.

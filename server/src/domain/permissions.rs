@@ -9,7 +9,8 @@ use crate::auth::Identity;
 ///
 /// In a booth, its staff moderate the chat (organisers too: the event's code of conduct
 /// holds everywhere), but only its staff set presence and take requests. A call room is
-/// joined only by the call's members (checked by the room), who chat there.
+/// joined only by the call's members, a green room only by its session's speakers and
+/// moderators (both checked by the room), who chat there.
 pub fn membership(identity: &Identity, room: &RoomId, booth_staff: bool) -> Membership {
     let organiser = identity.has(Role::Organiser);
     let kind = room.kind();
@@ -38,7 +39,7 @@ pub fn membership(identity: &Identity, room: &RoomId, booth_staff: bool) -> Memb
     let booth = kind == Some(RoomKind::Booth);
     Membership {
         role,
-        can_chat: session || booth || kind == Some(RoomKind::Call),
+        can_chat: session || booth || matches!(kind, Some(RoomKind::Call | RoomKind::Green)),
         can_moderate: (moderator && session) || (booth && (booth_staff || organiser)),
         can_manage_stage: moderator && session,
         can_announce: organiser && kind == Some(RoomKind::Event),
@@ -57,6 +58,7 @@ mod tests {
             roles: roles.to_vec(),
             moderates: moderates.map(|r| r.into_iter().map(|r| RoomId::parse(r).unwrap()).collect()),
             staffs: Vec::new(),
+            speaks: Vec::new(),
             expires_at: 0,
         }
     }

@@ -176,6 +176,9 @@ impl Hub {
             (RoomKind::Booth, Some(index)) if index.booth(room.name()).is_none() => {
                 return Err(HubError::UnknownRoom(room.clone()));
             }
+            (RoomKind::Green, Some(index)) if !index.contains(room.name()) => {
+                return Err(HubError::UnknownRoom(room.clone()));
+            }
             _ => {}
         }
         if self.ctx.rooms.len() >= self.ctx.settings.max_rooms {
@@ -291,7 +294,7 @@ impl Hub {
                 }
                 stats.reported.store(active, Ordering::Relaxed);
                 let mut report = PresenceReport::count(entry.key().clone(), present, new_users);
-                if !stopping && entry.key().kind() == Some(RoomKind::Booth) {
+                if !stopping && matches!(entry.key().kind(), Some(RoomKind::Booth | RoomKind::Green)) {
                     report.watched = stats.watched.lock().expect("stats lock").clone();
                     report.on_duty = stats.on_duty.lock().expect("stats lock").clone();
                 }
@@ -301,9 +304,9 @@ impl Hub {
             match self.ctx.bus.exchange_presence(&reports).await {
                 Ok(totals) => {
                     for (((mailbox, stats, present), total), report) in rooms.into_iter().zip(totals).zip(&reports) {
-                        if report.room.kind() == Some(RoomKind::Booth) && !stopping {
+                        if matches!(report.room.kind(), Some(RoomKind::Booth | RoomKind::Green)) && !stopping {
                             // Every round, not only on change: the room's grace periods run on it.
-                            let _ = mailbox.try_send(RoomCmd::BoothPresence { everywhere: total.watched.clone() });
+                            let _ = mailbox.try_send(RoomCmd::PresenceRound { everywhere: total.watched.clone() });
                         }
                         let others = total.present.saturating_sub(present);
                         let moved = stats.others_present.swap(others, Ordering::Relaxed) != others;

@@ -8,6 +8,7 @@
 //! Events published by other nodes arrive as [`RoomCmd::Deliver`] and take the same path.
 
 mod booth;
+mod green;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -17,6 +18,8 @@ use axum::extract::ws::Utf8Bytes;
 pub use booth::BoothRequest;
 use booth::BoothRoom;
 use bytes::Bytes;
+pub use green::GREEN_ROOM_CAPACITY;
+use green::GreenRoom;
 use plenary_proto::{
     Announcement, Attendance, CallInfo, ChatMessage, Epoch, ErrorCode, Membership, MessageId, QaAction, QuestionVotes,
     RequestId, Role, RoomEvent, RoomId, RoomKind, Seq, ServerMsg, Stage, StageState, StreamPosition, UserId,
@@ -83,8 +86,9 @@ pub enum RoomCmd {
     CatchUp,
     /// The room's attendance on other nodes changed ([`RoomStats::others_present`]).
     PresenceChanged,
-    /// A booth's presence round: the watched users connected on any live node, sorted.
-    BoothPresence {
+    /// A presence round of a booth or green room: the watched users connected on any live
+    /// node, sorted.
+    PresenceRound {
         everywhere: Vec<UserId>,
     },
     /// An unsequenced notice from the bus ([`crate::bus::Bus::notify`]): call signalling,
@@ -386,8 +390,11 @@ pub(super) struct Room {
     older_chat_in_record: bool,
     /// A booth room's staff presence and contact requests.
     booth: Option<BoothRoom>,
-    /// A call room's members, once its stream or the record names them.
+    /// A call room's members, once its stream or the record names them; a green room's
+    /// members now.
     call: Option<CallInfo>,
+    /// A green room's own state.
+    green: Option<GreenRoom>,
 }
 
 async fn sleep_until_some(deadline: Option<Instant>) {
@@ -433,7 +440,8 @@ impl Room {
             pending_records: Vec::new(),
             older_chat_in_record: false,
             booth: None,
-            call: None,
+            call: (kind == RoomKind::Green).then(Room::empty_green_call),
+            green: (kind == RoomKind::Green).then(GreenRoom::default),
             id,
             ctx,
         };
@@ -591,7 +599,7 @@ impl Room {
                     | RoomCmd::Broadcast(_)
                     | RoomCmd::CatchUp
                     | RoomCmd::PresenceChanged
-                    | RoomCmd::BoothPresence { .. }
+                    | RoomCmd::PresenceRound { .. }
                     | RoomCmd::Notice(_)
             ) {
                 continue;
@@ -632,7 +640,13 @@ impl Room {
                 }
             }
             RoomCmd::PresenceChanged => self.attendance_changed(),
-            RoomCmd::BoothPresence { everywhere } => self.booth_presence(everywhere).await,
+            RoomCmd::PresenceRound { everywhere } => {
+                if self.kind == RoomKind::Green {
+                    self.green_presence(&everywhere).await;
+                } else {
+                    self.booth_presence(everywhere).await;
+                }
+            }
             RoomCmd::Notice(payload) => self.deliver_notice(&payload),
         }
     }
@@ -677,8 +691,12 @@ impl Room {
         membership(identity, &self.id, self.is_booth_staff(identity))
     }
 
-    /// Whether the caller may join: a call room only for the call's members.
+    /// Whether the caller may join: a call room only for the call's members, a green room
+    /// only for its session's speakers and moderators, while there is room.
     fn admit(&self, identity: &Identity) -> Result<(), Refusal> {
+        if self.kind == RoomKind::Green {
+            return self.admit_to_green_room(identity);
+        }
         if self.kind != RoomKind::Call {
             return Ok(());
         }
@@ -776,7 +794,7 @@ impl Room {
                     my_answers: self.answers_of(identity.user()),
                     booth: self.booth_snapshot(identity.user(), you.booth_staff),
                     call: self.call.clone(),
-                    ice_servers: if self.kind == RoomKind::Call {
+                    ice_servers: if matches!(self.kind, RoomKind::Call | RoomKind::Green) {
                         crate::ice::ice_servers(&self.ctx.settings, identity.user(), crate::clock::unix_secs())
                     } else {
                         Vec::new()
@@ -795,8 +813,10 @@ impl Room {
         if let Some(frame) = summary {
             let _ = peer.send(frame);
         }
-        // After the snapshot, so a staff member's own arrival reaches it as the next event.
+        // After the snapshot, so a staff member's (or green room member's) own arrival reaches
+        // it as the next event.
         self.booth_joined(identity).await;
+        self.green_joined(identity).await;
     }
 
     fn is_muted(&self, user: &UserId, now: i64) -> bool {
@@ -884,6 +904,7 @@ impl Room {
         }
         self.attendance_changed();
         self.update_booth_stats();
+        self.update_green_stats();
     }
 
     /// Whether a member with these rights gets the privileged audience's frames.
@@ -1200,7 +1221,9 @@ impl Room {
             | RoomEvent::Questions { .. }
             | RoomEvent::Polls { .. }
             | RoomEvent::Booth { .. }
-            | RoomEvent::CallOpened { .. } => return None,
+            | RoomEvent::CallOpened { .. }
+            | RoomEvent::CallJoined { .. }
+            | RoomEvent::CallLeft { .. } => return None,
         })
     }
 
@@ -1317,7 +1340,7 @@ impl Room {
         self.qa = QaBoard::new(self.ctx.settings.qa_moderated);
         self.polls = PollBoard::default();
         self.booth = (self.kind == RoomKind::Booth).then(|| BoothRoom::new(self.booth_roster()));
-        self.call = None;
+        self.call = (self.kind == RoomKind::Green).then(Room::empty_green_call);
         self.open().await;
         self.tell_members_to_resync();
     }
@@ -1903,6 +1926,18 @@ impl Room {
             // Clients' views of the boards: the boards change through `apply_qa` and the like.
             RoomEvent::Questions { .. } | RoomEvent::Polls { .. } | RoomEvent::Booth { .. } => {}
             RoomEvent::CallOpened { call } => self.call = Some(call.clone()),
+            RoomEvent::CallJoined { member } => {
+                if let Some(call) = &mut self.call
+                    && !call.members.iter().any(|m| m.id == member.id)
+                {
+                    call.members.push(member.clone());
+                }
+            }
+            RoomEvent::CallLeft { user } => {
+                if let Some(call) = &mut self.call {
+                    call.members.retain(|m| m.id != *user);
+                }
+            }
             RoomEvent::Announcement { announcement } => {
                 if self.announcements.len() == ANNOUNCEMENTS_KEPT {
                     self.announcements.pop_front();

@@ -7,6 +7,7 @@ mod binary;
 mod booths;
 mod bus;
 mod databases;
+mod green;
 mod http;
 mod limits;
 mod multinode;
