@@ -4,8 +4,8 @@
 //! first among them).
 //!
 //! Routes: a file that exists is served as it is; a page of the single-page client (`/`,
-//! `/programme`, `/sessions/<slug>`, `/sessions/<slug>/presenter`, `/expo`, `/booths/<slug>`,
-//! `/calls/<id>`) gets `index.html`;
+//! `/programme`, `/sessions/<slug>`, `/sessions/<slug>/presenter`, `/sessions/<slug>/green`,
+//! `/expo`, `/booths/<slug>`, `/calls/<id>`) gets `index.html`;
 //! anything else is 404.
 
 use std::collections::HashMap;
@@ -210,7 +210,7 @@ fn is_client_route(path: &str) -> bool {
         "" | "programme" | "expo" => true,
         other => {
             other.strip_prefix("sessions/").is_some_and(|rest| {
-                let slug = rest.strip_suffix("/presenter").unwrap_or(rest);
+                let slug = rest.strip_suffix("/presenter").or_else(|| rest.strip_suffix("/green")).unwrap_or(rest);
                 crate::programme::model::is_slug(slug)
             }) || other.strip_prefix("booths/").is_some_and(crate::programme::model::is_slug)
                 || other
@@ -310,6 +310,7 @@ mod tests {
         assert!(get(&web, "/programme", &[]).is_some());
         assert!(get(&web, "/sessions/opening/presenter", &[]).is_some());
         assert!(get(&web, "/expo", &[]).is_some());
+        assert!(get(&web, "/sessions/opening/green", &[]).is_some());
         assert!(get(&web, "/booths/itu", &[]).is_some());
         assert!(get(&web, "/calls/01945c4a1b2c7d3e8f9a0b1c2d3e4f50", &[]).is_some());
         assert!(get(&web, "/calls/not-hex", &[]).is_none());
