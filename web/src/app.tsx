@@ -4,6 +4,7 @@ import { t } from "./i18n";
 import { Booth } from "./pages/Booth";
 import { Call } from "./pages/Call";
 import { Expo } from "./pages/Expo";
+import { Green } from "./pages/Green";
 import { Presenter } from "./pages/Presenter";
 import { Programme } from "./pages/Programme";
 import { Room } from "./pages/Room";
@@ -65,6 +66,8 @@ export function App() {
           <SignIn />
         ) : current.page === "session" ? (
           <Room key={current.id} id={current.id} />
+        ) : current.page === "green" ? (
+          <Green key={current.id} id={current.id} />
         ) : current.page === "presenter" ? (
           <Presenter key={current.id} id={current.id} />
         ) : current.page === "programme" ? (

@@ -186,48 +186,46 @@ interface Peer {
   remote: MediaStream | null;
 }
 
-export class CallSession {
+/** What a peer session needs from the session that owns the local media. */
+export interface PeerHost {
+  readonly deps: CallDeps;
+  /** Sends one signal to the member `to`. */
+  send(to: UserId, signal: Signal): void;
+  /** The local camera and microphone (null before any started). */
+  currentStream(): MediaStream | null;
+  /** The configuration of a new peer connection (ICE servers, relay only). */
+  configuration(): RTCConfiguration;
+  /** This side's `media` signal, or null before it announced itself. */
+  mediaSignal(): Signal | null;
+  /** A remote stream gained a track. */
+  tracksChanged(): void;
+}
+
+/**
+ * One remote member: the peer connection to it, perfect negotiation over its signals, its
+ * video and sound, and what it said of its media. A private call has one, a green room one
+ * per other member; the local media belong to the owner (`PeerHost`), shared by all.
+ */
+export class PeerSession {
   readonly phase = signal<CallPhase>("waiting");
-  /** The other member's microphone and camera, as it last said (`media`). */
+  /** The member's microphone and camera, as it last said (`media`). */
   readonly peerMedia = signal<PeerMedia | null>(null);
-  readonly localStream = signal<MediaStream | null>(null);
   readonly remoteStream = signal<MediaStream | null>(null);
-  /** Bumped when a stream gains or loses a track. */
+  /** Bumped when the remote stream gains a track. */
   readonly tracksVersion = signal(0);
-  readonly microphone = signal<DeviceState>("none");
-  readonly camera = signal<DeviceState>("none");
-  readonly starting = signal(false);
-  readonly problem = signal<{ kind: MediaProblem; message: string } | null>(null);
-  /** A failed switch to another device. */
-  readonly switchError = signal<string | null>(null);
-  /** Known after permission (before, browsers give no labels). */
-  readonly devices = signal<{ audio: MediaDeviceInfo[]; video: MediaDeviceInfo[] }>({ audio: [], video: [] });
-  readonly microphoneId = signal("");
-  readonly cameraId = signal("");
-  readonly relayOnly = signal(false);
 
   private current: Peer | null = null;
-  private peerId: UserId | null = null;
   private peerLeft = false;
-  private announced = false;
-  private closed = false;
-  private watchingDevices = false;
-  private readonly onDeviceChange = () => void this.refreshDevices();
 
   constructor(
-    private readonly room: CallRoom,
-    private readonly me: () => UserId | null,
-    private readonly deps: CallDeps = browser,
-  ) {
-    const storage = deps.storage();
-    this.relayOnly.value = loadRelayOnly(storage);
-    this.microphoneId.value = storage?.getItem(DEVICE_KEY.audio) ?? "";
-    this.cameraId.value = storage?.getItem(DEVICE_KEY.video) ?? "";
-    room.onJoined = (first) => this.joined(first);
-    room.onSignal = (from, s) => this.receive(from, s);
-  }
+    private readonly host: PeerHost,
+    /** Who this session talks to (null while not known). */
+    private readonly to: () => UserId | null,
+    /** Whether this side is the polite one with this member. */
+    private readonly politeSide: () => boolean,
+  ) {}
 
-  /** The peer connection, for diagnostics (null while waiting). */
+  /** The peer connection (null while waiting). */
   get connection(): RTCPeerConnection | null {
     return this.current?.pc ?? null;
   }
@@ -237,46 +235,38 @@ export class CallSession {
     return this.current?.polite ?? null;
   }
 
-  // --- Signalling -------------------------------------------------------------------
-
-  private peerUser(): UserId | null {
-    return otherMember(this.room.call.value?.members ?? [], this.me())?.id ?? this.peerId;
+  /** Whether media flows now (a reconnect of the WebSocket leaves it alone). */
+  get connected(): boolean {
+    return this.current?.pc.connectionState === "connected";
   }
 
-  private send(signal: Signal): void {
-    const to = this.peerUser();
-    if (!to) return;
-    this.room.sendSignal(to, signal).catch(() => undefined);
+  send(signal: Signal): void {
+    const to = this.to();
+    if (to) this.host.send(to, signal);
   }
 
-  private joined(first: boolean): void {
-    if (this.closed) return;
-    // After a reconnect of the WebSocket, media that still flows needs nothing; otherwise
-    // start afresh: what the peer sent meanwhile is lost.
-    if (!first && this.current?.pc.connectionState === "connected") return;
+  /** Forgets the connection (it is to a page that may be gone) and says `ready` again. */
+  announce(): void {
     this.closePeer();
     this.updatePhase();
-    this.announced = true;
     this.send({ kind: "ready" });
   }
 
-  /** Handles one signal from the other member. */
-  receive(from: UserId, signal: Signal): void {
-    if (this.closed || from === this.me()) return;
-    const expected = otherMember(this.room.call.value?.members ?? [], this.me())?.id;
-    if (expected && from !== expected) return;
-    this.peerId = from;
+  /** Handles one signal from this member. */
+  receive(signal: Signal): void {
     switch (signal.kind) {
-      case "ready":
+      case "ready": {
         if (!signal.reply) {
           // The peer's page is new: answer, and connect to it afresh.
           this.send({ kind: "ready", reply: true });
-          this.newPeer();
+          this.open();
         } else if (!this.current) {
-          this.newPeer();
+          this.open();
         }
-        this.sendMedia();
+        const media = this.host.mediaSignal();
+        if (media) this.send(media);
         return;
+      }
       case "offer":
       case "answer":
         void this.description({ type: signal.kind, sdp: signal.sdp });
@@ -294,18 +284,23 @@ export class CallSession {
         this.peerMedia.value = { audio: signal.audio, video: signal.video };
         return;
       case "bye":
-        batch(() => {
-          this.closePeer();
-          this.peerLeft = true;
-          this.peerMedia.value = null;
-          this.updatePhase();
-        });
+        this.left();
         return;
     }
   }
 
+  /** The member left (`bye`, or the room said so): close the connection to it. */
+  left(): void {
+    batch(() => {
+      this.closePeer();
+      this.peerLeft = true;
+      this.peerMedia.value = null;
+      this.updatePhase();
+    });
+  }
+
   private async description(description: RTCSessionDescriptionInit): Promise<void> {
-    if (!this.current && description.type === "offer") this.newPeer();
+    if (!this.current && description.type === "offer") this.open();
     const p = this.current;
     if (!p) return;
     const { pc } = p;
@@ -348,19 +343,11 @@ export class CallSession {
     else if (d.type === "answer") this.send({ kind: "answer", sdp: d.sdp });
   }
 
-  private sendMedia(): void {
-    if (!this.announced || this.closed) return;
-    this.send({ kind: "media", audio: this.microphone.value === "on", video: this.camera.value === "on" });
-  }
-
-  // --- The peer connection ----------------------------------------------------------
-
-  private newPeer(): void {
+  /** Opens a fresh peer connection to the member. */
+  open(): void {
     this.closePeer();
-    const me = this.me();
-    const peer = this.peerUser();
-    const polite = me && peer ? isPolite(me, peer, this.room.call.value?.members ?? []) : true;
-    const pc = this.deps.createPeer(iceConfiguration(this.room.iceServers.value, this.relayOnly.value));
+    const polite = this.politeSide();
+    const pc = this.host.deps.createPeer(this.host.configuration());
     const p: Peer = {
       pc,
       polite,
@@ -389,11 +376,12 @@ export class CallSession {
     };
     pc.ontrack = (event) => {
       if (this.current !== p) return;
-      p.remote ??= this.deps.createStream();
+      p.remote ??= this.host.deps.createStream();
       if (!p.remote.getTrackById(event.track.id)) p.remote.addTrack(event.track);
       batch(() => {
         this.remoteStream.value = p.remote;
         this.tracksVersion.value += 1;
+        this.host.tracksChanged();
       });
     };
     pc.onconnectionstatechange = () => {
@@ -411,7 +399,7 @@ export class CallSession {
     // tracks, which the other side's offer takes over when it arrives first. A line without
     // a track is opened to receive only: sending on it later renegotiates, so the other side
     // learns the new stream's SSRC (Chromium does not render video from an unsignalled one).
-    const stream = this.localStream.value;
+    const stream = this.host.currentStream();
     for (const kind of ["audio", "video"] as const) {
       const track = stream?.getTracks().find((t) => t.kind === kind);
       if (track && stream) pc.addTrack(track, stream);
@@ -420,7 +408,8 @@ export class CallSession {
     this.updatePhase();
   }
 
-  private closePeer(): void {
+  /** Closes the peer connection (the session can open another). */
+  closePeer(): void {
     const p = this.current;
     if (!p) return;
     this.current = null;
@@ -438,7 +427,9 @@ export class CallSession {
   }
 
   /** Sends a local track on the connection: on a free line of its kind, else a new one. */
-  private async attach(p: Peer, track: MediaStreamTrack, stream: MediaStream): Promise<void> {
+  async attach(track: MediaStreamTrack, stream: MediaStream): Promise<void> {
+    const p = this.current;
+    if (!p) return;
     const free = p.pc
       .getTransceivers()
       .find(
@@ -458,26 +449,98 @@ export class CallSession {
     else if (free.direction === "inactive") free.direction = "sendonly";
   }
 
-  /** Starts again from scratch with the peer (its page reconnects too). */
-  reconnect(): void {
-    if (this.closed) return;
-    this.closePeer();
-    this.updatePhase();
-    this.announced = true;
-    this.send({ kind: "ready" });
+  /** Another device's track replaces `old` (without renegotiating when it was sent). */
+  async replace(old: MediaStreamTrack, fresh: MediaStreamTrack, stream: MediaStream): Promise<void> {
+    const sender = this.current?.pc.getSenders().find((s) => s.track === old);
+    if (sender) await sender.replaceTrack(fresh);
+    else await this.attach(fresh, stream);
+  }
+
+  /** A new configuration (relay only changed): applied with an ICE restart, else afresh. */
+  reconfigure(config: RTCConfiguration): void {
+    const p = this.current;
+    if (!p) return;
+    try {
+      p.pc.setConfiguration(config);
+      p.pc.restartIce();
+    } catch {
+      this.announce();
+    }
+  }
+}
+
+/**
+ * The local camera and microphone, shared by every peer session of a call or green room:
+ * started on request, muted, switched to another device, relay only.
+ */
+export abstract class MediaSession implements PeerHost {
+  readonly localStream = signal<MediaStream | null>(null);
+  /** Bumped when a stream gains or loses a track. */
+  readonly tracksVersion = signal(0);
+  readonly microphone = signal<DeviceState>("none");
+  readonly camera = signal<DeviceState>("none");
+  readonly starting = signal(false);
+  readonly problem = signal<{ kind: MediaProblem; message: string } | null>(null);
+  /** A failed switch to another device. */
+  readonly switchError = signal<string | null>(null);
+  /** Known after permission (before, browsers give no labels). */
+  readonly devices = signal<{ audio: MediaDeviceInfo[]; video: MediaDeviceInfo[] }>({ audio: [], video: [] });
+  readonly microphoneId = signal("");
+  readonly cameraId = signal("");
+  readonly relayOnly = signal(false);
+
+  protected announced = false;
+  protected closed = false;
+  private watchingDevices = false;
+  private readonly onDeviceChange = () => void this.refreshDevices();
+
+  constructor(
+    protected readonly room: CallRoom,
+    protected readonly me: () => UserId | null,
+    readonly deps: CallDeps = browser,
+  ) {
+    const storage = deps.storage();
+    this.relayOnly.value = loadRelayOnly(storage);
+    this.microphoneId.value = storage?.getItem(DEVICE_KEY.audio) ?? "";
+    this.cameraId.value = storage?.getItem(DEVICE_KEY.video) ?? "";
+  }
+
+  /** The peer sessions open now. */
+  protected abstract peers(): Iterable<PeerSession>;
+
+  // --- PeerHost ---------------------------------------------------------------------
+
+  send(to: UserId, signal: Signal): void {
+    this.room.sendSignal(to, signal).catch(() => undefined);
+  }
+
+  currentStream(): MediaStream | null {
+    return this.localStream.value;
+  }
+
+  configuration(): RTCConfiguration {
+    return iceConfiguration(this.room.iceServers.value, this.relayOnly.value);
+  }
+
+  mediaSignal(): Signal | null {
+    if (!this.announced || this.closed) return null;
+    return { kind: "media", audio: this.microphone.value === "on", video: this.camera.value === "on" };
+  }
+
+  tracksChanged(): void {
+    this.tracksVersion.value += 1;
+  }
+
+  protected sendMedia(): void {
+    const media = this.mediaSignal();
+    if (!media) return;
+    for (const peer of this.peers()) peer.send(media);
   }
 
   setRelayOnly(on: boolean): void {
     this.relayOnly.value = on;
     saveRelayOnly(this.deps.storage(), on);
-    const p = this.current;
-    if (!p) return;
-    try {
-      p.pc.setConfiguration(iceConfiguration(this.room.iceServers.value, on));
-      p.pc.restartIce();
-    } catch {
-      this.reconnect();
-    }
+    for (const peer of this.peers()) peer.reconfigure(this.configuration());
   }
 
   // --- Local media ------------------------------------------------------------------
@@ -566,7 +629,7 @@ export class CallSession {
       this.syncStates();
       this.tracksVersion.value += 1;
     });
-    if (this.current) void this.attach(this.current, track, stream);
+    for (const peer of this.peers()) void peer.attach(track, stream);
   }
 
   /** A device went away (unplugged, or taken by the system). */
@@ -616,7 +679,7 @@ export class CallSession {
     }
   }
 
-  /** Switches to another microphone or camera; the peer sees the new one at once. */
+  /** Switches to another microphone or camera; the peers see the new one at once. */
   async selectDevice(kind: MediaKind, deviceId: string): Promise<void> {
     (kind === "audio" ? this.microphoneId : this.cameraId).value = deviceId;
     this.switchError.value = null;
@@ -645,14 +708,13 @@ export class CallSession {
         return;
       }
       fresh.enabled = old.enabled;
-      const sender = this.current?.pc.getSenders().find((s) => s.track === old);
-      if (sender) await sender.replaceTrack(fresh);
+      const next = fresh;
+      await Promise.all([...this.peers()].map((peer) => peer.replace(old, next, stream)));
       old.onended = null;
       old.stop();
       stream.removeTrack(old);
-      stream.addTrack(fresh);
-      fresh.onended = () => this.lost(fresh as MediaStreamTrack);
-      if (!sender && this.current) void this.attach(this.current, fresh, stream);
+      stream.addTrack(next);
+      next.onended = () => this.lost(next);
       batch(() => {
         this.syncStates();
         this.tracksVersion.value += 1;
@@ -665,12 +727,14 @@ export class CallSession {
 
   // --- Leaving ----------------------------------------------------------------------
 
-  /** Leaves the call: tells the peer, closes the connection, stops the camera and microphone. */
+  /** Says `bye` to every peer, closes the connections, stops the camera and microphone. */
   leave(): void {
     if (this.closed) return;
-    if (this.announced) this.send({ kind: "bye" });
+    for (const peer of this.peers()) {
+      if (this.announced) peer.send({ kind: "bye" });
+      peer.closePeer();
+    }
     this.closed = true;
-    this.closePeer();
     for (const track of this.localStream.value?.getTracks() ?? []) {
       track.onended = null;
       track.stop();
@@ -678,5 +742,72 @@ export class CallSession {
     if (this.watchingDevices) this.deps.media()?.removeEventListener?.("devicechange", this.onDeviceChange);
     this.room.onJoined = null;
     this.room.onSignal = null;
+  }
+}
+
+/** A private call: one peer session, to the call's other member. */
+export class CallSession extends MediaSession {
+  private peerId: UserId | null = null;
+  readonly peer = new PeerSession(
+    this,
+    () => this.peerUser(),
+    () => {
+      const me = this.me();
+      const peer = this.peerUser();
+      return me && peer ? isPolite(me, peer, this.room.call.value?.members ?? []) : true;
+    },
+  );
+  readonly phase = this.peer.phase;
+  /** The other member's microphone and camera, as it last said (`media`). */
+  readonly peerMedia = this.peer.peerMedia;
+  readonly remoteStream = this.peer.remoteStream;
+
+  constructor(room: CallRoom, me: () => UserId | null, deps: CallDeps = browser) {
+    super(room, me, deps);
+    room.onJoined = (first) => this.joined(first);
+    room.onSignal = (from, s) => this.receive(from, s);
+  }
+
+  protected peers(): Iterable<PeerSession> {
+    return [this.peer];
+  }
+
+  /** The peer connection, for diagnostics (null while waiting). */
+  get connection(): RTCPeerConnection | null {
+    return this.peer.connection;
+  }
+
+  /** Whether this side yields when both offer at once (known once a connection started). */
+  get polite(): boolean | null {
+    return this.peer.polite;
+  }
+
+  private peerUser(): UserId | null {
+    return otherMember(this.room.call.value?.members ?? [], this.me())?.id ?? this.peerId;
+  }
+
+  private joined(first: boolean): void {
+    if (this.closed) return;
+    // After a reconnect of the WebSocket, media that still flows needs nothing; otherwise
+    // start afresh: what the peer sent meanwhile is lost.
+    if (!first && this.peer.connected) return;
+    this.announced = true;
+    this.peer.announce();
+  }
+
+  /** Handles one signal from the other member. */
+  receive(from: UserId, signal: Signal): void {
+    if (this.closed || from === this.me()) return;
+    const expected = otherMember(this.room.call.value?.members ?? [], this.me())?.id;
+    if (expected && from !== expected) return;
+    this.peerId = from;
+    this.peer.receive(signal);
+  }
+
+  /** Starts again from scratch with the peer (its page reconnects too). */
+  reconnect(): void {
+    if (this.closed) return;
+    this.announced = true;
+    this.peer.announce();
   }
 }

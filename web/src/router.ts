@@ -1,4 +1,5 @@
-// Client-side routes on the History API: `/` (the programme, or sign-in), `/sessions/:id`,
+// Client-side routes on the History API: `/` (the programme, or sign-in), `/sessions/:id`
+// (and its green room `/sessions/:id/green`),
 // the exhibition hall `/expo`, `/booths/:id` and private calls `/calls/:id`. The node
 // answers every such path with index.html.
 import { signal } from "@preact/signals";
@@ -7,6 +8,7 @@ export type Route =
   | { page: "programme" }
   | { page: "session"; id: string }
   | { page: "presenter"; id: string }
+  | { page: "green"; id: string }
   | { page: "expo" }
   | { page: "booth"; id: string }
   | { page: "call"; id: string }
@@ -18,6 +20,8 @@ function parse(pathname: string): Route {
   if (session?.[1]) return { page: "session", id: session[1] };
   const presenter = /^\/sessions\/([a-z0-9-]{1,48})\/presenter\/?$/.exec(pathname);
   if (presenter?.[1]) return { page: "presenter", id: presenter[1] };
+  const green = /^\/sessions\/([a-z0-9-]{1,48})\/green\/?$/.exec(pathname);
+  if (green?.[1]) return { page: "green", id: green[1] };
   if (pathname === "/expo" || pathname === "/expo/") return { page: "expo" };
   const booth = /^\/booths\/([a-z0-9-]{1,48})\/?$/.exec(pathname);
   if (booth?.[1]) return { page: "booth", id: booth[1] };

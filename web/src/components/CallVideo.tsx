@@ -1,12 +1,19 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
-import { type CallPhase, type CallSession, hasRelay, type MediaKind, type PeerMedia } from "../call";
+import {
+  type CallPhase,
+  type CallSession,
+  hasRelay,
+  type MediaKind,
+  type MediaSession,
+  type PeerMedia,
+} from "../call";
 import { t } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import type { IceServer } from "../proto.gen";
 import { ErrorAlert } from "./ErrorAlert";
 
-const PHASE_TEXT: Record<CallPhase, MessageKey> = {
+export const PHASE_TEXT: Record<CallPhase, MessageKey> = {
   waiting: "call.state.waiting",
   connecting: "call.state.connecting",
   connected: "call.state.connected",
@@ -16,7 +23,7 @@ const PHASE_TEXT: Record<CallPhase, MessageKey> = {
 };
 
 /** The other member's microphone and camera, in words (nothing until it has said). */
-function peerMediaText(name: string, media: PeerMedia | null): string {
+export function peerMediaText(name: string, media: PeerMedia | null): string {
   if (!media) return "";
   if (media.audio && media.video) return t("call.peer.both", { name });
   if (media.audio) return t("call.peer.audioOnly", { name });
@@ -24,7 +31,7 @@ function peerMediaText(name: string, media: PeerMedia | null): string {
   return t("call.peer.none", { name });
 }
 
-function problemText(session: CallSession, name: string): string | null {
+function problemText(session: MediaSession, name: string): string | null {
   const problem = session.problem.value;
   if (!problem) return null;
   switch (problem.kind) {
@@ -59,7 +66,6 @@ export function CallVideo(props: {
   const { session, peerName: name } = props;
   const remoteVideo = useRef<HTMLVideoElement>(null);
   const localVideo = useRef<HTMLVideoElement>(null);
-  const controls = useRef<HTMLDivElement>(null);
   const blocked = useSignal(false);
 
   const phase = session.phase.value;
@@ -67,11 +73,7 @@ export function CallVideo(props: {
   const remote = session.remoteStream.value;
   const local = session.localStream.value;
   const version = session.tracksVersion.value;
-  const microphone = session.microphone.value;
   const camera = session.camera.value;
-  const starting = session.starting.value;
-  const relayOnly = session.relayOnly.value;
-  const devices = session.devices.value;
 
   useEffect(() => {
     const video = remoteVideo.current;
@@ -94,17 +96,7 @@ export function CallVideo(props: {
     if (video && video.srcObject !== local) video.srcObject = local;
   }, [local, version]);
 
-  const start = async (want: { audio: boolean; video: boolean }) => {
-    await session.start(want);
-    // The start buttons give way to the mute buttons: keep the keyboard focus in the controls.
-    if (document.activeElement === document.body || !document.activeElement) {
-      controls.current?.querySelector<HTMLButtonElement>("button:not(:disabled)")?.focus();
-    }
-  };
-
-  const nothingStarted = microphone === "none" && camera === "none";
   const remoteShown = phase === "connected" && peerMedia?.video !== false;
-  const servers = props.iceServers;
 
   return (
     <section class="card call-video" aria-labelledby="video-heading">
@@ -168,6 +160,43 @@ export function CallVideo(props: {
           {t("call.play", { name })}
         </button>
       )}
+      <MediaControls session={session} name={name} iceServers={props.iceServers} onLeave={props.onLeave} />
+    </section>
+  );
+}
+
+/**
+ * The camera and microphone of a call or green room (started only on request), muting, the
+ * choice of devices, the relay-only setting, and leaving. `name` is who the messages speak
+ * of (the other member, or "the others").
+ */
+export function MediaControls(props: {
+  session: MediaSession;
+  name: string;
+  iceServers: readonly IceServer[];
+  onLeave: () => void;
+  leaveLabel?: string;
+}) {
+  const { session, name } = props;
+  const controls = useRef<HTMLDivElement>(null);
+  const microphone = session.microphone.value;
+  const camera = session.camera.value;
+  const starting = session.starting.value;
+  const relayOnly = session.relayOnly.value;
+  const devices = session.devices.value;
+  const servers = props.iceServers;
+  const nothingStarted = microphone === "none" && camera === "none";
+
+  const start = async (want: { audio: boolean; video: boolean }) => {
+    await session.start(want);
+    // The start buttons give way to the mute buttons: keep the keyboard focus in the controls.
+    if (document.activeElement === document.body || !document.activeElement) {
+      controls.current?.querySelector<HTMLButtonElement>("button:not(:disabled)")?.focus();
+    }
+  };
+
+  return (
+    <>
       <ErrorAlert message={problemText(session, name)} />
       <div class="button-row call-controls" ref={controls}>
         {nothingStarted ? (
@@ -211,7 +240,7 @@ export function CallVideo(props: {
           </>
         )}
         <button type="button" class="danger" onClick={props.onLeave}>
-          {t("call.leaveCall")}
+          {props.leaveLabel ?? t("call.leaveCall")}
         </button>
       </div>
       {nothingStarted && <p class="help">{t("call.startHelp", { name })}</p>}
@@ -243,11 +272,15 @@ export function CallVideo(props: {
         </p>
         {relayOnly && !hasRelay(servers) && <p class="notice">{t("call.relayMissing")}</p>}
       </fieldset>
-    </section>
+    </>
   );
 }
 
-function DeviceSelect(props: { kind: MediaKind; session: CallSession; devices: readonly MediaDeviceInfo[] }) {
+function DeviceSelect(props: {
+  kind: MediaKind;
+  session: MediaSession;
+  devices: readonly MediaDeviceInfo[];
+}) {
   const { kind, session } = props;
   const id = `device-${kind}`;
   const value = (kind === "audio" ? session.microphoneId : session.cameraId).value;

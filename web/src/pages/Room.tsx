@@ -77,6 +77,11 @@ export function Room(props: { id: string }) {
   const you = r.you.value;
   const attendance = r.attendance.value;
   const welcome = connection.welcome.value;
+  // Speakers cannot be told apart client-side (grants are per session): the link shows to
+  // every speaker, moderator and organiser, and the green room explains a refusal.
+  const greenRoom =
+    you?.can_moderate ||
+    (welcome?.roles ?? []).some((role) => role === "speaker" || role === "moderator" || role === "organiser");
   const start = Date.parse(s.starts_at);
   const end = Date.parse(s.ends_at);
 
@@ -117,6 +122,16 @@ export function Room(props: { id: string }) {
             />
           )}
           {you && <PollsPanel room={r} you={you} />}
+          {greenRoom && (
+            <p class="green-link">
+              <a href={`/sessions/${props.id}/green`} onClick={followLink} aria-describedby="green-link-help">
+                {t("green.link")}
+              </a>{" "}
+              <span id="green-link-help" class="help">
+                {t("green.linkHelp")}
+              </span>
+            </p>
+          )}
           {s.description && <p class="description">{s.description}</p>}
         </div>
         {you && welcome && (

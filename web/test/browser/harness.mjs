@@ -127,9 +127,17 @@ export class Node {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** A token signed by this node, minted with `plenary token`. */
-  token(sub, name, roles = ["attendee"]) {
-    const args = ["token", "--sub", sub, "--name", name, ...roles.flatMap((r) => ["--role", r])];
+  /** A token signed by this node, minted with `plenary token` (with `scopes` such as `speak:opening`). */
+  token(sub, name, roles = ["attendee"], scopes = []) {
+    const args = [
+      "token",
+      "--sub",
+      sub,
+      "--name",
+      name,
+      ...roles.flatMap((r) => ["--role", r]),
+      ...scopes.flatMap((s) => ["--scope", s]),
+    ];
     const out = spawnSync(BINARY, args, { env: this.environment, encoding: "utf8" });
     if (out.status !== 0) throw new Error(`plenary token failed: ${out.stderr}`);
     return out.stdout.trim();
