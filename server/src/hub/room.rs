@@ -555,6 +555,7 @@ impl Room {
             }
         }
         self.restore().await;
+        self.update_green_stats();
     }
 
     /// Applies the bus history.
@@ -672,6 +673,9 @@ impl Room {
         if to == *from {
             return Err(Refusal::new(ErrorCode::Invalid, "a signal goes to another member of the call"));
         }
+        if !call.members.iter().any(|m| m.id == *from) {
+            return Err(Refusal::new(ErrorCode::Forbidden, "you are not a member of this call now; join it again"));
+        }
         if !call.members.iter().any(|m| m.id == to) {
             return Err(Refusal::new(ErrorCode::Forbidden, format!("{to} is not a member of this call")));
         }
@@ -732,6 +736,10 @@ impl Room {
             self.load_call().await;
         }
         if let Err(refusal) = self.admit(identity) {
+            self.refuse(&peer, rid, refusal);
+            return;
+        }
+        if let Err(refusal) = self.enter_green_room(identity).await {
             self.refuse(&peer, rid, refusal);
             return;
         }
@@ -813,10 +821,9 @@ impl Room {
         if let Some(frame) = summary {
             let _ = peer.send(frame);
         }
-        // After the snapshot, so a staff member's (or green room member's) own arrival reaches
-        // it as the next event.
+        // After the snapshot, so a staff member's own arrival reaches it as the next event.
         self.booth_joined(identity).await;
-        self.green_joined(identity).await;
+        self.update_green_stats();
     }
 
     fn is_muted(&self, user: &UserId, now: i64) -> bool {

@@ -74,11 +74,10 @@ async fn members_see_each_other_and_signals_reach_only_their_addressee() {
     let url = server.ws_url();
     let mut grace = person(&url, "grace", &[Speaker], &["speak:opening"]).await;
     let ServerMsg::Snapshot { call: Some(call), .. } = grace.join(&green()).await else { panic!("snapshot") };
-    assert!(call.members.is_empty(), "nobody before grace");
-    sees(&mut grace, "grace", true).await;
+    assert_eq!(call.members.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["grace"], "in from the start");
     let mut alan = person(&url, "alan", &[Speaker], &["speak:opening"]).await;
     let ServerMsg::Snapshot { call: Some(call), .. } = alan.join(&green()).await else { panic!("snapshot") };
-    assert_eq!(call.members.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["grace"]);
+    assert_eq!(call.members.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["grace", "alan"]);
     sees(&mut grace, "alan", true).await;
     let mut mo = person(&url, "mo", &[Moderator], &[]).await;
     mo.join(&green()).await;
@@ -136,14 +135,43 @@ async fn members_on_two_nodes_meet() {
     let node_b = node_on(&redis.url, &redis.prefix).await;
     let mut grace = person(&node_a.ws_url(), "grace", &[Speaker], &["speak:opening"]).await;
     grace.join(&green()).await;
-    sees(&mut grace, "grace", true).await;
     let mut alan = person(&node_b.ws_url(), "alan", &[Speaker], &["speak:opening"]).await;
     let ServerMsg::Snapshot { call: Some(call), .. } = alan.join(&green()).await else { panic!("snapshot") };
-    assert_eq!(call.members.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["grace"], "from the stream");
+    assert_eq!(
+        call.members.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+        ["grace", "alan"],
+        "grace from the stream"
+    );
     sees(&mut grace, "alan", true).await;
     let ready = Signal::Ready { reply: false };
     assert!(matches!(alan.request(signal(&green(), "grace", ready.clone())).await, ServerMsg::Ack { .. }));
     assert_eq!(next_signal(&mut grace).await, ("alan".into(), ready));
+    node_a.shutdown().await;
+    node_b.shutdown().await;
+}
+
+/// Five inside, two more join at once on two nodes: exactly one gets the sixth place.
+#[tokio::test]
+async fn the_last_place_goes_to_one_of_two_joining_at_once_on_two_nodes() {
+    let redis = TestRedis::new();
+    let node_a = node_on(&redis.url, &redis.prefix).await;
+    let node_b = node_on(&redis.url, &redis.prefix).await;
+    let mut inside = Vec::new();
+    for n in 0..plenary_server::hub::room::GREEN_ROOM_CAPACITY - 1 {
+        let url = if n % 2 == 0 { node_a.ws_url() } else { node_b.ws_url() };
+        let mut speaker = person(&url, &format!("speaker-{n}"), &[Speaker], &["speak:opening"]).await;
+        speaker.join(&green()).await;
+        inside.push(speaker);
+    }
+    let mut on_a = person(&node_a.ws_url(), "late-a", &[Speaker], &["speak:opening"]).await;
+    let mut on_b = person(&node_b.ws_url(), "late-b", &[Speaker], &["speak:opening"]).await;
+    let (rid_a, rid_b) = (on_a.rid(), on_b.rid());
+    on_a.send(&ClientMsg::Join { rid: rid_a, room: green(), since: None }).await;
+    on_b.send(&ClientMsg::Join { rid: rid_b, room: green(), since: None }).await;
+    let (a, b) = (on_a.answer(rid_a).await, on_b.answer(rid_b).await);
+    let admitted = [&a, &b].iter().filter(|m| matches!(m, ServerMsg::Snapshot { .. })).count();
+    assert_eq!(admitted, 1, "exactly one takes the last place: {a:?} {b:?}");
+    assert!(refused(if matches!(a, ServerMsg::Snapshot { .. }) { &b } else { &a }, ErrorCode::Conflict));
     node_a.shutdown().await;
     node_b.shutdown().await;
 }

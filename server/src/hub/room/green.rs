@@ -2,11 +2,13 @@
 //! before they go on stage, a small mesh call of at most [`GREEN_ROOM_CAPACITY`] people.
 //! Who is in it is part of the room's stream (`call_joined` / `call_left`), so every node
 //! knows the members the call's signalling may be relayed to; a member gone from every node
-//! (its node killed included) is taken out after the presence exchange no longer shows it.
+//! (its node killed included) is taken out after the presence exchange no longer shows it,
+//! and people connected but missing from the list (a step the stream no longer holds) are
+//! put back in.
 
 use std::collections::HashMap;
 
-use plenary_proto::{CallInfo, ErrorCode, Role, RoomEvent, RoomKind, UserId};
+use plenary_proto::{CallInfo, ErrorCode, Role, RoomEvent, RoomKind, UserId, UserProfile};
 
 use super::booth::ABSENCE_CONFIRM_MS;
 use super::{Refusal, Room, StreamEvent};
@@ -21,6 +23,24 @@ pub const GREEN_ROOM_CAPACITY: usize = 6;
 pub(super) struct GreenRoom {
     /// Members the last presence rounds did not show anywhere, and since when.
     missing: HashMap<UserId, i64>,
+    /// The profiles of the people connected here, to announce them again if the member list
+    /// lost them.
+    profiles: HashMap<UserId, UserProfile>,
+}
+
+fn full() -> Refusal {
+    Refusal::new(
+        ErrorCode::Conflict,
+        format!("the green room is full ({GREEN_ROOM_CAPACITY} people); try again when someone leaves"),
+    )
+}
+
+fn is_member(room: &Room, user: &UserId) -> bool {
+    room.call.as_ref().is_some_and(|c| c.members.iter().any(|m| m.id == *user))
+}
+
+fn member_count(room: &Room) -> usize {
+    room.call.as_ref().map_or(0, |c| c.members.len())
 }
 
 impl Room {
@@ -35,7 +55,7 @@ impl Room {
             || identity.speaks.iter().any(|s| s == slug)
     }
 
-    /// Admission to a green room: allowed, and room for one more unless already in.
+    /// Admission to a green room: the session's speakers and moderators only.
     pub(super) fn admit_to_green_room(&self, identity: &Identity) -> Result<(), Refusal> {
         if !self.admitted_to_green_room(identity) {
             return Err(Refusal::new(
@@ -43,34 +63,33 @@ impl Room {
                 "the green room is for the session's speakers and moderators",
             ));
         }
-        let members = self.call.as_ref().map_or(0, |c| c.members.len());
-        let inside = self.call.as_ref().is_some_and(|c| c.members.iter().any(|m| m.id == *identity.user()));
-        if !inside && members >= GREEN_ROOM_CAPACITY {
-            return Err(Refusal::new(
-                ErrorCode::Conflict,
-                format!("the green room is full ({GREEN_ROOM_CAPACITY} people); try again when someone leaves"),
-            ));
-        }
         Ok(())
     }
 
-    /// After a member joined: it is announced to the room unless already in it.
-    pub(super) async fn green_joined(&mut self, identity: &Identity) {
+    /// Before a green room's member joins: it is announced (`call_joined`) unless already in,
+    /// decided on the stream's latest state, so two people joining on two nodes at once cannot
+    /// both take the last place. Refused when the room is full or the announcement cannot be
+    /// made (the member could not be signalled).
+    pub(super) async fn enter_green_room(&mut self, identity: &Identity) -> Result<(), Refusal> {
         if self.kind != RoomKind::Green {
-            return;
-        }
-        if let Some(green) = &mut self.green {
-            green.missing.remove(identity.user());
+            return Ok(());
         }
         let profile = identity.profile.clone();
         let decide = |room: &Room| {
-            let inside = room.call.as_ref().is_some_and(|c| c.members.iter().any(|m| m.id == profile.id));
-            Ok((!inside).then(|| (StreamEvent::Room(RoomEvent::CallJoined { member: profile.clone() }), Vec::new())))
+            if is_member(room, &profile.id) {
+                return Ok(None);
+            }
+            if member_count(room) >= GREEN_ROOM_CAPACITY {
+                return Err(full());
+            }
+            Ok(Some((StreamEvent::Room(RoomEvent::CallJoined { member: profile.clone() }), Vec::new())))
         };
-        if let Err(refusal) = self.publish_step(true, "green room", decide).await {
-            tracing::warn!(room = %self.id, error = %refusal.message, "could not announce a green room member");
+        self.publish_step(true, "green room", decide).await?;
+        if let Some(green) = &mut self.green {
+            green.missing.remove(identity.user());
+            green.profiles.insert(identity.user().clone(), identity.profile.clone());
         }
-        self.update_green_stats();
+        Ok(())
     }
 
     /// The members this node reports as here (for the others' presence rounds).
@@ -86,15 +105,28 @@ impl Room {
     }
 
     /// A presence round: members connected nowhere for [`ABSENCE_CONFIRM_MS`] are taken out;
-    /// members connected here but missing from the list (a lost step) are put back in.
+    /// people connected here or elsewhere but missing from the list are put back in (those
+    /// elsewhere named by their id: this node does not know their name).
     pub(super) async fn green_presence(&mut self, everywhere: &[UserId]) {
         let now = unix_millis();
         let Some(green) = &mut self.green else { return };
         let local = &self.connections_per_user;
-        let members: Vec<UserId> =
+        green.profiles.retain(|user, _| local.contains_key(user));
+        let listed: Vec<UserId> =
             self.call.as_ref().map(|c| c.members.iter().map(|m| m.id.clone()).collect()).unwrap_or_default();
+        let mut unlisted: Vec<UserProfile> = Vec::new();
+        for user in local.keys().chain(everywhere.iter()) {
+            if !listed.contains(user) && !unlisted.iter().any(|m| m.id == *user) {
+                let profile = green.profiles.get(user).cloned().unwrap_or_else(|| UserProfile {
+                    id: user.clone(),
+                    name: user.to_string(),
+                    country: None,
+                });
+                unlisted.push(profile);
+            }
+        }
         let mut gone = Vec::new();
-        for member in &members {
+        for member in &listed {
             if local.contains_key(member) || everywhere.binary_search(member).is_ok() {
                 green.missing.remove(member);
             } else {
@@ -104,11 +136,20 @@ impl Room {
                 }
             }
         }
-        green.missing.retain(|user, _| members.contains(user));
+        green.missing.retain(|user, _| listed.contains(user));
+        for member in unlisted {
+            let decide = |room: &Room| {
+                let back = !is_member(room, &member.id) && member_count(room) < GREEN_ROOM_CAPACITY;
+                Ok(back.then(|| (StreamEvent::Room(RoomEvent::CallJoined { member: member.clone() }), Vec::new())))
+            };
+            if let Err(refusal) = self.publish_step(true, "green room", decide).await {
+                tracing::debug!(room = %self.id, error = %refusal.message, "green room member not put back");
+            }
+        }
         for user in gone {
             let decide = |room: &Room| {
-                let inside = room.call.as_ref().is_some_and(|c| c.members.iter().any(|m| m.id == user));
-                Ok(inside.then(|| (StreamEvent::Room(RoomEvent::CallLeft { user: user.clone() }), Vec::new())))
+                Ok(is_member(room, &user)
+                    .then(|| (StreamEvent::Room(RoomEvent::CallLeft { user: user.clone() }), Vec::new())))
             };
             if let Err(refusal) = self.publish_step(true, "green room", decide).await {
                 tracing::debug!(room = %self.id, error = %refusal.message, "green room departure not published");
