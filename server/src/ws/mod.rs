@@ -144,6 +144,7 @@ async fn open(mut socket: WebSocket, state: AppState, id: u64) -> Option<Opened>
             f64::from(state.settings.commands_per_second),
             Instant::now(),
         ),
+        signal_bucket: TokenBucket::new(SIGNAL_BURST, f64::from(SIGNALS_PER_SECOND), Instant::now()),
         expires: expiry_deadline(identity.expires_at, &state),
         identity: Arc::new(identity),
         rooms: HashSet::new(),
@@ -254,7 +255,14 @@ struct Connection {
     expires: Instant,
     rooms: HashSet<RoomId>,
     bucket: TokenBucket,
+    /// WebRTC signalling has a budget of its own: joining a green room's mesh sends dozens of
+    /// offers, answers and candidates within a second.
+    signal_bucket: TokenBucket,
 }
+
+/// `call_signal`s a connection may send in a burst, and sustained per second.
+const SIGNAL_BURST: u32 = 200;
+const SIGNALS_PER_SECOND: u32 = 50;
 
 enum Flow {
     Continue,
@@ -370,12 +378,19 @@ impl Connection {
                 return Flow::Continue;
             }
         };
-        if let Err(wait) = self.bucket.try_take(Instant::now()) {
+        let signal = matches!(msg, ClientMsg::CallSignal { .. });
+        let (bucket, per_second) = if signal {
+            (&mut self.signal_bucket, SIGNALS_PER_SECOND)
+        } else {
+            (&mut self.bucket, self.state.settings.commands_per_second)
+        };
+        if let Err(wait) = bucket.try_take(Instant::now()) {
             let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+            let what = if signal { "signals" } else { "commands" };
             self.reply_error(
                 msg.rid(),
                 ErrorCode::RateLimited,
-                format!("too many commands: at most {} a second", self.state.settings.commands_per_second),
+                format!("too many {what}: at most {per_second} a second"),
                 Some(ms),
             );
             return Flow::Continue;

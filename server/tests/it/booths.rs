@@ -759,6 +759,25 @@ async fn signals_reach_only_the_addressed_member_and_ice_servers_only_members() 
         assert!(acked(&ana.request(signal(&call, "ada", sent.clone())).await));
         assert_eq!(next_signal(&mut ada).await, ("ana".into(), sent));
     }
+    // A burst of candidates beyond the command budget (40) is relayed: signals have their own.
+    let rids: Vec<_> = (0..60).map(|_| ada.rid()).collect();
+    for (n, rid) in rids.iter().enumerate() {
+        let candidate = Signal::Candidate {
+            candidate: format!("candidate:{n} 1 udp 2122260223 127.0.0.1 {} typ host", 50_000 + n),
+            sdp_mid: Some("0".into()),
+            sdp_m_line_index: Some(0),
+            username_fragment: None,
+        };
+        ada.send(&signal(&call, "ana", candidate)(*rid)).await;
+    }
+    for rid in rids {
+        assert!(acked(&ada.answer(rid).await), "every signal of the burst is relayed");
+    }
+    let mut received = 0;
+    while received < 60 {
+        next_signal(&mut ana).await;
+        received += 1;
+    }
     // Refused: to someone outside the call, to oneself, outside a call room.
     let outside = ada.request(signal(&call, "lin", Signal::Bye)).await;
     assert!(refused(&outside, ErrorCode::Forbidden), "{outside:?}");
