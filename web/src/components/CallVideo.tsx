@@ -1,5 +1,4 @@
-import { useSignal } from "@preact/signals";
-import { useEffect, useRef } from "preact/hooks";
+import { useRef } from "preact/hooks";
 import {
   type CallPhase,
   type CallSession,
@@ -12,6 +11,7 @@ import { t } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import type { IceServer } from "../proto.gen";
 import { ErrorAlert } from "./ErrorAlert";
+import { LocalVideo, RemoteVideo } from "./VideoTiles";
 
 export const PHASE_TEXT: Record<CallPhase, MessageKey> = {
   waiting: "call.state.waiting",
@@ -64,39 +64,12 @@ export function CallVideo(props: {
   onLeave: () => void;
 }) {
   const { session, peerName: name } = props;
-  const remoteVideo = useRef<HTMLVideoElement>(null);
-  const localVideo = useRef<HTMLVideoElement>(null);
-  const blocked = useSignal(false);
-
   const phase = session.phase.value;
   const peerMedia = session.peerMedia.value;
   const remote = session.remoteStream.value;
   const local = session.localStream.value;
   const version = session.tracksVersion.value;
   const camera = session.camera.value;
-
-  useEffect(() => {
-    const video = remoteVideo.current;
-    if (!video) return;
-    if (video.srcObject !== remote) video.srcObject = remote;
-    if (!remote) return;
-    // Autoplay with sound may be refused without a user's gesture on the page: offer a button.
-    video.play().then(
-      () => {
-        blocked.value = false;
-      },
-      (e: unknown) => {
-        if (e instanceof DOMException && e.name === "NotAllowedError") blocked.value = true;
-      },
-    );
-  }, [remote, version]);
-
-  useEffect(() => {
-    const video = localVideo.current;
-    if (video && video.srcObject !== local) video.srcObject = local;
-  }, [local, version]);
-
-  const remoteShown = phase === "connected" && peerMedia?.video !== false;
 
   return (
     <section class="card call-video" aria-labelledby="video-heading">
@@ -113,53 +86,23 @@ export function CallVideo(props: {
         </div>
       )}
       <div class="call-videos">
-        <figure class="remote-video">
-          <div class="video-frame">
-            {/* biome-ignore lint/a11y/useMediaCaption: a live call between two people has no caption file; the chat beside it is the text channel */}
-            <video ref={remoteVideo} autoplay playsInline data-testid="remote-video" />
-            {!remoteShown && (
-              <p class="video-placeholder" aria-hidden="true">
-                {phase === "connected" ? t("call.peerVideoOff", { name }) : t("call.peerNoVideo", { name })}
-              </p>
-            )}
-          </div>
-          <figcaption>
-            <span class="name">{name}</span>{" "}
-            <span aria-live="polite" data-testid="peer-media">
-              {peerMediaText(name, peerMedia)}
-            </span>
-          </figcaption>
-        </figure>
-        <figure class="local-video">
-          <div class="video-frame">
-            <video ref={localVideo} autoplay playsInline muted data-testid="local-video" />
-            {camera !== "on" && (
-              <p class="video-placeholder" aria-hidden="true">
-                {camera === "off" ? t("call.yourCameraOff") : t("call.yourNoCamera")}
-              </p>
-            )}
-          </div>
-          <figcaption>
-            <span class="name">{t("call.you")}</span>
-          </figcaption>
-        </figure>
+        <RemoteVideo
+          name={name}
+          stream={remote}
+          version={version}
+          phase={phase}
+          videoOn={peerMedia?.video !== false}
+          caption={
+            <>
+              {" "}
+              <span aria-live="polite" data-testid="peer-media">
+                {peerMediaText(name, peerMedia)}
+              </span>
+            </>
+          }
+        />
+        <LocalVideo stream={local} version={version} camera={camera} />
       </div>
-      {blocked.value && remote && (
-        <button
-          type="button"
-          class="primary"
-          onClick={() => {
-            remoteVideo.current?.play().then(
-              () => {
-                blocked.value = false;
-              },
-              () => undefined,
-            );
-          }}
-        >
-          {t("call.play", { name })}
-        </button>
-      )}
       <MediaControls session={session} name={name} iceServers={props.iceServers} onLeave={props.onLeave} />
     </section>
   );

@@ -4,6 +4,7 @@ import { ApiError, api, type SessionView } from "../api";
 import type { PeerMedia, PeerSession } from "../call";
 import { MediaControls } from "../components/CallVideo";
 import { Chat } from "../components/Chat";
+import { LocalVideo, RemoteVideo } from "../components/VideoTiles";
 import { GREEN_ROOM_LIMIT, GreenRoom, GreenSession, greenRoomId } from "../green";
 import { formatNumber, t } from "../i18n";
 import type { MessageKey } from "../i18n/en";
@@ -169,7 +170,7 @@ export function Green(props: { id: string }) {
             <h2 id="green-video-heading">{t("green.videos")}</h2>
             {others.length === 0 && <p class="help">{t("green.alone")}</p>}
             <ul class="green-grid" data-testid="green-grid">
-              <LocalTile session={s} name={welcome.user.name} />
+              <LocalTile session={s} />
               {others.map((m) => (
                 <PeerTile key={m.id} member={m} peer={peers.get(m.id) ?? null} session={s} />
               ))}
@@ -235,92 +236,30 @@ function MemberLine(props: {
   );
 }
 
-function LocalTile(props: { session: GreenSession; name: string }) {
-  const video = useRef<HTMLVideoElement>(null);
-  const local = props.session.localStream.value;
-  const version = props.session.tracksVersion.value;
-  const camera = props.session.camera.value;
-  useEffect(() => {
-    const v = video.current;
-    if (v && v.srcObject !== local) v.srcObject = local;
-  }, [local, version]);
+function LocalTile(props: { session: GreenSession }) {
+  const { session } = props;
   return (
     <li>
-      <figure class="local-video">
-        <div class="video-frame">
-          <video ref={video} autoplay playsInline muted data-testid="local-video" />
-          {camera !== "on" && (
-            <p class="video-placeholder" aria-hidden="true">
-              {camera === "off" ? t("call.yourCameraOff") : t("call.yourNoCamera")}
-            </p>
-          )}
-        </div>
-        <figcaption>
-          <span class="name">{t("call.you")}</span>
-        </figcaption>
-      </figure>
+      <LocalVideo
+        stream={session.localStream.value}
+        version={session.tracksVersion.value}
+        camera={session.camera.value}
+      />
     </li>
   );
 }
 
 function PeerTile(props: { member: UserProfile; peer: PeerSession | null; session: GreenSession }) {
   const { member, peer } = props;
-  const name = member.name;
-  const video = useRef<HTMLVideoElement>(null);
-  const blocked = useSignal(false);
-  const remote = peer?.remoteStream.value ?? null;
-  const version = peer?.tracksVersion.value ?? 0;
-  const phase = peer?.phase.value ?? "left";
-  const media = peer?.peerMedia.value ?? null;
-
-  useEffect(() => {
-    const v = video.current;
-    if (!v) return;
-    if (v.srcObject !== remote) v.srcObject = remote;
-    if (!remote) return;
-    v.play().then(
-      () => {
-        blocked.value = false;
-      },
-      (e: unknown) => {
-        if (e instanceof DOMException && e.name === "NotAllowedError") blocked.value = true;
-      },
-    );
-  }, [remote, version]);
-
-  const shown = phase === "connected" && media?.video !== false;
   return (
     <li data-user={member.id}>
-      <figure class="remote-video">
-        <div class="video-frame">
-          {/* biome-ignore lint/a11y/useMediaCaption: a live call has no caption file; the chat beside it is the text channel */}
-          <video ref={video} autoplay playsInline data-testid="remote-video" aria-label={name} />
-          {!shown && (
-            <p class="video-placeholder" aria-hidden="true">
-              {phase === "connected" ? t("call.peerVideoOff", { name }) : t("call.peerNoVideo", { name })}
-            </p>
-          )}
-        </div>
-        <figcaption>
-          <span class="name">{name}</span>
-        </figcaption>
-      </figure>
-      {blocked.value && remote && (
-        <button
-          type="button"
-          class="primary"
-          onClick={() => {
-            video.current?.play().then(
-              () => {
-                blocked.value = false;
-              },
-              () => undefined,
-            );
-          }}
-        >
-          {t("call.play", { name })}
-        </button>
-      )}
+      <RemoteVideo
+        name={member.name}
+        stream={peer?.remoteStream.value ?? null}
+        version={peer?.tracksVersion.value ?? 0}
+        phase={peer?.phase.value ?? "left"}
+        videoOn={peer?.peerMedia.value?.video !== false}
+      />
     </li>
   );
 }
