@@ -157,7 +157,7 @@ async fn put_event(
 }
 
 /// Validates and writes a programme fragment (one record from a PUT, or an import).
-pub(super) async fn save(state: &AppState, programme_update: Programme) -> ApiResult<ApplySummary> {
+async fn save(state: &AppState, programme_update: Programme) -> ApiResult<ApplySummary> {
     let store = programme(state)?;
     let known_tracks: Vec<String> = store.tracks().await?.into_iter().map(|t| t.id).collect();
     let known_speakers: Vec<String> = store.speakers().await?.into_iter().map(|s| s.id).collect();
