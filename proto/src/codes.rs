@@ -121,6 +121,9 @@ code_enum!(
         HelloTimeout = 4002, "hello_timeout";
         /// The node has reached its connection limit: reconnect later (with a longer backoff).
         ServerFull = 4003, "server_full";
+        /// The token's user already holds `max_connections_per_user` connections on this
+        /// node: close another tab or device, or reconnect later.
+        TooManyConnections = 4004, "too_many_connections";
         /// The first frame was not a valid `hello` (or was binary), or a frame broke the
         /// WebSocket protocol.
         ProtocolViolation = 4500, "protocol_violation";

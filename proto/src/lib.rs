@@ -3,6 +3,7 @@
 //!
 //! - [`ids`]: identifier newtypes (`RoomId`, `UserId`, ...); a bare string never names a thing.
 //! - [`msg`]: [`ClientMsg`] (client to node) and [`ServerMsg`] (node to client), tagged by `type`.
+//! - [`views`]: the values messages carry (questions, polls, booths, stages, people, limits).
 //! - [`codes`]: error codes carried by `error` messages and WebSocket close codes, in ranges that
 //!   tell a client whether retrying or reconnecting can help.
 //!
@@ -12,10 +13,12 @@
 pub mod codes;
 pub mod ids;
 pub mod msg;
+pub mod views;
 
 pub use codes::{CloseCode, ErrorCode};
 pub use ids::{ConnectionId, Epoch, IdError, MessageId, RequestId, RoomId, RoomKind, Seq, UserId};
 pub use msg::*;
+pub use views::*;
 
 /// The protocol versions this build speaks, oldest first. A client lists the versions it
 /// speaks in `hello`; the node answers with the highest one both sides know.

@@ -162,7 +162,13 @@ fn welcome() -> ServerMsg {
         user: ada(),
         roles: vec![Role::Attendee, Role::Moderator],
         expires_at: 1_767_265_200,
-        limits: Limits { max_message_bytes: 16_384, max_rooms: 8, chat_max_chars: 1_000, commands_per_second: 20 },
+        limits: Limits {
+            max_message_bytes: 16_384,
+            max_rooms: 8,
+            chat_max_chars: 1_000,
+            commands_per_second: 20,
+            max_frame_bytes: 1_048_576,
+        },
     }
 }
 
@@ -192,6 +198,7 @@ fn snapshot() -> ServerMsg {
         chat_more: true,
         announcements: vec![announcement()],
         questions: vec![],
+        questions_more: false,
         my_votes: vec![],
         polls: vec![],
         my_answers: vec![],
@@ -232,6 +239,38 @@ fn attendance_summary() -> ServerMsg {
 
 fn resync() -> ServerMsg {
     ServerMsg::Resync { room: keynote(), epoch: Epoch::parse("9e41c0d2b7aa").unwrap() }
+}
+
+fn qa_page_request() -> ClientMsg {
+    ClientMsg::QaPage {
+        rid: RequestId(12),
+        room: keynote(),
+        before: Some(message_id("01945c3f2a1b7c2d9e4f5a6b7c8d9e0f")),
+    }
+}
+
+fn booth_page_request() -> ClientMsg {
+    ClientMsg::BoothPage { rid: RequestId(9), room: room("booth:itu"), after: None }
+}
+
+fn questions_page() -> ServerMsg {
+    let question = question();
+    ServerMsg::QuestionsPage {
+        rid: RequestId(12),
+        room: keynote(),
+        my_votes: vec![question.id.clone()],
+        questions: vec![question],
+        more: true,
+    }
+}
+
+fn booth_requests() -> ServerMsg {
+    ServerMsg::BoothRequests {
+        rid: RequestId(9),
+        room: room("booth:itu"),
+        requests: vec![contact_request()],
+        more: false,
+    }
 }
 
 fn chat_history_answer() -> ServerMsg {
@@ -538,6 +577,7 @@ fn every_variant_is_pinned() {
         qa_ask(),
         qa_vote(),
         qa_withdraw(),
+        qa_page_request(),
         qa_moderate(),
         poll_create(),
         poll_control(),
@@ -546,6 +586,7 @@ fn every_variant_is_pinned() {
         booth_request(),
         booth_cancel(),
         booth_accept(),
+        booth_page_request(),
         call_signal(),
     ];
     let servers = [
@@ -558,6 +599,8 @@ fn every_variant_is_pinned() {
         attendance_msg(),
         attendance_summary(),
         chat_history_answer(),
+        questions_page(),
+        booth_requests(),
         resync(),
         qa_votes(),
         poll_results(),
@@ -685,7 +728,7 @@ fn client_announce() {
 
 #[test]
 fn server_welcome() {
-    expect![[r#"{"type":"welcome","protocol":1,"connection":"a1b2c3d4-17","user":{"id":"auth0|ada","name":"Ada Lovelace","country":"GB"},"roles":["attendee","moderator"],"expires_at":1767265200,"limits":{"max_message_bytes":16384,"max_rooms":8,"chat_max_chars":1000,"commands_per_second":20}}"#]].assert_eq(&server_json(welcome()));
+    expect![[r#"{"type":"welcome","protocol":1,"connection":"a1b2c3d4-17","user":{"id":"auth0|ada","name":"Ada Lovelace","country":"GB"},"roles":["attendee","moderator"],"expires_at":1767265200,"limits":{"max_message_bytes":16384,"max_rooms":8,"chat_max_chars":1000,"commands_per_second":20,"max_frame_bytes":1048576}}"#]].assert_eq(&server_json(welcome()));
 }
 
 #[test]
@@ -729,6 +772,7 @@ fn server_snapshot_minimal() {
         chat_more: false,
         announcements: vec![],
         questions: vec![],
+        questions_more: false,
         my_votes: vec![],
         polls: vec![],
         my_answers: vec![],
@@ -766,6 +810,27 @@ fn server_attendance() {
 #[test]
 fn server_attendance_summary() {
     expect![[r#"{"type":"attendance_summary","sessions":[{"room":"session:keynote","state":"live","present":215},{"room":"session:rust-workshop","state":"break","present":38}]}"#]].assert_eq(&server_json(attendance_summary()));
+}
+
+#[test]
+fn client_qa_page() {
+    expect![[r#"{"type":"qa_page","rid":12,"room":"session:keynote","before":"01945c3f2a1b7c2d9e4f5a6b7c8d9e0f"}"#]]
+        .assert_eq(&client_json(qa_page_request()));
+}
+
+#[test]
+fn client_booth_page() {
+    expect![[r#"{"type":"booth_page","rid":9,"room":"booth:itu"}"#]].assert_eq(&client_json(booth_page_request()));
+}
+
+#[test]
+fn server_questions_page() {
+    expect![[r#"{"type":"questions_page","rid":12,"room":"session:keynote","questions":[{"id":"01945c3f1a2b7c2d9e4f5a6b7c8d9e11","text":"How will the WSIS action lines meet the SDGs after 2030?","state":"published","version":2,"votes":14,"asker":{"id":"auth0|ada","name":"Ada Lovelace"},"asked_at":1767258300000,"updated_at":1767258360000}],"my_votes":["01945c3f1a2b7c2d9e4f5a6b7c8d9e11"],"more":true}"#]].assert_eq(&server_json(questions_page()));
+}
+
+#[test]
+fn server_booth_requests() {
+    expect![[r#"{"type":"booth_requests","rid":9,"room":"booth:itu","requests":[{"id":"01945c4a1b2c7d3e8f9a0b1c2d3e4f50","visitor":{"id":"guest-7f3a9c","name":"Alan T."},"kind":"live","state":"waiting","position":2,"created_at":1767258300000,"updated_at":1767258300000}],"more":false}"#]].assert_eq(&server_json(booth_requests()));
 }
 
 #[test]
@@ -881,10 +946,11 @@ fn booth_snapshot() {
         chat_more: false,
         announcements: vec![],
         questions: vec![],
+        questions_more: false,
         my_votes: vec![],
         polls: vec![],
         my_answers: vec![],
-        booth: Some(BoothView { staff: vec![staff_view()], requests: vec![contact_request()] }),
+        booth: Some(BoothView { staff: vec![staff_view()], requests: vec![contact_request()], more: false }),
         call: None,
         ice_servers: vec![],
         you: Membership {
@@ -927,6 +993,7 @@ fn call_messages() {
         chat_more: false,
         announcements: vec![],
         questions: vec![],
+        questions_more: false,
         my_votes: vec![],
         polls: vec![],
         my_answers: vec![],

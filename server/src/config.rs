@@ -74,6 +74,8 @@ pub struct Settings {
     /// How long TURN credentials stay valid.
     pub turn_ttl_secs: u64,
     pub max_connections: usize,
+    /// Connections one user may hold on this node at once (tabs, devices, scripts).
+    pub max_connections_per_user: usize,
     pub outbox_frames: usize,
     pub outbox_bytes: usize,
     pub max_message_bytes: usize,
@@ -126,6 +128,7 @@ impl Default for Settings {
             turn_secret: None,
             turn_ttl_secs: 4 * 3600,
             max_connections: 20_000,
+            max_connections_per_user: 20,
             outbox_frames: 512,
             outbox_bytes: 1024 * 1024,
             max_message_bytes: 16 * 1024,
@@ -255,6 +258,7 @@ impl Settings {
                 "redis_url must be redis://HOST[:PORT][/DB] or unix://PATH"
             );
         }
+        ensure!(self.max_connections_per_user >= 1, "max_connections_per_user must be at least 1");
         ensure!(self.outbox_frames >= 8, "outbox_frames must be at least 8");
         ensure!(self.outbox_bytes >= 64 * 1024, "outbox_bytes must be at least 65536");
         ensure!(self.ping_interval_ms >= 10, "ping_interval_ms must be at least 10");
@@ -400,6 +404,8 @@ settings_args! {
     qa_reveal_anonymous: bool, "PLENARY_QA_REVEAL_ANONYMOUS";
     /// Connections this node accepts at once; more are closed with 4003 [default: 20000].
     max_connections: usize, "PLENARY_MAX_CONNECTIONS";
+    /// Connections one user may hold on this node at once; more are closed with 4004 [default: 20].
+    max_connections_per_user: usize, "PLENARY_MAX_CONNECTIONS_PER_USER";
     /// Frames queued per connection before it is closed as a slow consumer (4000) [default: 512].
     outbox_frames: usize, "PLENARY_OUTBOX_FRAMES";
     /// Bytes queued per connection before it is closed as a slow consumer (4000) [default: 1048576].

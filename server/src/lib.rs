@@ -74,6 +74,8 @@ pub struct AppState {
     pub grants: Arc<programme::grants::GrantCache>,
     /// Every open connection, so a shutdown can tell each one to close.
     pub peers: Arc<dashmap::DashMap<u64, Arc<hub::peer::Peer>>>,
+    /// Open connections per user on this node (`max_connections_per_user`).
+    pub user_connections: Arc<dashmap::DashMap<plenary_proto::UserId, usize>>,
     /// Guest sign-ins per client address.
     pub guest_limiter: Arc<domain::rate::KeyedBuckets<std::net::IpAddr>>,
     /// A short random name for this node process, prefixed to connection ids.
@@ -239,6 +241,7 @@ impl Application {
             records,
             grants: Arc::new(grants),
             peers: Arc::default(),
+            user_connections: Arc::default(),
             guest_limiter: Arc::new(domain::rate::KeyedBuckets::new(
                 GUEST_SIGNIN_BURST,
                 GUEST_SIGNINS_PER_MINUTE / 60.0,

@@ -28,6 +28,8 @@ pub struct Metrics {
     pub bytes_in: Counter,
     pub bytes_out: Counter,
     pub slow_consumer_closes: Counter,
+    /// Frames over the frame limit, replaced by an error (paging should make this zero).
+    pub oversized_frames: Counter,
     pub rejected_commands: Family<ReasonLabel, Counter>,
     pub closes: Family<CodeLabel, Counter>,
     pub rejected_upgrades: Family<ReasonLabel, Counter>,
@@ -57,6 +59,11 @@ impl Metrics {
             "slow_consumer_closes",
             "Connections closed because their outbox overflowed",
             self.slow_consumer_closes.clone(),
+        );
+        registry.register(
+            "oversized_frames",
+            "Frames over the frame limit, replaced by an error",
+            self.oversized_frames.clone(),
         );
         registry.register("rejected_commands", "Commands answered with an error", self.rejected_commands.clone());
         registry.register("closes", "Connections closed by the node, by close code", self.closes.clone());

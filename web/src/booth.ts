@@ -17,6 +17,9 @@ import type {
 } from "./proto.gen";
 import { SessionRoom } from "./room";
 
+/** Pages of requests fetched after a snapshot at most (50 requests each). */
+const MAX_REQUEST_PAGES = 100;
+
 export type { CallInfo, ContactRequestView, StaffStatus, StaffView };
 
 /** The statuses a staff member chooses (`offline` is shown by the node, never chosen). */
@@ -146,6 +149,28 @@ export class BoothRoom extends SessionRoom {
       this.staff.value = mergeStaff([], s.booth?.staff ?? []);
       this.requests.value = mergeRequests(new Map(), s.booth?.requests ?? []);
     });
+    if (s.booth?.more) void this.loadAllRequests(s.booth.requests.at(-1)?.id);
+  }
+
+  /** The node sends requests a page at a time: fetches the rest, oldest first. */
+  private async loadAllRequests(after: MessageId | undefined): Promise<void> {
+    for (let pages = 0; pages < MAX_REQUEST_PAGES; pages++) {
+      const reply = await this.connection.request({
+        type: "booth_page",
+        room: this.room,
+        ...(after ? { after } : {}),
+      });
+      if (reply.type !== "booth_requests") return;
+      // Events that arrived meanwhile are newer: keep them.
+      const fresh = reply.requests.filter((r) => {
+        const known = this.requests.value.get(r.id);
+        return !known || known.updated_at < r.updated_at;
+      });
+      if (fresh.length) this.requests.value = mergeRequests(this.requests.value, fresh);
+      const last = reply.requests.at(-1);
+      if (!reply.more || !last) return;
+      after = last.id;
+    }
   }
 
   protected override apply(event: RoomEvent): void {

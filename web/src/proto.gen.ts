@@ -53,7 +53,7 @@ export type RequestId = number;
 
 export type Seq = number;
 
-export type ClientMsg = { "type": "hello", protocol: Array<number>, token: string, } | { "type": "refresh", rid: RequestId, token: string, } | { "type": "join", rid: RequestId, room: RoomId, since?: StreamPosition | null, } | { "type": "leave", rid: RequestId, room: RoomId, } | { "type": "stage_update", rid: RequestId, room: RoomId, state?: StageState | null, title?: string | null, speaker?: string | null, } | { "type": "chat_send", rid: RequestId, room: RoomId, text: string, } | { "type": "chat_history", rid: RequestId, room: RoomId, before?: MessageId | null, limit?: number | null, } | { "type": "chat_delete", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "mute", rid: RequestId, room: RoomId, user: UserId, minutes?: number | null, } | { "type": "unmute", rid: RequestId, room: RoomId, user: UserId, } | { "type": "announce", rid: RequestId, text: string, } | { "type": "qa_ask", rid: RequestId, room: RoomId, text: string, anonymous?: boolean, } | { "type": "qa_vote", rid: RequestId, room: RoomId, id: MessageId, up: boolean, } | { "type": "qa_withdraw", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "qa_moderate", rid: RequestId, room: RoomId, id: MessageId, version: number, action: QaAction, 
+export type ClientMsg = { "type": "hello", protocol: Array<number>, token: string, } | { "type": "refresh", rid: RequestId, token: string, } | { "type": "join", rid: RequestId, room: RoomId, since?: StreamPosition | null, } | { "type": "leave", rid: RequestId, room: RoomId, } | { "type": "stage_update", rid: RequestId, room: RoomId, state?: StageState | null, title?: string | null, speaker?: string | null, } | { "type": "chat_send", rid: RequestId, room: RoomId, text: string, } | { "type": "chat_history", rid: RequestId, room: RoomId, before?: MessageId | null, limit?: number | null, } | { "type": "chat_delete", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "mute", rid: RequestId, room: RoomId, user: UserId, minutes?: number | null, } | { "type": "unmute", rid: RequestId, room: RoomId, user: UserId, } | { "type": "announce", rid: RequestId, text: string, } | { "type": "qa_ask", rid: RequestId, room: RoomId, text: string, anonymous?: boolean, } | { "type": "qa_vote", rid: RequestId, room: RoomId, id: MessageId, up: boolean, } | { "type": "qa_withdraw", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "qa_page", rid: RequestId, room: RoomId, before?: MessageId | null, } | { "type": "qa_moderate", rid: RequestId, room: RoomId, id: MessageId, version: number, action: QaAction, 
 /**
  * `approve`: the edited text, when the moderator changed it.
  */
@@ -73,7 +73,7 @@ rank?: number | null, } | { "type": "poll_create", rid: RequestId, room: RoomId,
 /**
  * `set_results`: the new visibility.
  */
-results?: PollResults | null, } | { "type": "poll_answer", rid: RequestId, room: RoomId, id: MessageId, choices: Array<number>, } | { "type": "booth_status", rid: RequestId, room: RoomId, status: StaffStatus, } | { "type": "booth_request", rid: RequestId, room: RoomId, message?: string | null, } | { "type": "booth_cancel", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "booth_accept", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "call_signal", rid: RequestId, room: RoomId, to: UserId, signal: Signal, };
+results?: PollResults | null, } | { "type": "poll_answer", rid: RequestId, room: RoomId, id: MessageId, choices: Array<number>, } | { "type": "booth_status", rid: RequestId, room: RoomId, status: StaffStatus, } | { "type": "booth_request", rid: RequestId, room: RoomId, message?: string | null, } | { "type": "booth_cancel", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "booth_accept", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "booth_page", rid: RequestId, room: RoomId, after?: MessageId | null, } | { "type": "call_signal", rid: RequestId, room: RoomId, to: UserId, signal: Signal, };
 
 export type ServerMsg = { "type": "welcome", protocol: number, connection: ConnectionId, user: UserProfile, roles: Array<Role>, 
 /**
@@ -103,7 +103,12 @@ announcements?: Array<Announcement>,
  */
 questions?: Array<QuestionView>, 
 /**
- * The questions the caller has voted for.
+ * Whether the caller may see more questions than this page holds (ask with
+ * `qa_page`, `before` the oldest one here).
+ */
+questions_more?: boolean, 
+/**
+ * Which of the questions in this snapshot the caller has voted for.
  */
 my_votes?: Array<MessageId>, 
 /**
@@ -126,7 +131,15 @@ call?: CallInfo | null,
  * In a call room: the STUN and TURN servers (with this member's time-limited TURN
  * credentials) for its peer connections.
  */
-ice_servers?: Array<IceServer>, you: Membership, } | { "type": "resumed", rid: RequestId, room: RoomId, epoch: Epoch, replayed: number, attendance: Attendance, you: Membership, } | { "type": "event", room: RoomId, seq: Seq, event: RoomEvent, } | { "type": "attendance", room: RoomId, attendance: Attendance, } | { "type": "attendance_summary", sessions: Array<SessionAttendance>, } | { "type": "resync", room: RoomId, epoch: Epoch, } | { "type": "qa_votes", room: RoomId, votes: Array<QuestionVotes>, } | { "type": "poll_results", room: RoomId, tallies: Array<PollTally>, } | { "type": "signal", room: RoomId, from: UserId, signal: Signal, } | { "type": "booth_summary", booths: Array<BoothCounts>, } | { "type": "chat_history", rid: RequestId, room: RoomId, messages: Array<ChatMessage>, 
+ice_servers?: Array<IceServer>, you: Membership, } | { "type": "resumed", rid: RequestId, room: RoomId, epoch: Epoch, replayed: number, attendance: Attendance, you: Membership, } | { "type": "event", room: RoomId, seq: Seq, event: RoomEvent, } | { "type": "attendance", room: RoomId, attendance: Attendance, } | { "type": "attendance_summary", sessions: Array<SessionAttendance>, } | { "type": "resync", room: RoomId, epoch: Epoch, } | { "type": "qa_votes", room: RoomId, votes: Array<QuestionVotes>, } | { "type": "poll_results", room: RoomId, tallies: Array<PollTally>, } | { "type": "signal", room: RoomId, from: UserId, signal: Signal, } | { "type": "booth_summary", booths: Array<BoothCounts>, } | { "type": "questions_page", rid: RequestId, room: RoomId, questions: Array<QuestionView>, my_votes?: Array<MessageId>, 
+/**
+ * Whether still older questions exist.
+ */
+more: boolean, } | { "type": "booth_requests", rid: RequestId, room: RoomId, requests: Array<ContactRequestView>, 
+/**
+ * Whether still newer requests exist.
+ */
+more: boolean, } | { "type": "chat_history", rid: RequestId, room: RoomId, messages: Array<ChatMessage>, 
 /**
  * Whether still older messages exist.
  */
@@ -203,7 +216,12 @@ chat_max_chars: number,
 /**
  * Sustained commands per second per connection.
  */
-commands_per_second: number, };
+commands_per_second: number, 
+/**
+ * Largest frame the node sends. Every answer and snapshot is paged to stay well below
+ * it; a frame that would exceed it is replaced by an `error` (code 500).
+ */
+max_frame_bytes: number, };
 
 export type QaAction = "approve" | "dismiss" | "restore" | "hide" | "unhide" | "highlight" | "unhighlight" | "answered" | "reopen" | "merge" | "star" | "unstar" | "rank" | "delete";
 
@@ -296,7 +314,12 @@ export type BoothView = { staff: Array<StaffView>,
  * Staff: every waiting request and those accepted or cancelled lately. A visitor: its
  * own.
  */
-requests: Array<ContactRequestView>, };
+requests: Array<ContactRequestView>, 
+/**
+ * Whether the caller may see more requests than this page holds (ask with
+ * `booth_page`, `after` the last one here).
+ */
+more?: boolean, };
 
 export type CallInfo = { members: Array<UserProfile>, 
 /**

@@ -24,6 +24,8 @@ import type {
 
 export const MAX_MESSAGES = 20_000;
 const HISTORY_PAGE = 50;
+/** Pages of questions fetched after a snapshot at most (50 questions each). */
+const MAX_QUESTION_PAGES = 200;
 
 export class SessionRoom {
   readonly stage = signal<Stage | null>(null);
@@ -115,6 +117,35 @@ export class SessionRoom {
       this.myAnswers.value = new Map((s.my_answers ?? []).map((a) => [a.id, a.choices]));
       this.pollsVersion.value += 1;
     });
+    if (s.questions_more) void this.loadAllQuestions();
+  }
+
+  /**
+   * The node sends questions a page at a time (proto/PROTOCOL.md, "Outgoing frames and
+   * pages"): fetches the rest from the newest back. A question already here at a later
+   * version (an event arrived meanwhile) is kept.
+   */
+  private async loadAllQuestions(): Promise<void> {
+    let before: MessageId | undefined;
+    for (let pages = 0; pages < MAX_QUESTION_PAGES; pages++) {
+      const reply = await this.connection.request({
+        type: "qa_page",
+        room: this.room,
+        ...(before ? { before } : {}),
+      });
+      if (reply.type !== "questions_page") return;
+      batch(() => {
+        for (const q of reply.questions) {
+          const known = this.questions.get(q.id);
+          if (!known || known.version < q.version) this.questions.set(q.id, q);
+        }
+        if (reply.my_votes?.length) this.myVotes.value = new Set([...this.myVotes.value, ...reply.my_votes]);
+        this.qaVersion.value += 1;
+      });
+      const last = reply.questions.at(-1);
+      if (!reply.more || !last) return;
+      before = last.id;
+    }
   }
 
   /** Rejoined after a reconnect, with the events missed replayed (or none missed). */

@@ -37,6 +37,7 @@ variant_tags!(ClientMsg, client_tag, CLIENT_TAGS {
     QaAsk => "qa_ask",
     QaVote => "qa_vote",
     QaWithdraw => "qa_withdraw",
+    QaPage => "qa_page",
     QaModerate => "qa_moderate",
     PollCreate => "poll_create",
     PollControl => "poll_control",
@@ -45,6 +46,7 @@ variant_tags!(ClientMsg, client_tag, CLIENT_TAGS {
     BoothRequest => "booth_request",
     BoothCancel => "booth_cancel",
     BoothAccept => "booth_accept",
+    BoothPage => "booth_page",
     CallSignal => "call_signal",
 });
 
@@ -58,6 +60,8 @@ variant_tags!(ServerMsg, server_tag, SERVER_TAGS {
     Attendance => "attendance",
     AttendanceSummary => "attendance_summary",
     ChatHistory => "chat_history",
+    QuestionsPage => "questions_page",
+    BoothRequests => "booth_requests",
     Resync => "resync",
     QaVotes => "qa_votes",
     PollResults => "poll_results",

@@ -5,6 +5,7 @@ pub mod analytics;
 pub mod attendance;
 pub mod booth;
 pub mod chat;
+pub mod page;
 pub mod permissions;
 pub mod poll;
 pub mod qa;

@@ -159,6 +159,27 @@ impl Hub {
         Err(HubError::Restarting)
     }
 
+    /// Sends a join. A call room that is not running opens only for a call that exists (in
+    /// the record or on the bus), so joins naming made-up calls hold no room and leave
+    /// nothing behind.
+    pub async fn join(&self, room: &RoomId, cmd: RoomCmd) -> Result<(), HubError> {
+        if room.kind() == Some(RoomKind::Call) && !self.ctx.rooms.contains_key(room) && !self.call_exists(room).await {
+            return Err(HubError::UnknownRoom(room.clone()));
+        }
+        self.send(room, cmd).await
+    }
+
+    /// Whether a call was opened: its record, or its stream (which `call_opened` starts, and
+    /// which may be ahead of the record).
+    async fn call_exists(&self, room: &RoomId) -> bool {
+        if let Some(writer) = &self.ctx.writer
+            && let Ok(Some(_)) = writer.store().call(room).await
+        {
+            return true;
+        }
+        self.ctx.bus.history(room, Seq::ZERO, 1).await.is_ok_and(|history| !history.publications.is_empty())
+    }
+
     fn mailbox(&self, room: &RoomId) -> Result<(mpsc::Sender<RoomCmd>, u64), HubError> {
         if self.ctx.shutdown.is_cancelled() {
             return Err(HubError::ShuttingDown);

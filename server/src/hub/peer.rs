@@ -24,6 +24,12 @@ pub type PeerId = u64;
 /// Capacity an empty outbox keeps; a larger one (left by a burst) is given back.
 const IDLE_OUTBOX_CAPACITY: usize = 8;
 
+/// The largest frame a node sends (`welcome.limits.max_frame_bytes`). Snapshots and answers
+/// are paged far below it (`domain::page`); a frame over it would be a bug, and is replaced
+/// by an `error` the client can see rather than dropped or sent to break the socket's
+/// write buffer.
+pub const MAX_FRAME_BYTES: usize = 1024 * 1024;
+
 #[derive(Debug, Default)]
 struct Queue {
     frames: VecDeque<Utf8Bytes>,
@@ -54,6 +60,16 @@ pub enum Undeliverable {
     Slow,
     /// The connection is already gone or closing.
     Closed,
+    /// The frame was larger than [`MAX_FRAME_BYTES`]; an `error` was queued instead and the
+    /// connection stays.
+    TooLarge,
+}
+
+impl Undeliverable {
+    /// Whether the connection is gone (or going) after this.
+    pub fn is_gone(self) -> bool {
+        !matches!(self, Undeliverable::TooLarge)
+    }
 }
 
 /// The receiving end of a peer's outbox, owned by the connection's writer. Dropping it
@@ -108,9 +124,15 @@ impl Peer {
             return Err(Undeliverable::Closed);
         }
         let len = frame.len();
+        if len > MAX_FRAME_BYTES {
+            return Err(self.oversized(len));
+        }
         let was_empty = {
             let mut queue = self.queue.lock().expect("outbox lock");
-            if queue.frames.len() >= self.max_frames || queue.bytes + len > self.max_bytes {
+            // The byte bound is on what waits: a frame larger than it (a page near the frame
+            // limit) still goes to an empty outbox.
+            let over_bytes = queue.bytes + len > self.max_bytes && !queue.frames.is_empty();
+            if queue.frames.len() >= self.max_frames || over_bytes {
                 drop(queue);
                 return Err(self.overflowed());
             }
@@ -125,6 +147,26 @@ impl Peer {
         self.metrics.messages_out.inc();
         self.metrics.bytes_out.inc_by(len as u64);
         Ok(())
+    }
+
+    /// Says so instead of sending a frame over the limit. Never happens to a frame the node
+    /// builds from pages; counted and logged, since it means a list escaped paging.
+    #[cold]
+    fn oversized(&self, len: usize) -> Undeliverable {
+        self.metrics.oversized_frames.inc();
+        tracing::error!(connection = %self.connection, bytes = len, "a frame over the frame limit was not sent");
+        let error = ServerMsg::Error {
+            rid: None,
+            code: plenary_proto::ErrorCode::Internal,
+            message: format!(
+                "a message of {len} bytes exceeded the {MAX_FRAME_BYTES}-byte frame limit and was not sent; rejoin the room"
+            ),
+            retry_after_ms: None,
+        };
+        match self.send(Utf8Bytes::from(error.to_json())) {
+            Ok(()) => Undeliverable::TooLarge,
+            Err(other) => other,
+        }
     }
 
     fn overflowed(&self) -> Undeliverable {

@@ -9,6 +9,7 @@
 
 mod booth;
 mod green;
+mod pages;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -28,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::peer::{Peer, PeerId};
+use super::peer::{Peer, PeerId, Undeliverable};
 use super::{Hub, HubContext};
 use crate::auth::Identity;
 use crate::bus::Publication;
@@ -36,6 +37,7 @@ use crate::clock::unix_millis;
 use crate::domain::attendance::AttendanceCoalescer;
 use crate::domain::booth::BoothEvent;
 use crate::domain::chat::{self, ChatError, ChatLog, MemoryChatLog};
+use crate::domain::page;
 use crate::domain::permissions::membership;
 use crate::domain::poll::{self, PollBoard, PollCommand, PollError, PollEvent};
 use crate::domain::qa::{self, Actor, Audience, QaBoard, QaCommand, QaError, QaEvent, StateRules};
@@ -66,6 +68,9 @@ pub enum RoomCmd {
         identity: Arc<Identity>,
         rid: RequestId,
         since: Option<StreamPosition>,
+        /// Told whether the member was let in, so a refused join holds no place on the
+        /// connection.
+        admitted: tokio::sync::oneshot::Sender<bool>,
     },
     /// `rid` is absent when the connection closed rather than asked to leave.
     Leave {
@@ -121,8 +126,16 @@ pub enum RoomRequest {
         text: String,
     },
     Qa(QaRequest),
+    /// The next page of the questions the caller may see.
+    QaPage {
+        before: Option<MessageId>,
+    },
     Poll(PollRequest),
     Booth(BoothRequest),
+    /// The next page of the booth requests the caller may see.
+    BoothPage {
+        after: Option<MessageId>,
+    },
     /// WebRTC signalling for one other member of a call.
     Signal {
         to: UserId,
@@ -219,10 +232,6 @@ impl Frames {
 
 /// How long vote counts are gathered before they go out.
 const VOTE_FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
-/// Questions in a joining attendee's snapshot: the top ones by votes, and the newest.
-const SNAPSHOT_TOP_QUESTIONS: usize = 50;
-/// Questions in a joining moderator's snapshot.
-const SNAPSHOT_DESK_QUESTIONS: usize = 500;
 
 /// Figures other tasks read without asking the actor (the attendance summary, the
 /// presence exchange).
@@ -616,7 +625,10 @@ impl Room {
 
     async fn handle(&mut self, cmd: RoomCmd) {
         match cmd {
-            RoomCmd::Join { peer, identity, rid, since } => self.join(peer, &identity, rid, since).await,
+            RoomCmd::Join { peer, identity, rid, since, admitted } => {
+                let joined = self.join(peer, &identity, rid, since).await;
+                let _ = admitted.send(joined);
+            }
             RoomCmd::Leave { peer, rid } => {
                 self.remove_member(peer.id).await;
                 if let Some(rid) = rid {
@@ -721,7 +733,14 @@ impl Room {
         });
     }
 
-    async fn join(&mut self, peer: Arc<Peer>, identity: &Identity, rid: RequestId, since: Option<StreamPosition>) {
+    /// Lets a member in with a snapshot or a replay; returns whether it was let in.
+    async fn join(
+        &mut self,
+        peer: Arc<Peer>,
+        identity: &Identity,
+        rid: RequestId,
+        since: Option<StreamPosition>,
+    ) -> bool {
         let first_member = self.members.is_empty();
         if first_member && !self.subscribed {
             // Subscribe before catching up, so nothing published in between is missed.
@@ -737,11 +756,11 @@ impl Room {
         }
         if let Err(refusal) = self.admit(identity) {
             self.refuse(&peer, rid, refusal);
-            return;
+            return false;
         }
         if let Err(refusal) = self.enter_green_room(identity).await {
             self.refuse(&peer, rid, refusal);
-            return;
+            return false;
         }
         let mut you = self.you(identity);
         you.can_chat &= !self.is_muted(identity.user(), unix_millis());
@@ -783,8 +802,9 @@ impl Room {
                 }
             }
             None => {
-                let (chat, chat_more) = self.chat.page(None, CHAT_PAGE);
+                let (chat, chat_more) = self.chat_page(None, CHAT_PAGE);
                 let chat_more = chat_more || self.older_chat_in_record;
+                let (questions, questions_more, my_votes) = self.snapshot_questions(identity.user(), moderator);
                 let snapshot = ServerMsg::Snapshot {
                     rid,
                     room: self.id.clone(),
@@ -796,8 +816,9 @@ impl Room {
                     chat,
                     chat_more,
                     announcements: self.announcements.iter().cloned().collect(),
-                    questions: self.snapshot_questions(identity.user(), moderator),
-                    my_votes: self.votes_of(identity.user()),
+                    questions,
+                    questions_more,
+                    my_votes,
                     polls: self.snapshot_polls(moderator),
                     my_answers: self.answers_of(identity.user()),
                     booth: self.booth_snapshot(identity.user(), you.booth_staff),
@@ -824,6 +845,7 @@ impl Room {
         // After the snapshot, so a staff member's own arrival reaches it as the next event.
         self.booth_joined(identity).await;
         self.update_green_stats();
+        true
     }
 
     fn is_muted(&self, user: &UserId, now: i64) -> bool {
@@ -979,7 +1001,7 @@ impl Room {
         let mut gone = Vec::new();
         for (id, member) in &self.members {
             if let Some(frame) = frames.for_member(&member.user, member.moderator)
-                && member.peer.send(frame.clone()).is_err()
+                && member.peer.send(frame.clone()).is_err_and(Undeliverable::is_gone)
             {
                 gone.push(*id);
             }
@@ -993,7 +1015,7 @@ impl Room {
     fn broadcast(&mut self, frame: &Utf8Bytes) {
         let mut gone = Vec::new();
         for (id, member) in &self.members {
-            if member.peer.send(frame.clone()).is_err() {
+            if member.peer.send(frame.clone()).is_err_and(Undeliverable::is_gone) {
                 gone.push(*id);
             }
         }
@@ -1066,7 +1088,7 @@ impl Room {
                 let limit = usize::from(limit.unwrap_or(CHAT_PAGE as u16)).clamp(1, CHAT_PAGE);
                 let in_memory = before.as_ref().is_none_or(|b| self.chat.get(b).is_some());
                 let (messages, more) =
-                    if in_memory { self.chat.page(before.as_ref(), limit) } else { (Vec::new(), false) };
+                    if in_memory { self.chat_page(before.as_ref(), limit) } else { (Vec::new(), false) };
                 match &self.ctx.writer {
                     // Older messages than memory holds come from the record, read in a task of
                     // its own so the room does not wait for the database.
@@ -1078,7 +1100,8 @@ impl Room {
                             let answer = match store.chat_page(&room, older_than.as_ref(), wanted).await {
                                 Ok((mut older, more)) => {
                                     older.extend(messages);
-                                    ServerMsg::ChatHistory { rid, room, messages: older, more }
+                                    let page = page::take_newest(older, page::PAGE_BYTES);
+                                    ServerMsg::ChatHistory { rid, room, messages: page.items, more: more || page.more }
                                 }
                                 Err(e) => {
                                     tracing::error!(%room, error = %e, "reading chat history failed");
@@ -1139,6 +1162,8 @@ impl Room {
                 RoomEvent::UserUnmuted { user, by: identity.user().clone() }
             }
             RoomRequest::Qa(request) => return self.qa_request(peer, identity, rid, request).await,
+            RoomRequest::QaPage { before } => return self.questions_page(peer, identity, rid, before.as_ref()),
+            RoomRequest::BoothPage { after } => return self.booth_page(peer, identity, rid, after.as_ref()),
             RoomRequest::Poll(request) => return self.poll_request(peer, identity, rid, request).await,
             RoomRequest::Booth(request) => return self.booth_request(peer, identity, rid, request).await,
             RoomRequest::Signal { to, signal } => {
@@ -1614,55 +1639,6 @@ impl Room {
             })
             .collect();
         (!votes.is_empty()).then(|| Utf8Bytes::from(ServerMsg::QaVotes { room: self.id.clone(), votes }.to_json()))
-    }
-
-    /// The questions a joining member sees: moderators the whole desk (newest first, up to a
-    /// limit); others the top public questions by votes and the newest, plus their own.
-    fn snapshot_questions(&self, user: &UserId, moderator: bool) -> Vec<plenary_proto::QuestionView> {
-        let reveal_anonymous = self.ctx.settings.qa_reveal_anonymous;
-        let mut questions: Vec<&qa::Question> = self
-            .qa
-            .questions
-            .values()
-            .filter(|q| {
-                !matches!(q.state, qa::QuestionState::Withdrawn | qa::QuestionState::Merged) || q.asker == *user
-            })
-            .filter(|q| qa::visible_to(q, user, moderator))
-            .collect();
-        if moderator {
-            questions.sort_by(|a, b| b.asked_at.cmp(&a.asked_at).then_with(|| b.id.cmp(&a.id)));
-            questions.truncate(SNAPSHOT_DESK_QUESTIONS);
-            return questions.into_iter().map(|q| qa::view(q, Audience::Moderators { reveal_anonymous })).collect();
-        }
-        let mut by_votes = questions.clone();
-        by_votes.sort_by(|a, b| b.votes.len().cmp(&a.votes.len()).then_with(|| b.asked_at.cmp(&a.asked_at)));
-        let mut by_time = questions.clone();
-        by_time.sort_by(|a, b| b.asked_at.cmp(&a.asked_at).then_with(|| b.id.cmp(&a.id)));
-        let mut chosen: Vec<&qa::Question> = by_votes.into_iter().take(SNAPSHOT_TOP_QUESTIONS).collect();
-        for q in by_time.into_iter().take(SNAPSHOT_TOP_QUESTIONS) {
-            if !chosen.iter().any(|c| c.id == q.id) {
-                chosen.push(q);
-            }
-        }
-        for q in questions.iter().filter(|q| q.asker == *user) {
-            if !chosen.iter().any(|c| c.id == q.id) {
-                chosen.push(q);
-            }
-        }
-        chosen
-            .into_iter()
-            .map(|q| qa::view(q, if q.asker == *user { Audience::Asker } else { Audience::Public }))
-            .collect()
-    }
-
-    /// The questions `user` has voted for.
-    fn votes_of(&self, user: &UserId) -> Vec<MessageId> {
-        self.qa
-            .questions
-            .values()
-            .filter(|q| q.votes.contains(user))
-            .filter_map(|q| MessageId::parse(q.id.clone()).ok())
-            .collect()
     }
 
     /// A Q&A command: decided against the board as the stream has it, published on top of

@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::SinkExt;
 use plenary_proto::{
-    ClientMsg, CloseCode, ConnectionId, ErrorCode, Limits, RequestId, RequestIdOnly, RoomId, ServerMsg,
+    ClientMsg, CloseCode, ConnectionId, ErrorCode, Limits, RequestId, RequestIdOnly, RoomId, ServerMsg, UserId,
     negotiate_protocol,
 };
 use tokio::time::{Instant, sleep_until, timeout};
@@ -31,7 +31,7 @@ use crate::auth::Identity;
 use crate::domain::rate::TokenBucket;
 use crate::domain::stage::StageChange;
 use crate::hub::HubError;
-use crate::hub::peer::{Outbox, Peer};
+use crate::hub::peer::{MAX_FRAME_BYTES, Outbox, Peer};
 use crate::hub::room::{BoothRequest, PollRequest, QaRequest, RoomCmd, RoomRequest};
 use crate::metrics::{CodeLabel, ReasonLabel};
 
@@ -69,7 +69,10 @@ pub async fn upgrade(
         // connection holds that much: client frames are small, so the buffer is too.
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(8 * 1024)
-        .max_write_buffer_size(settings.max_message_bytes.max(64 * 1024) * 4)
+        // A batch of frames is fed before one flush: the buffer must take the largest frame
+        // the node sends plus a batch of ordinary ones, or the write fails and the socket
+        // drops without a close code.
+        .max_write_buffer_size(MAX_FRAME_BYTES + settings.outbox_bytes)
         .on_upgrade(move |socket| {
             let id = state.next_peer_id();
             let span = tracing::info_span!("conn", id, %remote);
@@ -111,6 +114,13 @@ async fn open(mut socket: WebSocket, state: AppState, id: u64) -> Option<Opened>
             return None;
         }
     };
+    if !take_user_slot(&state, identity.user()) {
+        state.metrics.rejected_upgrades.get_or_create(&ReasonLabel { reason: "user_full" }).inc();
+        let reason = format!("at most {} connections per user on this node", state.settings.max_connections_per_user);
+        close(&mut socket, &state, CloseCode::TooManyConnections, &reason).await;
+        state.metrics.connections.dec();
+        return None;
+    }
     let connection = ConnectionId::parse(format!("{}-{id}", state.node_label)).expect("valid connection id");
     let (peer, outbox) = Peer::new_under(
         &state.shutdown,
@@ -158,6 +168,24 @@ async fn open(mut socket: WebSocket, state: AppState, id: u64) -> Option<Opened>
     Some((conn, socket, outbox))
 }
 
+/// Counts a connection of `user`, unless the user already holds its maximum here.
+fn take_user_slot(state: &AppState, user: &UserId) -> bool {
+    let mut count = state.user_connections.entry(user.clone()).or_insert(0);
+    if *count >= state.settings.max_connections_per_user {
+        return false;
+    }
+    *count += 1;
+    true
+}
+
+/// Gives back a connection's place in its user's count.
+fn release_user_slot(state: &AppState, user: &UserId) {
+    state.user_connections.remove_if_mut(user, |_, count| {
+        *count = count.saturating_sub(1);
+        *count == 0
+    });
+}
+
 fn limits(state: &AppState) -> Limits {
     let s = &state.settings;
     Limits {
@@ -165,6 +193,7 @@ fn limits(state: &AppState) -> Limits {
         max_rooms: u32::try_from(s.max_rooms_per_connection).unwrap_or(u32::MAX),
         chat_max_chars: u32::try_from(s.chat_max_chars).unwrap_or(u32::MAX),
         commands_per_second: s.commands_per_second,
+        max_frame_bytes: u32::try_from(MAX_FRAME_BYTES).unwrap_or(u32::MAX),
     }
 }
 
@@ -427,8 +456,12 @@ impl Connection {
                     );
                     return Flow::Continue;
                 }
-                let cmd = RoomCmd::Join { peer: self.peer.clone(), identity: self.identity.clone(), rid, since };
-                if self.send_to_room(&room, rid, cmd).await {
+                let (admitted, answer) = tokio::sync::oneshot::channel();
+                let cmd =
+                    RoomCmd::Join { peer: self.peer.clone(), identity: self.identity.clone(), rid, since, admitted };
+                // Only a member the room let in holds a place here: a refused join changes
+                // nothing (a room dropped on the way answers no).
+                if self.join_room(&room, rid, cmd).await && answer.await.unwrap_or(false) {
                     self.rooms.insert(room);
                 }
                 return Flow::Continue;
@@ -458,6 +491,7 @@ impl Connection {
             }
             ClientMsg::QaVote { rid, room, id, up } => (room, rid, RoomRequest::Qa(QaRequest::Vote { id, up })),
             ClientMsg::QaWithdraw { rid, room, id } => (room, rid, RoomRequest::Qa(QaRequest::Withdraw { id })),
+            ClientMsg::QaPage { rid, room, before } => (room, rid, RoomRequest::QaPage { before }),
             ClientMsg::QaModerate { rid, room, id, version, action, text, reason, into, into_version, rank } => (
                 room,
                 rid,
@@ -480,6 +514,7 @@ impl Connection {
             }
             ClientMsg::BoothCancel { rid, room, id } => (room, rid, RoomRequest::Booth(BoothRequest::Cancel { id })),
             ClientMsg::BoothAccept { rid, room, id } => (room, rid, RoomRequest::Booth(BoothRequest::Accept { id })),
+            ClientMsg::BoothPage { rid, room, after } => (room, rid, RoomRequest::BoothPage { after }),
             ClientMsg::CallSignal { rid, room, to, signal } => (room, rid, RoomRequest::Signal { to, signal }),
         };
         if !self.rooms.contains(&room) && !matches!(request, RoomRequest::Announce { .. }) {
@@ -493,7 +528,18 @@ impl Connection {
 
     /// Hands a command to its room; answers the caller itself when the hub cannot.
     async fn send_to_room(&self, room: &RoomId, rid: RequestId, cmd: RoomCmd) -> bool {
-        match self.state.hub.send(room, cmd).await {
+        let sent = self.state.hub.send(room, cmd).await;
+        self.answer_hub_error(rid, sent)
+    }
+
+    /// Hands a join to its room, which the hub opens only for a room that exists.
+    async fn join_room(&self, room: &RoomId, rid: RequestId, cmd: RoomCmd) -> bool {
+        let sent = self.state.hub.join(room, cmd).await;
+        self.answer_hub_error(rid, sent)
+    }
+
+    fn answer_hub_error(&self, rid: RequestId, sent: Result<(), HubError>) -> bool {
+        match sent {
             Ok(()) => true,
             Err(e) => {
                 let code = match e {
@@ -525,6 +571,7 @@ impl Connection {
     /// Leaves every room and counts the connection gone.
     async fn finish(&mut self) {
         self.state.peers.remove(&self.peer.id);
+        release_user_slot(&self.state, self.identity.user());
         for room in std::mem::take(&mut self.rooms) {
             let _ = self.state.hub.send(&room, RoomCmd::Leave { peer: self.peer.clone(), rid: None }).await;
         }

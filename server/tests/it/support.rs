@@ -326,7 +326,9 @@ pub fn answer_rid(msg: &ServerMsg) -> Option<RequestId> {
         ServerMsg::Ack { rid }
         | ServerMsg::Snapshot { rid, .. }
         | ServerMsg::Resumed { rid, .. }
-        | ServerMsg::ChatHistory { rid, .. } => Some(*rid),
+        | ServerMsg::ChatHistory { rid, .. }
+        | ServerMsg::QuestionsPage { rid, .. }
+        | ServerMsg::BoothRequests { rid, .. } => Some(*rid),
         ServerMsg::Error { rid, .. } => *rid,
         _ => None,
     }

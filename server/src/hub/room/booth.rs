@@ -30,6 +30,7 @@ use crate::clock::unix_millis;
 use crate::domain::booth::{
     self, BoothBoard, BoothCommand, BoothError, BoothEvent, ContactKind, ContactRequest, RequestState, StaffPresence,
 };
+use crate::domain::page;
 use crate::hub::peer::Peer;
 use crate::store::{RECENT_REQUESTS_MS, Record};
 
@@ -135,9 +136,10 @@ impl Room {
             .requests
             .values()
             .filter(|r| staff || r.visitor == *user)
-            .filter_map(|r| booth::request_view(board, r, positions.get(&r.id).copied()))
-            .collect();
-        Some(BoothView { staff: booth::staff_views(board), requests })
+            .filter_map(|r| booth::request_view(board, r, positions.get(&r.id).copied()));
+        // Oldest first: the head of the queue is in the first page; `booth_page` gives the rest.
+        let page = page::take(requests, page::PAGE_ITEMS, page::PAGE_BYTES);
+        Some(BoothView { staff: booth::staff_views(board), requests: page.items, more: page.more })
     }
 
     /// After a member joined: a staff member shows connected at once (and joins the
