@@ -395,6 +395,9 @@ pub(super) struct Room {
     subscribed: bool,
     /// Records made while handling a command, handed to the store writer in order after it.
     pending_records: Vec<Record>,
+    /// Acks of commands whose records are in `pending_records`: sent by the store writer
+    /// once those are committed.
+    pending_acks: Vec<(Arc<Peer>, RequestId)>,
     /// Whether chat older than the in-memory log exists in the record.
     older_chat_in_record: bool,
     /// A booth room's staff presence and contact requests.
@@ -447,6 +450,7 @@ impl Room {
             empty_since: Some(Instant::now()),
             subscribed: false,
             pending_records: Vec::new(),
+            pending_acks: Vec::new(),
             older_chat_in_record: false,
             booth: None,
             call: (kind == RoomKind::Green).then(Room::empty_green_call),
@@ -949,12 +953,25 @@ impl Room {
     }
 
     /// Hands the noted records to the store writer, in order (waiting only if its queue
-    /// is full).
+    /// is full), then the acks that wait for them.
     async fn flush_records(&mut self) {
         if let Some(writer) = &self.ctx.writer {
             for record in self.pending_records.drain(..) {
                 writer.record(record).await;
             }
+            for (peer, rid) in self.pending_acks.drain(..) {
+                writer.ack_after(peer, rid).await;
+            }
+        }
+    }
+
+    /// Acknowledges a command: at once when it left nothing to record, else once its
+    /// records are committed (an `ack` promises the command is in the record).
+    fn ack(&mut self, peer: &Arc<Peer>, rid: RequestId) {
+        if self.ctx.writer.is_some() && !self.pending_records.is_empty() {
+            self.pending_acks.push((peer.clone(), rid));
+        } else {
+            let _ = peer.send_msg(&ServerMsg::Ack { rid });
         }
     }
 
@@ -1058,7 +1075,7 @@ impl Room {
                     let ended = next.state == StageState::Ended;
                     let event = RoomEvent::Stage { stage: next, by: identity.user().clone() };
                     if self.publish_if_current(StreamEvent::Room(event)).await? {
-                        let _ = peer.send_msg(&ServerMsg::Ack { rid });
+                        self.ack(peer, rid);
                         if ended {
                             self.end_qa(identity).await;
                         }
@@ -1180,7 +1197,7 @@ impl Room {
             }
         };
         self.publish(event).await?;
-        let _ = peer.send_msg(&ServerMsg::Ack { rid });
+        self.ack(peer, rid);
         Ok(())
     }
 
@@ -1726,7 +1743,7 @@ impl Room {
         decide: impl Fn(&Room) -> Result<Option<(StreamEvent, Vec<Record>)>, Refusal>,
     ) -> Result<(), Refusal> {
         self.publish_step(conditional, what, decide).await?;
-        let _ = peer.send_msg(&ServerMsg::Ack { rid });
+        self.ack(peer, rid);
         Ok(())
     }
 

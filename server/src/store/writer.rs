@@ -2,6 +2,11 @@
 //! batches, one transaction each, in its own task. A failed batch is retried with backoff,
 //! in order, so nothing accepted is lost while the database comes back; on a clean
 //! shutdown everything queued is written before the node exits.
+//!
+//! **Acknowledged means recorded.** A room queues a command's `ack` behind the command's
+//! records ([`StoreWriter::ack_after`]); the writer sends it once the transaction holding
+//! them committed. A node killed before that never acknowledged the command. Batching makes
+//! this a group commit: every ack waiting in one batch costs one transaction.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +14,11 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use axum::extract::ws::Utf8Bytes;
+use plenary_proto::{RequestId, ServerMsg};
+
 use super::{Record, Store};
+use crate::hub::peer::Peer;
 use crate::metrics::Metrics;
 
 /// Records queued before rooms wait (only while the database is slower than the hub).
@@ -24,8 +33,16 @@ const SINGLE_RECORDS_AFTER: u32 = 3;
 /// The rooms' end of the writer: cheap to clone.
 #[derive(Debug, Clone)]
 pub struct StoreWriter {
-    queue: mpsc::Sender<Record>,
+    queue: mpsc::Sender<Queued>,
     store: Arc<dyn Store>,
+}
+
+/// What the writer's queue carries: records, and answers to send once the records queued
+/// before them are committed.
+#[derive(Debug)]
+enum Queued {
+    Record(Record),
+    Answer(Arc<Peer>, Utf8Bytes),
 }
 
 impl std::fmt::Debug for dyn Store {
@@ -52,8 +69,20 @@ impl StoreWriter {
 
     /// Queues a record; waits only when the queue is full.
     pub async fn record(&self, record: Record) {
-        if self.queue.send(record).await.is_err() {
+        if self.queue.send(Queued::Record(record)).await.is_err() {
             tracing::error!("the store writer has stopped: a record was not written");
+        }
+    }
+
+    /// Sends `ack` for `rid` once every record queued before it is committed.
+    pub async fn ack_after(&self, peer: Arc<Peer>, rid: RequestId) {
+        let frame = Utf8Bytes::from(ServerMsg::Ack { rid }.to_json());
+        if let Err(mpsc::error::SendError(Queued::Answer(peer, frame))) =
+            self.queue.send(Queued::Answer(peer, frame)).await
+        {
+            // Stopping: the records went with the writer's last batch or not at all; the
+            // connection is closing either way.
+            let _ = peer.send(frame);
         }
     }
 
@@ -73,17 +102,19 @@ impl WriterTask {
 
 async fn write_loop(
     store: Arc<dyn Store>,
-    mut records: mpsc::Receiver<Record>,
+    mut records: mpsc::Receiver<Queued>,
     mut stopped: oneshot::Receiver<()>,
     metrics: Arc<Metrics>,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
+    let mut answers = Vec::new();
     let mut stopping = false;
     loop {
         if !stopping {
             tokio::select! {
-                record = records.recv() => match record {
-                    Some(record) => batch.push(record),
+                queued = records.recv() => match queued {
+                    Some(Queued::Record(record)) => batch.push(record),
+                    Some(Queued::Answer(peer, frame)) => answers.push((peer, frame)),
                     None => stopping = true,
                 },
                 _ = &mut stopped => stopping = true,
@@ -93,18 +124,22 @@ async fn write_loop(
         // themselves while the previous one is being written.
         while batch.len() < BATCH {
             match records.try_recv() {
-                Ok(record) => batch.push(record),
+                Ok(Queued::Record(record)) => batch.push(record),
+                Ok(Queued::Answer(peer, frame)) => answers.push((peer, frame)),
                 Err(_) => break,
             }
         }
-        if batch.is_empty() {
-            if stopping {
-                return;
-            }
-            continue;
+        if !batch.is_empty() {
+            write_until_done(&*store, &batch, &metrics, stopping).await;
+            batch.clear();
         }
-        write_until_done(&*store, &batch, &metrics, stopping).await;
-        batch.clear();
+        // Every answer taken so far came after records that are now committed.
+        for (peer, frame) in answers.drain(..) {
+            let _ = peer.send(frame);
+        }
+        if stopping && records.is_empty() {
+            return;
+        }
     }
 }
 

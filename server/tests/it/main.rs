@@ -8,6 +8,7 @@ mod booths;
 mod bounded;
 mod bus;
 mod databases;
+mod durability;
 mod green;
 mod http;
 mod limits;

@@ -213,15 +213,23 @@ async fn a_killed_nodes_attendance_disappears() {
 /// A node in a process of its own on `redis`, with extra environment `env`: its URL, and the
 /// guard that kills it.
 pub async fn child_node(redis: &TestRedis, env: &[(&str, &str)]) -> (String, ChildGuard) {
+    let mut all = vec![("DATABASE_URL", "memory"), ("REDIS_URL", redis.url.as_str())];
+    all.push(("PLENARY_REDIS_PREFIX", redis.prefix.as_str()));
+    all.extend_from_slice(env);
+    process_node(&all).await
+}
+
+/// A node in a process of its own with environment `env` (no Redis unless `REDIS_URL` is
+/// in it): its URL, and the guard that kills it.
+pub async fn process_node(env: &[(&str, &str)]) -> (String, ChildGuard) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_plenary"));
     command
         .env("PLENARY_LISTEN", "127.0.0.1:0")
         .env("PLENARY_JWT_SECRET", SECRET)
-        .env("DATABASE_URL", "memory")
-        .env("REDIS_URL", &redis.url)
-        .env("PLENARY_REDIS_PREFIX", &redis.prefix)
         .env("PLENARY_LOG", "warn")
         .env_remove("PLENARY_CONFIG")
+        .env_remove("REDIS_URL")
+        .env_remove("DATABASE_URL")
         .stdout(Stdio::piped());
     for (key, value) in env {
         command.env(key, value);

@@ -222,7 +222,7 @@ impl Room {
             // lost answer gets its call opened (again; opening is idempotent).
             self.open_call(&id, identity).await;
         }
-        let _ = peer.send_msg(&ServerMsg::Ack { rid });
+        self.ack(peer, rid);
         Ok(())
     }
 
