@@ -11,3 +11,4 @@ pub mod qa;
 pub mod rate;
 pub mod replay;
 pub mod stage;
+pub mod text;
