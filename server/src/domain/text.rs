@@ -100,6 +100,13 @@ fn normalise(s: &str, multiline: bool) -> String {
     chars.into_iter().collect()
 }
 
+/// Whether `s` has a control character that is not whitespace (NUL, BEL, ESC...). The
+/// fields that refused control characters before these rules still refuse those, rather
+/// than lose part of what was typed without a word; whitespace controls are folded.
+pub fn has_control(s: &str) -> bool {
+    s.chars().any(|c| c.is_control() && !c.is_whitespace())
+}
+
 fn is_line_break(c: char) -> bool {
     matches!(c, '\n' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}')
 }
@@ -250,6 +257,12 @@ mod tests {
         assert_eq!(normalise_line("a \u{200B} b"), "a b", "a removal leaves one space");
         assert_eq!(normalise_text("a\r\nb\rc\u{2028}d\u{2029}e\u{85}f"), "a\nb\nc\nd\ne\nf");
         assert_eq!(normalise_text(" one\ttwo\u{7}\n"), "one\ttwo");
+    }
+
+    #[test]
+    fn controls_that_are_not_whitespace_are_found() {
+        assert!(has_control("a\u{0}b") && has_control("\u{1B}[31m") && has_control("\u{7}"));
+        assert!(!has_control("a\r\n\tb\u{85}\u{2028}") && !has_control("\u{202E}"));
     }
 
     #[test]
