@@ -22,5 +22,6 @@ mod shutdown;
 mod store;
 mod storm;
 mod support;
+mod text_rules;
 mod turn;
 mod webrtc;
