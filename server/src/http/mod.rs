@@ -10,9 +10,9 @@ pub mod web;
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::middleware;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use plenary_proto::Role;
@@ -41,10 +41,7 @@ pub fn router(state: AppState) -> Router {
 
 /// The browser client's files and pages, else a problem 404.
 async fn fallback(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
-    state
-        .web
-        .respond(&method, &uri, &headers)
-        .unwrap_or_else(|| Problem::not_found("no such endpoint").into_response())
+    state.web.respond(&method, &uri, &headers).unwrap_or_else(|| Problem::not_found("no such endpoint").into_response())
 }
 
 /// What the browser client needs to know before anyone signs in.

@@ -644,8 +644,14 @@ mod tests {
         s.title = "a\u{7}b".into();
         s.normalise();
         assert_eq!(s.validate("s")[0].message, "contains control characters", "still refused, not removed");
-        let mut speaker =
-            Speaker { id: "x".into(), external_id: None, name: "\u{200B}".into(), affiliation: String::new(), bio: String::new(), country: None };
+        let mut speaker = Speaker {
+            id: "x".into(),
+            external_id: None,
+            name: "\u{200B}".into(),
+            affiliation: String::new(),
+            bio: String::new(),
+            country: None,
+        };
         speaker.normalise();
         assert_eq!(speaker.validate("p")[0].message, "must not be empty");
     }

@@ -20,7 +20,8 @@ async fn welcomed_name(server: &TestServer, name: &str) -> String {
 async fn names_lose_spoofing_characters_and_keep_every_script() {
     let server = TestServer::spawn().await;
     assert_eq!(welcomed_name(&server, "Ada\u{202E}\u{200B} Love\u{2066}lace\u{2069}").await, "Ada Lovelace");
-    for name in ["نور الهدى", "می\u{200C}خواهم", "अनुष्का क्\u{200D}ष", "👩\u{200D}💻 Amina", "👨\u{200D}👩\u{200D}👧 🇰🇪"] {
+    for name in ["نور الهدى", "می\u{200C}خواهم", "अनुष्का क्\u{200D}ष", "👩\u{200D}💻 Amina", "👨\u{200D}👩\u{200D}👧 🇰🇪"]
+    {
         let got = welcomed_name(&server, name).await;
         assert_eq!(got.as_bytes(), name.as_bytes(), "{name:?} came back as {got:?}");
     }
@@ -56,9 +57,8 @@ async fn chat_and_stage_lose_spoofing_characters() {
     assert_eq!(message.text, "hello\nworld");
 
     let speaker = Some("Doreen\u{202E} Bogdan\u{200B}-Martin\u{2029}".to_owned());
-    let answer = mo
-        .request(|rid| ClientMsg::StageUpdate { rid, room: room.clone(), state: None, title: None, speaker })
-        .await;
+    let answer =
+        mo.request(|rid| ClientMsg::StageUpdate { rid, room: room.clone(), state: None, title: None, speaker }).await;
     assert!(matches!(answer, ServerMsg::Ack { .. }), "{answer:?}");
     let msg = ada.recv_until("stage", |m| matches!(m, ServerMsg::Event { event: RoomEvent::Stage { .. }, .. })).await;
     let ServerMsg::Event { event: RoomEvent::Stage { stage, .. }, .. } = msg else { unreachable!() };
