@@ -11,6 +11,7 @@ use plenary_proto::{CloseCode, Role, RoomId, UserId, UserProfile};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{JwtKeySpec, Settings};
+use crate::domain::text::{has_control, normalise_line};
 use crate::programme::model::RoleGrant;
 
 /// The claims a Plenary token carries.
@@ -126,6 +127,8 @@ pub enum AuthError {
     Expired,
     #[error("the token is not valid yet")]
     NotYetValid,
+    #[error("the token was issued in the future")]
+    IssuedInFuture,
     #[error("the token's issuer is not accepted")]
     WrongIssuer,
     #[error("the token's audience is not accepted")]
@@ -239,8 +242,20 @@ impl Verifier {
             ErrorKind::Json(err) => AuthError::InvalidClaims(err.to_string()),
             _ => AuthError::Malformed,
         })?;
+        // jsonwebtoken does not look at `iat`. A token issued later than now (beyond the
+        // clock skew allowed) was minted by a clock or an issuer that cannot be trusted, and
+        // would outlive what its issuer meant its lifetime to be.
+        let now = crate::clock::unix_secs();
+        if data.claims.iat.is_some_and(|iat| issued_in_future(iat, now, self.leeway_secs)) {
+            return Err(AuthError::IssuedInFuture);
+        }
         identity_from_claims(data.claims)
     }
+}
+
+/// Whether `iat` is later than `now` by more than `leeway_secs`.
+fn issued_in_future(iat: i64, now: i64, leeway_secs: u64) -> bool {
+    iat > now.saturating_add(i64::try_from(leeway_secs).unwrap_or(i64::MAX))
 }
 
 fn load_public_key(spec: &JwtKeySpec) -> anyhow::Result<VerifyingKey> {
@@ -290,19 +305,21 @@ pub fn identity_from_claims(claims: Claims) -> Result<Identity, AuthError> {
     })
 }
 
-/// Trims a display name and checks it is 1 to [`MAX_NAME_CHARS`] printable characters.
+/// Normalises a display name (the text rules, [`normalise_line`]) and checks it is 1 to
+/// [`MAX_NAME_CHARS`] characters. Line breaks and tabs fold into spaces; other control
+/// characters are refused.
 pub fn validate_display_name(name: &str) -> Result<String, String> {
-    let name = name.trim();
+    if has_control(name) {
+        return Err("the name contains control characters".into());
+    }
+    let name = normalise_line(name);
     if name.is_empty() {
         return Err("the name is empty".into());
     }
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(format!("the name is longer than {MAX_NAME_CHARS} characters"));
     }
-    if name.chars().any(char::is_control) {
-        return Err("the name contains control characters".into());
-    }
-    Ok(name.to_owned())
+    Ok(name)
 }
 
 /// Checks an ISO 3166-1 alpha-2 code's shape and returns it upper-cased.
@@ -455,6 +472,41 @@ mod tests {
         assert_eq!(verifier.verify(&token), Err(AuthError::WrongIssuer));
     }
 
+    fn sign(claims: &Claims) -> String {
+        let key = EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef").unwrap();
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &key).unwrap()
+    }
+
+    fn claims_at(iat: Option<i64>, nbf: Option<i64>) -> Claims {
+        let now = crate::clock::unix_secs();
+        Claims {
+            sub: "u1".into(),
+            name: "Ada".into(),
+            roles: vec![],
+            country: None,
+            scopes: vec![],
+            exp: now + 3600,
+            iat: iat.map(|d| now + d),
+            iss: None,
+            aud: None,
+            nbf: nbf.map(|d| now + d),
+        }
+    }
+
+    #[test]
+    fn tokens_from_the_future_are_refused() {
+        let (_, verifier) = minter_and_verifier(&settings());
+        assert!(verifier.verify(&sign(&claims_at(Some(0), None))).is_ok());
+        assert!(verifier.verify(&sign(&claims_at(None, None))).is_ok(), "iat is optional");
+        assert!(verifier.verify(&sign(&claims_at(Some(10), None))).is_ok(), "within the leeway");
+        let future = verifier.verify(&sign(&claims_at(Some(86_400), None)));
+        assert_eq!(future, Err(AuthError::IssuedInFuture));
+        assert_eq!(future.unwrap_err().close_code(), CloseCode::InvalidToken);
+        assert_eq!(verifier.verify(&sign(&claims_at(None, Some(86_400)))), Err(AuthError::NotYetValid));
+        assert!(!issued_in_future(130, 100, 30));
+        assert!(issued_in_future(131, 100, 30));
+    }
+
     #[test]
     fn scopes_limit_moderation() {
         let claims = Claims {
@@ -478,7 +530,11 @@ mod tests {
     fn names_and_countries_are_validated() {
         assert!(validate_display_name("   ").is_err());
         assert!(validate_display_name(&"x".repeat(65)).is_err());
-        assert!(validate_display_name("a\nb").is_err());
+        assert_eq!(validate_display_name("a\nb").unwrap(), "a b", "separators fold");
+        assert_eq!(validate_display_name(" \u{202E}Ada\u{200B} ").unwrap(), "Ada");
+        assert!(validate_display_name("\u{200B}\u{2066}").is_err(), "empty once normalised");
+        assert!(validate_display_name("a\u{0}b").is_err());
+        assert!(validate_display_name(&"x\u{200B}".repeat(64)).is_ok(), "counted after normalisation");
         assert_eq!(validate_country("de").unwrap(), "DE");
         assert!(validate_country("DEU").is_err());
     }

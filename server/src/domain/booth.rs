@@ -17,6 +17,8 @@ pub use plenary_proto::{ContactKind, StaffStatus};
 use plenary_proto::{ContactRequestView, ContactState, MessageId, RoomId, StaffView, UserId, UserProfile};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::text::{has_control, normalise_line, normalise_text};
+
 /// Longest callback message, in characters.
 pub const MAX_CALLBACK_CHARS: usize = 500;
 
@@ -228,10 +230,12 @@ pub fn decide(
             if board.requests.contains_key(&id) {
                 return Err(BoothError::Invalid("a request id is already taken".into()));
             }
-            let message = message.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty());
-            if message
-                .as_ref()
-                .is_some_and(|m| m.chars().count() > MAX_CALLBACK_CHARS || m.chars().any(char::is_control))
+            let control = message.as_deref().is_some_and(has_control);
+            let message = message.map(|m| normalise_text(&m)).filter(|m| !m.is_empty());
+            if control
+                || message
+                    .as_ref()
+                    .is_some_and(|m| m.chars().count() > MAX_CALLBACK_CHARS || m.chars().any(char::is_control))
             {
                 return Err(BoothError::Invalid(format!(
                     "a message is at most {MAX_CALLBACK_CHARS} characters without control characters"
@@ -408,12 +412,17 @@ pub struct ContactCard {
 }
 
 impl ContactCard {
-    /// Trims every field and names each problem (field, reason).
+    /// Normalises every field (the text rules: the note as a text, the others as lines) and
+    /// names each problem (field, reason).
     pub fn validated(mut self) -> Result<ContactCard, Vec<(&'static str, String)>> {
         let mut errors = Vec::new();
         let mut check = |field: &'static str, value: &mut String, required: bool, max: usize| {
-            *value = value.trim().to_owned();
-            if required && value.is_empty() {
+            let multiline = field == "note";
+            let control = has_control(value);
+            *value = if multiline { normalise_text(value) } else { normalise_line(value) };
+            if control {
+                errors.push((field, "contains control characters".to_owned()));
+            } else if required && value.is_empty() {
                 errors.push((field, "is required".to_owned()));
             } else if value.chars().count() > max {
                 errors.push((field, format!("is longer than {max} characters")));

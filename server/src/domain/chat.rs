@@ -6,6 +6,8 @@ use std::collections::VecDeque;
 
 use plenary_proto::{ChatMessage, MessageId};
 
+use crate::domain::text::normalise_text;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChatError {
     #[error("the message is empty")]
@@ -14,19 +16,18 @@ pub enum ChatError {
     TooLong { max: usize },
 }
 
-/// Normalises a chat text: line endings to `\n`, other control characters removed,
-/// surrounding whitespace trimmed; then checks it is non-empty and at most `max_chars`.
+/// Normalises a chat text (the text rules, [`normalise_text`]: line endings to `\n`, other
+/// control characters, bidi controls and invisible characters removed, NFC, trimmed); then
+/// checks it is non-empty and at most `max_chars`.
 pub fn validate_text(text: &str, max_chars: usize) -> Result<String, ChatError> {
-    let cleaned: String =
-        text.replace("\r\n", "\n").chars().filter(|c| *c == '\n' || *c == '\t' || !c.is_control()).collect();
-    let cleaned = cleaned.trim();
+    let cleaned = normalise_text(text);
     if cleaned.is_empty() {
         return Err(ChatError::Empty);
     }
     if cleaned.chars().count() > max_chars {
         return Err(ChatError::TooLong { max: max_chars });
     }
-    Ok(cleaned.to_owned())
+    Ok(cleaned)
 }
 
 /// A room's chat messages, oldest first.
@@ -113,6 +114,8 @@ mod tests {
         assert_eq!(validate_text("\u{0}", 10), Err(ChatError::Empty));
         assert_eq!(validate_text("ééééé", 5).unwrap(), "ééééé", "limit counts characters");
         assert_eq!(validate_text("123456", 5), Err(ChatError::TooLong { max: 5 }));
+        assert_eq!(validate_text("\u{2066}a\u{2069}\u{2028}b\u{200B}", 10).unwrap(), "a\nb");
+        assert_eq!(validate_text("\u{202E}\u{FEFF}", 10), Err(ChatError::Empty));
     }
 
     #[test]

@@ -12,3 +12,4 @@ pub mod qa;
 pub mod rate;
 pub mod replay;
 pub mod stage;
+pub mod text;

@@ -10,6 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use plenary_proto::UserId;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::text::{has_control, normalise_line};
+
 /// Options per poll.
 pub const MAX_OPTIONS: usize = 10;
 /// Longest poll question or option, in characters.
@@ -140,13 +142,14 @@ impl PollBoard {
 }
 
 fn text(value: &str, what: &str) -> Result<String, PollError> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > MAX_POLL_TEXT_CHARS || value.chars().any(char::is_control) {
+    let control = has_control(value);
+    let value = normalise_line(value);
+    if control || value.is_empty() || value.chars().count() > MAX_POLL_TEXT_CHARS {
         return Err(PollError::Invalid(format!(
             "the {what} must be 1 to {MAX_POLL_TEXT_CHARS} characters without control characters"
         )));
     }
-    Ok(value.to_owned())
+    Ok(value)
 }
 
 fn moved(poll: &Poll, now: i64, change: impl FnOnce(&mut Poll)) -> PollEvent {

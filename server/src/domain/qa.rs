@@ -18,6 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use plenary_proto::{MessageId, QuestionView, UserId, UserProfile};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::text::{has_control, normalise_line, normalise_text};
+
 /// Longest question, in characters.
 pub const MAX_QUESTION_CHARS: usize = 500;
 /// Longest dismissal reason code.
@@ -226,8 +228,13 @@ impl QaBoard {
     }
 }
 
+/// Normalises a question (the text rules) and checks its length. A question has line
+/// breaks but no other control character (a tab included).
 fn validate_text(text: &str) -> Result<String, QaError> {
-    let text = text.trim();
+    if has_control(text) {
+        return Err(QaError::ControlCharacters);
+    }
+    let text = normalise_text(text);
     if text.is_empty() {
         return Err(QaError::Empty);
     }
@@ -237,7 +244,7 @@ fn validate_text(text: &str) -> Result<String, QaError> {
     if text.chars().any(|c| c.is_control() && c != '\n') {
         return Err(QaError::ControlCharacters);
     }
-    Ok(text.to_owned())
+    Ok(text)
 }
 
 /// The question moved to `state` (and otherwise as `change` says), one version on.
@@ -301,7 +308,7 @@ pub fn decide(board: &QaBoard, actor: &Actor, command: QaCommand, now: i64) -> R
             if !matches!(q.state, Pending | Published | Hidden) {
                 return Err(invalid(q.state, "dismissed"));
             }
-            let reason = reason.map(|r| r.trim().chars().take(MAX_REASON_CHARS).collect::<String>());
+            let reason = reason.map(|r| normalise_line(&r).chars().take(MAX_REASON_CHARS).collect::<String>());
             vec![moved(q, Dismissed, now, |n| n.dismiss_reason = reason.filter(|r| !r.is_empty()))]
         }
         QaCommand::Restore { id, version } => {

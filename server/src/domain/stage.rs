@@ -3,6 +3,8 @@
 
 use plenary_proto::{Stage, StageState};
 
+use crate::domain::text::{has_control, normalise_line};
+
 /// Longest stage title, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
 /// Longest speaker line, in characters.
@@ -71,27 +73,27 @@ pub fn apply(current: &Stage, change: StageChange, now_ms: i64) -> Result<Stage,
         }
     }
     if let Some(title) = change.title {
-        let title = title.trim();
+        if has_control(&title) {
+            return Err(StageError::ControlCharacters { field: "title" });
+        }
+        let title = normalise_line(&title);
         if title.is_empty() {
             return Err(StageError::EmptyTitle);
-        }
-        if title.chars().any(char::is_control) {
-            return Err(StageError::ControlCharacters { field: "title" });
         }
         if title.chars().count() > MAX_TITLE_CHARS {
             return Err(StageError::TooLong { field: "title", max: MAX_TITLE_CHARS });
         }
-        next.title = title.to_owned();
+        next.title = title;
     }
     if let Some(speaker) = change.speaker {
-        let speaker = speaker.trim();
-        if speaker.chars().any(char::is_control) {
+        if has_control(&speaker) {
             return Err(StageError::ControlCharacters { field: "speaker" });
         }
+        let speaker = normalise_line(&speaker);
         if speaker.chars().count() > MAX_SPEAKER_CHARS {
             return Err(StageError::TooLong { field: "speaker", max: MAX_SPEAKER_CHARS });
         }
-        next.speaker = (!speaker.is_empty()).then(|| speaker.to_owned());
+        next.speaker = (!speaker.is_empty()).then_some(speaker);
     }
     next.updated_at = now_ms;
     if (Stage { updated_at: current.updated_at, ..next.clone() }) == *current {

@@ -150,14 +150,17 @@ async fn put_event(
     body: Result<Json<Event>, JsonRejection>,
 ) -> ApiResult<Json<Event>> {
     organiser(&state, &headers)?;
-    let event = json_body(body)?;
+    let mut event = json_body(body)?;
+    event.normalise();
     let programme_update = Programme { event: Some(event.clone()), ..Programme::default() };
     save(&state, programme_update).await?;
     Ok(Json(event))
 }
 
-/// Validates and writes a programme fragment (one record from a PUT, or an import).
-async fn save(state: &AppState, programme_update: Programme) -> ApiResult<ApplySummary> {
+/// Puts a programme fragment (one record from a PUT, or an import) through the text rules,
+/// validates it and writes it.
+async fn save(state: &AppState, mut programme_update: Programme) -> ApiResult<ApplySummary> {
+    programme_update.normalise();
     let store = programme(state)?;
     let known_tracks: Vec<String> = store.tracks().await?.into_iter().map(|t| t.id).collect();
     let known_speakers: Vec<String> = store.speakers().await?.into_iter().map(|s| s.id).collect();
@@ -203,6 +206,8 @@ trait PutRecord: Clone {
     fn id(&self) -> &str;
     fn external_id(&self) -> Option<&str>;
     fn into_programme(self) -> Programme;
+    /// The text rules on the record's human-visible fields.
+    fn normalise(&mut self);
     /// The ids and external ids of the stored records of this kind.
     async fn stored(store: &dyn ProgrammeStore) -> ApiResult<Vec<(String, Option<String>)>>;
 }
@@ -218,6 +223,9 @@ macro_rules! put_record {
             }
             fn into_programme(self) -> Programme {
                 Programme { $field: vec![self], ..Programme::default() }
+            }
+            fn normalise(&mut self) {
+                <$type>::normalise(self)
             }
             async fn stored(store: &dyn ProgrammeStore) -> ApiResult<Vec<(String, Option<String>)>> {
                 Ok(store.$field().await?.into_iter().map(|r| (r.id, r.external_id)).collect())
@@ -240,6 +248,9 @@ impl PutRecord for Track {
     fn into_programme(self) -> Programme {
         Programme { tracks: vec![self], ..Programme::default() }
     }
+    fn normalise(&mut self) {
+        Track::normalise(self)
+    }
     async fn stored(_: &dyn ProgrammeStore) -> ApiResult<Vec<(String, Option<String>)>> {
         Ok(Vec::new())
     }
@@ -254,7 +265,9 @@ async fn put_record<R: PutRecord>(
     body: Result<Json<R>, JsonRejection>,
 ) -> ApiResult<Json<R>> {
     organiser(state, headers)?;
-    let record = json_body(body)?;
+    let mut record = json_body(body)?;
+    // Normalised here too (`save` does it again), so the answer shows what was stored.
+    record.normalise();
     check_path_id(id, record.id())?;
     if let Some(external_id) = record.external_id() {
         let stored = R::stored(programme(state)?).await?;

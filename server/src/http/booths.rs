@@ -287,6 +287,7 @@ async fn put_profile(
     booth.links = profile.links;
     booth.logo_url = profile.logo_url.filter(|u| !u.trim().is_empty());
     booth.tags = profile.tags;
+    booth.normalise();
     let errors: Vec<FieldError> = booth
         .validate("")
         .into_iter()

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod booths;
+pub mod hardening;
 pub mod problem;
 pub mod web;
 
@@ -11,14 +12,16 @@ use axum::Router;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use plenary_proto::Role;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
+use self::problem::Problem;
 use crate::AppState;
 use crate::auth::{TokenRequest, validate_country, validate_display_name};
+use crate::programme::model::FieldError;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -31,17 +34,14 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(booths::routes())
         .fallback(fallback)
+        .layer(middleware::from_fn(hardening::problem_errors))
+        .layer(middleware::from_fn(hardening::security_headers))
         .with_state(state)
 }
 
-/// A JSON error body: `{"error": "..."}`.
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": message.into() }))).into_response()
-}
-
-/// The browser client's files and pages, else a JSON 404.
+/// The browser client's files and pages, else a problem 404.
 async fn fallback(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
-    state.web.respond(&method, &uri, &headers).unwrap_or_else(|| error(StatusCode::NOT_FOUND, "no such endpoint"))
+    state.web.respond(&method, &uri, &headers).unwrap_or_else(|| Problem::not_found("no such endpoint").into_response())
 }
 
 /// What the browser client needs to know before anyone signs in.
@@ -116,31 +116,37 @@ pub async fn guest(
     body: Result<Json<GuestRequest>, JsonRejection>,
 ) -> Response {
     if !state.settings.guest_signin_enabled() {
-        return error(StatusCode::FORBIDDEN, "this event does not allow guest sign-in");
+        return Problem::forbidden("this event does not allow guest sign-in").into_response();
     }
     if let Err(wait) = state.guest_limiter.try_take(remote.ip()) {
         let seconds = wait.as_secs().max(1).to_string();
-        let mut response = error(StatusCode::TOO_MANY_REQUESTS, "too many guest sign-ins from this address; try later");
+        let mut response = Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-requests",
+            "too many guest sign-ins from this address; try later",
+        )
+        .into_response();
         if let Ok(value) = axum::http::HeaderValue::from_str(&seconds) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         return response;
     }
     let Some(minter) = &state.minter else {
-        return error(StatusCode::FORBIDDEN, "this node has no signing key for guest tokens");
+        return Problem::forbidden("this node has no signing key for guest tokens").into_response();
     };
-    let Json(request) = match body {
-        Ok(body) => body,
-        Err(rejection) => return error(rejection.status(), rejection.body_text()),
+    let request = match api::json_body(body) {
+        Ok(request) => request,
+        Err(problem) => return problem.into_response(),
     };
+    let invalid = |field: &str, e: String| Problem::invalid(e.clone(), vec![FieldError::new(field, e)]).into_response();
     let name = match validate_display_name(&request.name) {
         Ok(name) => name,
-        Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, e),
+        Err(e) => return invalid("name", e),
     };
     let country = match request.country.as_deref().filter(|c| !c.trim().is_empty()).map(validate_country) {
         None => None,
         Some(Ok(c)) => Some(c),
-        Some(Err(e)) => return error(StatusCode::UNPROCESSABLE_ENTITY, e),
+        Some(Err(e)) => return invalid("country", e),
     };
     let sub = format!("guest-{}", uuid::Uuid::new_v4().simple());
     let token_request = TokenRequest {
@@ -155,7 +161,7 @@ pub async fn guest(
         Ok((token, expires_at)) => Json(GuestResponse { token, user: sub, expires_at }).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "minting a guest token failed");
-            error(StatusCode::INTERNAL_SERVER_ERROR, "could not issue a token")
+            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "server-error", "could not issue a token").into_response()
         }
     }
 }

@@ -6,6 +6,8 @@ use plenary_proto::{RoomId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::text::{has_control, normalise_line, normalise_text};
+
 /// A problem with one field of an input, named by its path (`sessions[2].title`) or line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FieldError {
@@ -275,6 +277,21 @@ fn check_text(errors: &mut Vec<FieldError>, at: &str, field: &str, value: &str, 
     }
 }
 
+/// Puts a single-line field through the text rules, unless it has a control character
+/// that validation refuses: then it is left as it is, for the refusal to name it.
+fn tidy_line(value: &mut String) {
+    if !has_control(value) {
+        *value = normalise_line(value);
+    }
+}
+
+/// Puts a multi-line field (a description, a bio) through the text rules, as [`tidy_line`].
+fn tidy_text(value: &mut String) {
+    if !has_control(value) {
+        *value = normalise_text(value);
+    }
+}
+
 fn check_slug(errors: &mut Vec<FieldError>, at: &str, field: &str, value: &str) {
     if !is_slug(value) {
         errors.push(FieldError::new(
@@ -305,6 +322,11 @@ fn check_https(errors: &mut Vec<FieldError>, at: &str, field: &str, url: &str) -
 }
 
 impl Event {
+    /// Puts the human-visible fields through the text rules (before [`Event::validate`]).
+    pub fn normalise(&mut self) {
+        tidy_line(&mut self.name);
+    }
+
     pub fn validate(&self, at: &str) -> Vec<FieldError> {
         let mut errors = Vec::new();
         check_text(&mut errors, at, "name", &self.name, 200, true);
@@ -332,6 +354,11 @@ impl Event {
 }
 
 impl Track {
+    pub fn normalise(&mut self) {
+        tidy_line(&mut self.name);
+        tidy_text(&mut self.description);
+    }
+
     pub fn validate(&self, at: &str) -> Vec<FieldError> {
         let mut errors = Vec::new();
         check_slug(&mut errors, at, "id", &self.id);
@@ -345,6 +372,12 @@ impl Session {
     /// The session's live room.
     pub fn room(&self) -> Option<RoomId> {
         RoomId::session(&self.id).ok()
+    }
+
+    pub fn normalise(&mut self) {
+        tidy_line(&mut self.title);
+        tidy_text(&mut self.description);
+        self.tags.iter_mut().for_each(tidy_line);
     }
 
     pub fn validate(&self, at: &str) -> Vec<FieldError> {
@@ -402,6 +435,12 @@ impl Session {
 }
 
 impl Speaker {
+    pub fn normalise(&mut self) {
+        tidy_line(&mut self.name);
+        tidy_line(&mut self.affiliation);
+        tidy_text(&mut self.bio);
+    }
+
     pub fn validate(&self, at: &str) -> Vec<FieldError> {
         let mut errors = Vec::new();
         check_slug(&mut errors, at, "id", &self.id);
@@ -418,6 +457,12 @@ impl Speaker {
 }
 
 impl Booth {
+    pub fn normalise(&mut self) {
+        tidy_line(&mut self.organisation);
+        tidy_text(&mut self.description);
+        self.tags.iter_mut().for_each(tidy_line);
+    }
+
     pub fn validate(&self, at: &str) -> Vec<FieldError> {
         let mut errors = Vec::new();
         check_slug(&mut errors, at, "id", &self.id);
@@ -442,6 +487,16 @@ impl Booth {
 }
 
 impl Programme {
+    /// Puts every record's human-visible fields through the text rules; the API does this
+    /// before validating anything it is about to store.
+    pub fn normalise(&mut self) {
+        self.event.iter_mut().for_each(Event::normalise);
+        self.tracks.iter_mut().for_each(Track::normalise);
+        self.speakers.iter_mut().for_each(Speaker::normalise);
+        self.sessions.iter_mut().for_each(Session::normalise);
+        self.booths.iter_mut().for_each(Booth::normalise);
+    }
+
     /// Every problem in the programme, including references to tracks and speakers that it
     /// does not define and `known` (already stored) does not either.
     pub fn validate(&self, known_tracks: &[String], known_speakers: &[String]) -> Vec<FieldError> {
@@ -575,6 +630,30 @@ mod tests {
                 "sessions[3].stage.url"
             ]
         );
+    }
+
+    #[test]
+    fn human_visible_fields_follow_the_text_rules() {
+        let mut s = session();
+        s.title = "\u{202E}Opening\u{2028}ceremony\u{200B}".into();
+        s.description = "Line one\r\n\u{2066}line two\u{2069}".into();
+        s.tags = vec![" C1\u{FEFF} ".into()];
+        s.normalise();
+        assert_eq!((s.title.as_str(), s.description.as_str()), ("Opening ceremony", "Line one\nline two"));
+        assert_eq!(s.tags, ["C1"]);
+        s.title = "a\u{7}b".into();
+        s.normalise();
+        assert_eq!(s.validate("s")[0].message, "contains control characters", "still refused, not removed");
+        let mut speaker = Speaker {
+            id: "x".into(),
+            external_id: None,
+            name: "\u{200B}".into(),
+            affiliation: String::new(),
+            bio: String::new(),
+            country: None,
+        };
+        speaker.normalise();
+        assert_eq!(speaker.validate("p")[0].message, "must not be empty");
     }
 
     #[test]

@@ -32,7 +32,7 @@ async fn guests_sign_in_and_connect() {
         let response = http.post(server.http_url("/api/guest")).json(&body).send().await.unwrap();
         assert_eq!(response.status(), status, "{body}");
         let error: Value = response.json().await.unwrap();
-        assert!(error["error"].is_string());
+        assert!(error["detail"].is_string(), "{error}");
     }
 }
 

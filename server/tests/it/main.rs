@@ -25,5 +25,6 @@ mod shutdown;
 mod store;
 mod storm;
 mod support;
+mod text_rules;
 mod turn;
 mod webrtc;
