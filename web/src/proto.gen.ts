@@ -29,6 +29,7 @@ export const CloseCode = {
   idle_timeout: 4001,
   hello_timeout: 4002,
   server_full: 4003,
+  too_many_connections: 4004,
   protocol_violation: 4500,
   unsupported_protocol: 4501,
   invalid_token: 4502,
