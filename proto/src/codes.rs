@@ -124,6 +124,9 @@ code_enum!(
         /// The token's user already holds `max_connections_per_user` connections on this
         /// node: close another tab or device, or reconnect later.
         TooManyConnections = 4004, "too_many_connections";
+        /// An organiser changed this user's roles (a grant given or revoked): reconnect at
+        /// once; the new connection has the rights now in force.
+        RightsChanged = 4005, "rights_changed";
         /// The first frame was not a valid `hello` (or was binary), or a frame broke the
         /// WebSocket protocol.
         ProtocolViolation = 4500, "protocol_violation";

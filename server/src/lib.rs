@@ -74,8 +74,9 @@ pub struct AppState {
     pub grants: Arc<programme::grants::GrantCache>,
     /// Every open connection, so a shutdown can tell each one to close.
     pub peers: Arc<dashmap::DashMap<u64, Arc<hub::peer::Peer>>>,
-    /// Open connections per user on this node (`max_connections_per_user`).
-    pub user_connections: Arc<dashmap::DashMap<plenary_proto::UserId, usize>>,
+    /// Open connections per user on this node: counted against `max_connections_per_user`,
+    /// and closed when the user's rights change.
+    pub user_connections: Arc<dashmap::DashMap<plenary_proto::UserId, Vec<Arc<hub::peer::Peer>>>>,
     /// Guest sign-ins per client address.
     pub guest_limiter: Arc<domain::rate::KeyedBuckets<std::net::IpAddr>>,
     /// A short random name for this node process, prefixed to connection ids.
@@ -121,6 +122,7 @@ async fn reload_programme(
     store: Arc<dyn store::ProgrammeStore>,
     index: Arc<programme::index::ProgrammeIndex>,
     grants: Arc<programme::grants::GrantCache>,
+    connections: Arc<dashmap::DashMap<plenary_proto::UserId, Vec<Arc<hub::peer::Peer>>>>,
     shutdown: CancellationToken,
 ) {
     let mut ticker = tokio::time::interval(PROGRAMME_RELOAD);
@@ -134,11 +136,26 @@ async fn reload_programme(
         match (store.sessions().await, store.booths().await, store.grants().await) {
             (Ok(sessions), Ok(booths), Ok(stored)) => {
                 index.replace(&sessions, &booths);
-                grants.replace(stored.into_iter().map(|g| g.grant));
+                for user in grants.replace(stored.into_iter().map(|g| g.grant)) {
+                    rights_changed(&connections, &user);
+                }
             }
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
                 tracing::warn!(error = %e, "reloading the programme failed; the last one stays in force");
             }
+        }
+    }
+}
+
+/// Closes every connection of `user` on this node with 4005 `rights_changed`: rights are
+/// fixed when a connection says hello, so a revoked role stops acting at once and a new one
+/// takes effect on the reconnect.
+pub fn rights_changed(connections: &dashmap::DashMap<plenary_proto::UserId, Vec<Arc<hub::peer::Peer>>>, user: &str) {
+    let Ok(user) = plenary_proto::UserId::parse(user) else { return };
+    if let Some(peers) = connections.get(&user) {
+        tracing::info!(%user, connections = peers.len(), "rights changed: closing the user's connections");
+        for peer in peers.iter() {
+            peer.close(plenary_proto::CloseCode::RightsChanged);
         }
     }
 }
@@ -263,6 +280,7 @@ impl Application {
                 store.clone(),
                 index.clone(),
                 state.grants.clone(),
+                state.user_connections.clone(),
                 state.shutdown.clone(),
             ));
         }

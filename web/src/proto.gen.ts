@@ -30,6 +30,7 @@ export const CloseCode = {
   hello_timeout: 4002,
   server_full: 4003,
   too_many_connections: 4004,
+  rights_changed: 4005,
   protocol_violation: 4500,
   unsupported_protocol: 4501,
   invalid_token: 4502,

@@ -609,8 +609,9 @@ fn check_grant(state_sessions: &[Session], grant: &RoleGrant) -> Vec<FieldError>
     errors
 }
 
-/// Grants a role, event-wide or for one session or booth (organisers). Applies to the
-/// user's next connection (or token refresh).
+/// Grants a role, event-wide or for one session or booth (organisers). The user's open
+/// connections close with 4005 (on other nodes within their programme reload) and
+/// reconnect with the new rights.
 #[utoipa::path(post, path = "/api/grants", tag = "organiser", request_body = RoleGrant, security(("bearer" = [])),
     responses((status = 201, body = RoleGrant), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 422, body = Problem)))]
@@ -628,10 +629,12 @@ async fn add_grant(
     }
     store.grant(&grant, by.user().as_str(), crate::clock::unix_millis()).await?;
     state.grants.add(grant.clone());
+    crate::rights_changed(&state.user_connections, &grant.user);
     Ok((StatusCode::CREATED, Json(grant)))
 }
 
-/// Revokes a role grant (organisers).
+/// Revokes a role grant (organisers): the user's open connections close with 4005 at once
+/// here and within the programme reload (10 s) on other nodes.
 #[utoipa::path(delete, path = "/api/grants", tag = "organiser", request_body = RoleGrant, security(("bearer" = [])),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem)))]
@@ -644,6 +647,7 @@ async fn remove_grant(
     let grant = json_body(grant)?;
     if programme(&state)?.revoke(&grant).await? {
         state.grants.remove(&grant);
+        crate::rights_changed(&state.user_connections, &grant.user);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Problem::not_found("no such grant"))

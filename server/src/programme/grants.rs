@@ -25,8 +25,9 @@ impl GrantCache {
         self.by_user.read().expect("grant lock").get(user).cloned().unwrap_or_default()
     }
 
-    /// Replaces every grant (a reload from the store, which other nodes may have changed).
-    pub fn replace(&self, grants: impl IntoIterator<Item = RoleGrant>) {
+    /// Replaces every grant (a reload from the store, which other nodes may have changed);
+    /// returns the users whose grants changed.
+    pub fn replace(&self, grants: impl IntoIterator<Item = RoleGrant>) -> Vec<String> {
         let mut map: HashMap<String, Vec<RoleGrant>> = HashMap::new();
         for grant in grants {
             let list = map.entry(grant.user.clone()).or_default();
@@ -34,7 +35,15 @@ impl GrantCache {
                 list.push(grant);
             }
         }
-        *self.by_user.write().expect("grant lock") = map;
+        let mut current = self.by_user.write().expect("grant lock");
+        let mut changed: Vec<String> = map
+            .iter()
+            .filter(|(user, grants)| current.get(*user).is_none_or(|old| !same_grants(old, grants)))
+            .map(|(user, _)| user.clone())
+            .collect();
+        changed.extend(current.keys().filter(|user| !map.contains_key(*user)).cloned());
+        *current = map;
+        changed
     }
 
     pub fn add(&self, grant: RoleGrant) {
@@ -56,6 +65,11 @@ impl GrantCache {
     }
 }
 
+/// Whether two users' grant lists hold the same grants, in any order.
+fn same_grants(a: &[RoleGrant], b: &[RoleGrant]) -> bool {
+    a.len() == b.len() && a.iter().all(|g| b.contains(g))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,7 +81,11 @@ mod tests {
     #[test]
     fn a_reload_replaces_every_grant() {
         let cache = GrantCache::new([grant("kim", "exhibitor", Some("itu")), grant("ana", "moderator", None)]);
-        cache.replace([grant("kim", "exhibitor", Some("undp")), grant("kim", "exhibitor", Some("undp"))]);
+        let changed = cache.replace([grant("kim", "exhibitor", Some("undp")), grant("kim", "exhibitor", Some("undp"))]);
+        let mut changed = changed;
+        changed.sort();
+        assert_eq!(changed, ["ana", "kim"], "both users' rights changed");
+        assert!(cache.replace([grant("kim", "exhibitor", Some("undp"))]).is_empty(), "nothing changed");
         assert_eq!(cache.of("kim"), [grant("kim", "exhibitor", Some("undp"))]);
         assert!(cache.of("ana").is_empty(), "revoked elsewhere: gone here too");
     }

@@ -114,13 +114,6 @@ async fn open(mut socket: WebSocket, state: AppState, id: u64) -> Option<Opened>
             return None;
         }
     };
-    if !take_user_slot(&state, identity.user()) {
-        state.metrics.rejected_upgrades.get_or_create(&ReasonLabel { reason: "user_full" }).inc();
-        let reason = format!("at most {} connections per user on this node", state.settings.max_connections_per_user);
-        close(&mut socket, &state, CloseCode::TooManyConnections, &reason).await;
-        state.metrics.connections.dec();
-        return None;
-    }
     let connection = ConnectionId::parse(format!("{}-{id}", state.node_label)).expect("valid connection id");
     let (peer, outbox) = Peer::new_under(
         &state.shutdown,
@@ -130,6 +123,13 @@ async fn open(mut socket: WebSocket, state: AppState, id: u64) -> Option<Opened>
         state.settings.outbox_bytes,
         state.metrics.clone(),
     );
+    if !take_user_slot(&state, identity.user(), &peer) {
+        state.metrics.rejected_upgrades.get_or_create(&ReasonLabel { reason: "user_full" }).inc();
+        let reason = format!("at most {} connections per user on this node", state.settings.max_connections_per_user);
+        close(&mut socket, &state, CloseCode::TooManyConnections, &reason).await;
+        state.metrics.connections.dec();
+        return None;
+    }
     let welcome = Utf8Bytes::from(
         ServerMsg::Welcome {
             protocol,
@@ -168,21 +168,21 @@ async fn open(mut socket: WebSocket, state: AppState, id: u64) -> Option<Opened>
     Some((conn, socket, outbox))
 }
 
-/// Counts a connection of `user`, unless the user already holds its maximum here.
-fn take_user_slot(state: &AppState, user: &UserId) -> bool {
-    let mut count = state.user_connections.entry(user.clone()).or_insert(0);
-    if *count >= state.settings.max_connections_per_user {
+/// Registers a connection of `user`, unless the user already holds its maximum here.
+fn take_user_slot(state: &AppState, user: &UserId, peer: &Arc<Peer>) -> bool {
+    let mut peers = state.user_connections.entry(user.clone()).or_default();
+    if peers.len() >= state.settings.max_connections_per_user {
         return false;
     }
-    *count += 1;
+    peers.push(peer.clone());
     true
 }
 
-/// Gives back a connection's place in its user's count.
-fn release_user_slot(state: &AppState, user: &UserId) {
-    state.user_connections.remove_if_mut(user, |_, count| {
-        *count = count.saturating_sub(1);
-        *count == 0
+/// Gives back a connection's place among its user's.
+fn release_user_slot(state: &AppState, user: &UserId, peer: &Peer) {
+    state.user_connections.remove_if_mut(user, |_, peers| {
+        peers.retain(|p| p.id != peer.id);
+        peers.is_empty()
     });
 }
 
@@ -571,7 +571,7 @@ impl Connection {
     /// Leaves every room and counts the connection gone.
     async fn finish(&mut self) {
         self.state.peers.remove(&self.peer.id);
-        release_user_slot(&self.state, self.identity.user());
+        release_user_slot(&self.state, self.identity.user(), &self.peer);
         for room in std::mem::take(&mut self.rooms) {
             let _ = self.state.hub.send(&room, RoomCmd::Leave { peer: self.peer.clone(), rid: None }).await;
         }

@@ -116,8 +116,16 @@ async fn burst_then_kill(url: &str, node: ChildGuard) -> Acked {
     attendee.send(&ClientMsg::BoothRequest { rid: request_rid, room: booth, message: Some("Call me".into()) }).await;
 
     let mut acked = Acked::default();
-    acked.vote = matches!(attendee.answer(vote_rid).await, ServerMsg::Ack { .. });
-    acked.booth_request = matches!(attendee.answer(request_rid).await, ServerMsg::Ack { .. });
+    // Answers from two rooms: either may come first.
+    let mut attendee_answers = HashMap::new();
+    while attendee_answers.len() < 2 {
+        let msg = attendee.recv().await;
+        if let Some(rid) = answer_rid(&msg).filter(|rid| [vote_rid, request_rid].contains(rid)) {
+            attendee_answers.insert(rid, matches!(msg, ServerMsg::Ack { .. }));
+        }
+    }
+    acked.vote = attendee_answers[&vote_rid];
+    acked.booth_request = attendee_answers[&request_rid];
     while !moderator_writes.is_empty() {
         let msg = moderator.recv().await;
         let Some(rid) = answer_rid(&msg) else { continue };

@@ -19,6 +19,7 @@ mod redis;
 mod redis_support;
 mod refusals;
 mod resume;
+mod revocation;
 mod rooms;
 mod session;
 mod shutdown;

@@ -241,7 +241,8 @@ pub async fn process_node(env: &[(&str, &str)]) -> (String, ChildGuard) {
         let mut lines = BufReader::new(stdout).lines();
         let line = lines.next().expect("the node prints its URL").unwrap();
         let url = line.strip_prefix("Plenary is serving on ").expect("the URL line").split_whitespace().next().unwrap();
-        std::thread::spawn(move || lines.count());
+        // What the node says shows with a failing test's output.
+        std::thread::spawn(move || lines.map_while(Result::ok).for_each(|line| eprintln!("node: {line}")));
         url.to_owned()
     })
     .await
