@@ -1682,7 +1682,11 @@ impl Room {
         let now = unix_millis();
         let (command, conditional) = match request {
             QaRequest::Ask { text, anonymous } => {
-                if !you.can_chat || self.is_muted(identity.user(), now) {
+                if self.is_muted(identity.user(), now) {
+                    // The same code as muted chat: one answer for "a moderator muted you".
+                    return Err(Refusal::new(ErrorCode::Muted, "a moderator muted you in this room"));
+                }
+                if !you.can_chat {
                     return Err(Refusal::new(ErrorCode::Forbidden, "you cannot ask questions in this session"));
                 }
                 if anonymous && !settings.anonymous {

@@ -80,3 +80,23 @@ async fn one_user_holds_at_most_max_connections_per_user() {
     assert!(matches!(again.join(&session("tabs")).await, ServerMsg::Snapshot { .. }));
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_muted_attendee_gets_one_code_for_chat_and_questions() {
+    let server = TestServer::spawn().await;
+    let room = session("muted");
+    let mut moderator = server.client("mod", &[plenary_proto::Role::Moderator]).await;
+    moderator.join(&room).await;
+    let mut attendee = server.client("loud", &[Attendee]).await;
+    attendee.join(&room).await;
+    let (target, user) = (room.clone(), plenary_proto::UserId::parse("loud").unwrap());
+    let muted = moderator.request(|rid| ClientMsg::Mute { rid, room: target, user, minutes: Some(5) }).await;
+    assert!(matches!(muted, ServerMsg::Ack { .. }), "{muted:?}");
+    assert_eq!(error_code(&attendee.request(chat(&room, "hello")).await), 423);
+    let target = room.clone();
+    let asked = attendee
+        .request(|rid| ClientMsg::QaAsk { rid, room: target, text: "A question?".into(), anonymous: false })
+        .await;
+    assert_eq!(error_code(&asked), 423);
+    server.shutdown().await;
+}
