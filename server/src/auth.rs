@@ -38,6 +38,9 @@ pub struct Claims {
     pub aud: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
+    /// The token's id: organisers revoke a token by it (`POST /api/tokens/revoke`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
 }
 
 /// Who a connection belongs to, from a verified token.
@@ -56,6 +59,8 @@ pub struct Identity {
     pub speaks: Vec<String>,
     /// Unix seconds.
     pub expires_at: i64,
+    /// The token's `jti`, when it has one.
+    pub token_id: Option<String>,
 }
 
 impl Identity {
@@ -253,6 +258,9 @@ impl Verifier {
     }
 }
 
+/// Longest `jti` kept: longer ones are not revocable by id (the token still works).
+const MAX_TOKEN_ID_BYTES: usize = 128;
+
 /// Whether `iat` is later than `now` by more than `leeway_secs`.
 fn issued_in_future(iat: i64, now: i64, leeway_secs: u64) -> bool {
     iat > now.saturating_add(i64::try_from(leeway_secs).unwrap_or(i64::MAX))
@@ -302,6 +310,7 @@ pub fn identity_from_claims(claims: Claims) -> Result<Identity, AuthError> {
         staffs,
         speaks,
         expires_at: claims.exp,
+        token_id: claims.jti.filter(|jti| !jti.is_empty() && jti.len() <= MAX_TOKEN_ID_BYTES),
     })
 }
 
@@ -383,6 +392,7 @@ impl Minter {
             iss: self.issuer.clone(),
             aud: self.audience.clone().map(serde_json::Value::from),
             nbf: None,
+            jti: Some(uuid::Uuid::new_v4().simple().to_string()),
         };
         // Validate before signing so a minted token is one this node accepts.
         identity_from_claims(claims.clone())?;
@@ -490,6 +500,7 @@ mod tests {
             iss: None,
             aud: None,
             nbf: nbf.map(|d| now + d),
+            jti: None,
         }
     }
 
@@ -520,6 +531,7 @@ mod tests {
             iss: None,
             aud: None,
             nbf: None,
+            jti: None,
         };
         let id = identity_from_claims(claims).unwrap();
         assert_eq!(id.roles, vec![Role::Moderator]);
@@ -548,6 +560,7 @@ mod tests {
             staffs: Vec::new(),
             speaks: Vec::new(),
             expires_at: 0,
+            token_id: None,
         };
         let grant = |role: &str, scope: Option<&str>| RoleGrant {
             user: "u".into(),

@@ -60,6 +60,7 @@ mod tests {
             staffs: Vec::new(),
             speaks: Vec::new(),
             expires_at: 0,
+            token_id: None,
         }
     }
 

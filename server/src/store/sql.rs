@@ -25,6 +25,7 @@ fn migrator() -> Migrator {
         migration(4, "session qa", include_str!("../../migrations/0004_session_qa.sql")),
         migration(5, "polls", include_str!("../../migrations/0005_polls.sql")),
         migration(6, "booths", include_str!("../../migrations/0006_booths.sql")),
+        migration(7, "access", include_str!("../../migrations/0007_access.sql")),
     ])
 }
 

@@ -132,6 +132,7 @@ pub fn claims(sub: &str, roles: &[Role], ttl_secs: i64) -> Claims {
         iss: None,
         aud: None,
         nbf: None,
+        jti: None,
     }
 }
 

@@ -27,7 +27,8 @@ test("the chat stays windowed and usable with 10,000 messages", async (t) => {
 
     // A second participant floods the room over its own WebSocket, 200 requests in flight.
     const writer = await newPage();
-    await writer.goto(`${node.url}/healthz`);
+    // A page of the node (its CSP allows a WebSocket to the node; plain responses allow nothing).
+    await writer.goto(`${node.url}/`);
     const sent = await writer.evaluate(
       async ({ url, token, count }) => {
         const socket = new WebSocket(url);
