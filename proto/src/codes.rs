@@ -138,6 +138,9 @@ code_enum!(
         /// The token expired (at `hello`, or on a live connection that did not `refresh` in
         /// time): reconnect only with a new token.
         TokenExpired = 4503, "token_expired";
+        /// An organiser removed this user from the event (a ban, for a time or with no end;
+        /// the close reason says which): do not reconnect.
+        Removed = 4504, "removed";
     }
 );
 

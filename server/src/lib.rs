@@ -18,6 +18,7 @@ pub mod auth;
 pub mod bus;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod domain;
 pub mod http;
 pub mod hub;
@@ -76,7 +77,11 @@ pub struct AppState {
     pub peers: Arc<dashmap::DashMap<u64, Arc<hub::peer::Peer>>>,
     /// Open connections per user on this node: counted against `max_connections_per_user`,
     /// and closed when the user's rights change.
-    pub user_connections: Arc<dashmap::DashMap<plenary_proto::UserId, Vec<Arc<hub::peer::Peer>>>>,
+    pub user_connections: Arc<connections::UserConnections>,
+    /// Bans and revoked token ids in force.
+    pub access: Arc<programme::access::AccessCache>,
+    /// Where bans and revoked tokens are kept, when the node has a database.
+    pub access_store: Option<Arc<dyn store::AccessStore>>,
     /// Guest sign-ins per client address.
     pub guest_limiter: Arc<domain::rate::KeyedBuckets<std::net::IpAddr>>,
     /// A short random name for this node process, prefixed to connection ids.
@@ -122,7 +127,9 @@ async fn reload_programme(
     store: Arc<dyn store::ProgrammeStore>,
     index: Arc<programme::index::ProgrammeIndex>,
     grants: Arc<programme::grants::GrantCache>,
-    connections: Arc<dashmap::DashMap<plenary_proto::UserId, Vec<Arc<hub::peer::Peer>>>>,
+    access_store: Arc<dyn store::AccessStore>,
+    access: Arc<programme::access::AccessCache>,
+    connections: Arc<connections::UserConnections>,
     shutdown: CancellationToken,
 ) {
     let mut ticker = tokio::time::interval(PROGRAMME_RELOAD);
@@ -137,26 +144,39 @@ async fn reload_programme(
             (Ok(sessions), Ok(booths), Ok(stored)) => {
                 index.replace(&sessions, &booths);
                 for user in grants.replace(stored.into_iter().map(|g| g.grant)) {
-                    rights_changed(&connections, &user);
+                    connections.close_user(&user, plenary_proto::CloseCode::RightsChanged);
                 }
             }
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
                 tracing::warn!(error = %e, "reloading the programme failed; the last one stays in force");
             }
         }
+        let now = clock::unix_millis();
+        match (access_store.bans(now).await, access_store.revoked_tokens(now / 1000).await) {
+            (Ok(bans), Ok(revoked)) => {
+                let changes = access.replace(bans, revoked);
+                for user in changes.users {
+                    enforce_bans(&access, &connections, &user);
+                }
+                for jti in changes.tokens {
+                    connections.close_token(&jti, plenary_proto::CloseCode::InvalidToken);
+                }
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error = %e, "reloading bans failed; the last ones stay in force");
+            }
+        }
     }
 }
 
-/// Closes every connection of `user` on this node with 4005 `rights_changed`: rights are
-/// fixed when a connection says hello, so a revoked role stops acting at once and a new one
-/// takes effect on the reconnect.
-pub fn rights_changed(connections: &dashmap::DashMap<plenary_proto::UserId, Vec<Arc<hub::peer::Peer>>>, user: &str) {
-    let Ok(user) = plenary_proto::UserId::parse(user) else { return };
-    if let Some(peers) = connections.get(&user) {
-        tracing::info!(%user, connections = peers.len(), "rights changed: closing the user's connections");
-        for peer in peers.iter() {
-            peer.close(plenary_proto::CloseCode::RightsChanged);
-        }
+/// After `user`'s bans changed: a user now banned from the event is closed with 4504
+/// `removed`; one banned from a room with 4005 (its reconnect may not rejoin that room).
+pub fn enforce_bans(access: &programme::access::AccessCache, connections: &connections::UserConnections, user: &str) {
+    let now = clock::unix_millis();
+    if access.event_ban(user, now).is_some() {
+        connections.close_user(user, plenary_proto::CloseCode::Removed);
+    } else if access.has_ban(user, now) {
+        connections.close_user(user, plenary_proto::CloseCode::RightsChanged);
     }
 }
 
@@ -210,6 +230,8 @@ impl Application {
         let mut programme_store: Option<Arc<dyn store::ProgrammeStore>> = None;
         let mut session_index: Option<Arc<programme::index::ProgrammeIndex>> = None;
         let mut grants = programme::grants::GrantCache::default();
+        let mut access = programme::access::AccessCache::default();
+        let mut access_store: Option<Arc<dyn store::AccessStore>> = None;
         let (writer, writer_task) = match settings.database() {
             Some(url) => {
                 let sql = Arc::new(
@@ -229,6 +251,12 @@ impl Application {
                     &store::ProgrammeStore::booths(&*sql).await?,
                 )));
                 programme_store = Some(sql.clone());
+                let now = clock::unix_millis();
+                access = programme::access::AccessCache::new(
+                    store::AccessStore::bans(&*sql, now).await?,
+                    store::AccessStore::revoked_tokens(&*sql, now / 1000).await?,
+                );
+                access_store = Some(sql.clone());
                 let (writer, task) = store::StoreWriter::start(sql, metrics.clone());
                 (Some(writer), Some(task))
             }
@@ -259,6 +287,8 @@ impl Application {
             grants: Arc::new(grants),
             peers: Arc::default(),
             user_connections: Arc::default(),
+            access: Arc::new(access),
+            access_store,
             guest_limiter: Arc::new(domain::rate::KeyedBuckets::new(
                 GUEST_SIGNIN_BURST,
                 GUEST_SIGNINS_PER_MINUTE / 60.0,
@@ -275,11 +305,14 @@ impl Application {
             node_label,
             peer_ids: Arc::default(),
         };
-        if let (Some(store), Some(index)) = (&state.programme, &state.sessions) {
+        if let (Some(store), Some(index), Some(access_store)) = (&state.programme, &state.sessions, &state.access_store)
+        {
             state.tracker.spawn(reload_programme(
                 store.clone(),
                 index.clone(),
                 state.grants.clone(),
+                access_store.clone(),
+                state.access.clone(),
                 state.user_connections.clone(),
                 state.shutdown.clone(),
             ));

@@ -8,10 +8,14 @@ use plenary_server::Application;
 use plenary_server::auth::{Minter, TokenRequest};
 use plenary_server::config::{Settings, SettingsArgs};
 
-/// Plenary: a real-time virtual forum node (live sessions, chat, attendance).
+/// Plenary: a real-time virtual forum node (live sessions, chat, Q&A, polls, an exhibition).
 ///
-/// With no configuration it serves a development event on http://127.0.0.1:8080 with
-/// everything in memory, and prints a moderator token to connect with.
+/// With no configuration it serves a development event on http://127.0.0.1:8080 and prints
+/// a moderator and organiser link. Its data lives in the data directory (--data-dir,
+/// PLENARY_DATA_DIR, default `.plenary/`): the programme and the record in `plenary.db`
+/// (SQLite) and the development secret in `dev-secret`. DATABASE_URL=postgres://... keeps
+/// the programme and record in PostgreSQL instead, DATABASE_URL=memory nowhere (nothing
+/// survives a restart); REDIS_URL=redis://... joins the other nodes on that Redis.
 #[derive(Debug, Parser)]
 #[command(name = "plenary", version, max_term_width = 110)]
 struct Cli {
@@ -98,6 +102,10 @@ fn main() -> anyhow::Result<()> {
                 ttl: args.ttl,
             })?;
             println!("{token}");
+            // On stderr, so `TOKEN=$(plenary token ...)` still captures the token alone.
+            if let Some(jti) = plenary_server::auth::token_id(&token) {
+                eprintln!("token id (revoke with POST /api/tokens/revoke {{\"jti\": \"{jti}\"}}): {jti}");
+            }
             Ok(())
         }
     }

@@ -35,6 +35,7 @@ export const CloseCode = {
   unsupported_protocol: 4501,
   invalid_token: 4502,
   token_expired: 4503,
+  removed: 4504,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

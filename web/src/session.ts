@@ -12,7 +12,9 @@ export const EVENT_ROOM = "event";
 export const connection = new Connection(
   () => credentials.peek()?.token ?? null,
   (code, reason) => {
-    if (code === CloseCode.token_expired || code === CloseCode.invalid_token) {
+    if (code === CloseCode.removed) {
+      signOut(t("signin.removed", { message: reason }));
+    } else if (code === CloseCode.token_expired || code === CloseCode.invalid_token) {
       signOut(
         code === CloseCode.token_expired
           ? t("signin.expired")

@@ -89,6 +89,7 @@ impl utoipa::Modify for BearerAuth {
 async fn openapi() -> Response {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::booths::BoothsDoc::openapi());
+    doc.merge(super::access::AccessDoc::openapi());
     ([(header::CONTENT_TYPE, "application/json")], doc.to_json().unwrap_or_default()).into_response()
 }
 
@@ -113,6 +114,12 @@ pub(super) fn caller(state: &AppState, headers: &HeaderMap) -> ApiResult<Identit
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| Problem::unauthorized("the Authorization header must be \"Bearer <token>\""))?;
     let identity = state.verifier.verify(token).map_err(|e| Problem::unauthorized(e.to_string()))?;
+    if identity.token_id.as_deref().is_some_and(|jti| state.access.is_revoked(jti)) {
+        return Err(Problem::unauthorized("this token was revoked; sign in again"));
+    }
+    if let Some(ban) = state.access.event_ban(identity.user().as_str(), crate::clock::unix_millis()) {
+        return Err(Problem::forbidden(ban.explain()));
+    }
     let grants = state.grants.of(identity.user().as_str());
     Ok(identity.with_grants(&grants))
 }
@@ -629,7 +636,7 @@ async fn add_grant(
     }
     store.grant(&grant, by.user().as_str(), crate::clock::unix_millis()).await?;
     state.grants.add(grant.clone());
-    crate::rights_changed(&state.user_connections, &grant.user);
+    state.user_connections.close_user(&grant.user, plenary_proto::CloseCode::RightsChanged);
     Ok((StatusCode::CREATED, Json(grant)))
 }
 
@@ -647,7 +654,7 @@ async fn remove_grant(
     let grant = json_body(grant)?;
     if programme(&state)?.revoke(&grant).await? {
         state.grants.remove(&grant);
-        crate::rights_changed(&state.user_connections, &grant.user);
+        state.user_connections.close_user(&grant.user, plenary_proto::CloseCode::RightsChanged);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Problem::not_found("no such grant"))

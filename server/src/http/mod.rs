@@ -1,6 +1,7 @@
 //! HTTP routes: the WebSocket endpoint, guest sign-in, the REST API ([`api`]), health,
 //! readiness and metrics.
 
+pub mod access;
 pub mod api;
 pub mod booths;
 pub mod hardening;
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(api::routes())
+        .merge(access::routes())
         .merge(booths::routes())
         .fallback(fallback)
         .layer(middleware::from_fn(hardening::problem_errors))

@@ -88,12 +88,21 @@ impl AccessCache {
     /// The ban that keeps `user` out of `room` now (a room ban or an event ban), if any.
     pub fn room_ban(&self, user: &str, room: &RoomId, now_ms: i64) -> Option<Ban> {
         let lists = self.lists.read().expect("access lock");
-        lists
-            .bans
-            .get(user)?
-            .iter()
-            .find(|b| b.room.as_ref().is_none_or(|r| r == room) && b.in_force(now_ms))
-            .cloned()
+        lists.bans.get(user)?.iter().find(|b| b.room.as_ref().is_none_or(|r| r == room) && b.in_force(now_ms)).cloned()
+    }
+
+    /// Whether any ban of `user` is in force.
+    pub fn has_ban(&self, user: &str, now_ms: i64) -> bool {
+        let lists = self.lists.read().expect("access lock");
+        lists.bans.get(user).is_some_and(|bans| bans.iter().any(|b| b.in_force(now_ms)))
+    }
+
+    /// Every ban in force, optionally only those of one room.
+    pub fn list(&self, now_ms: i64) -> Vec<Ban> {
+        let lists = self.lists.read().expect("access lock");
+        let mut bans: Vec<Ban> = lists.bans.values().flatten().filter(|b| b.in_force(now_ms)).cloned().collect();
+        bans.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.user.cmp(&b.user)));
+        bans
     }
 
     pub fn is_revoked(&self, jti: &str) -> bool {

@@ -7,10 +7,12 @@
 //! them in batches, one transaction each, off the fan-out path, and drains what is queued on
 //! a clean shutdown.
 
+mod access;
 mod programme;
 mod sql;
 mod writer;
 
+pub use access::AccessStore;
 pub use programme::{ApplySummary, ProgrammeStore, RecordKind, StoredGrant};
 pub use sql::SqlStore;
 pub use writer::{StoreWriter, WriterTask};

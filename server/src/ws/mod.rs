@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::SinkExt;
 use plenary_proto::{
-    ClientMsg, CloseCode, ConnectionId, ErrorCode, Limits, RequestId, RequestIdOnly, RoomId, ServerMsg, UserId,
+    ClientMsg, CloseCode, ConnectionId, ErrorCode, Limits, RequestId, RequestIdOnly, RoomId, ServerMsg,
     negotiate_protocol,
 };
 use tokio::time::{Instant, sleep_until, timeout};
@@ -123,7 +123,13 @@ async fn open(mut socket: WebSocket, state: AppState, id: u64) -> Option<Opened>
         state.settings.outbox_bytes,
         state.metrics.clone(),
     );
-    if !take_user_slot(&state, identity.user(), &peer) {
+    let admitted = state.user_connections.admit(
+        identity.user(),
+        &peer,
+        identity.token_id.as_deref(),
+        state.settings.max_connections_per_user,
+    );
+    if !admitted {
         state.metrics.rejected_upgrades.get_or_create(&ReasonLabel { reason: "user_full" }).inc();
         let reason = format!("at most {} connections per user on this node", state.settings.max_connections_per_user);
         close(&mut socket, &state, CloseCode::TooManyConnections, &reason).await;
@@ -166,24 +172,6 @@ async fn open(mut socket: WebSocket, state: AppState, id: u64) -> Option<Opened>
         return None;
     }
     Some((conn, socket, outbox))
-}
-
-/// Registers a connection of `user`, unless the user already holds its maximum here.
-fn take_user_slot(state: &AppState, user: &UserId, peer: &Arc<Peer>) -> bool {
-    let mut peers = state.user_connections.entry(user.clone()).or_default();
-    if peers.len() >= state.settings.max_connections_per_user {
-        return false;
-    }
-    peers.push(peer.clone());
-    true
-}
-
-/// Gives back a connection's place among its user's.
-fn release_user_slot(state: &AppState, user: &UserId, peer: &Peer) {
-    state.user_connections.remove_if_mut(user, |_, peers| {
-        peers.retain(|p| p.id != peer.id);
-        peers.is_empty()
-    });
 }
 
 fn limits(state: &AppState) -> Limits {
@@ -233,6 +221,12 @@ async fn handshake(socket: &mut WebSocket, state: &AppState) -> Result<(Identity
         ));
     };
     let identity = state.verifier.verify(&token).map_err(|e| (e.close_code(), e.to_string()))?;
+    if identity.token_id.as_deref().is_some_and(|jti| state.access.is_revoked(jti)) {
+        return Err((CloseCode::InvalidToken, "this token was revoked; sign in again".to_owned()));
+    }
+    if let Some(ban) = state.access.event_ban(identity.user().as_str(), crate::clock::unix_millis()) {
+        return Err((CloseCode::Removed, ban.explain()));
+    }
     let grants = state.grants.of(identity.user().as_str());
     Ok((identity.with_grants(&grants), protocol))
 }
@@ -447,6 +441,12 @@ impl Connection {
                     self.reply_error(Some(rid), ErrorCode::NotFound, format!("there is no room {room}"), None);
                     return Flow::Continue;
                 }
+                if let Some(ban) =
+                    self.state.access.room_ban(self.identity.user().as_str(), &room, crate::clock::unix_millis())
+                {
+                    self.reply_error(Some(rid), ErrorCode::Forbidden, ban.explain(), None);
+                    return Flow::Continue;
+                }
                 if !self.rooms.contains(&room) && self.rooms.len() >= self.state.settings.max_rooms_per_connection {
                     self.reply_error(
                         Some(rid),
@@ -554,6 +554,9 @@ impl Connection {
 
     fn refresh(&mut self, rid: RequestId, token: &str) {
         match self.state.verifier.verify(token) {
+            Ok(identity) if identity.token_id.as_deref().is_some_and(|jti| self.state.access.is_revoked(jti)) => {
+                self.reply_error(Some(rid), ErrorCode::Unauthorized, "this token was revoked".into(), None)
+            }
             Ok(identity) if identity.user() == self.identity.user() => {
                 let grants = self.state.grants.of(identity.user().as_str());
                 let identity = identity.with_grants(&grants);
@@ -571,7 +574,7 @@ impl Connection {
     /// Leaves every room and counts the connection gone.
     async fn finish(&mut self) {
         self.state.peers.remove(&self.peer.id);
-        release_user_slot(&self.state, self.identity.user(), &self.peer);
+        self.state.user_connections.release(self.identity.user(), &self.peer);
         for room in std::mem::take(&mut self.rooms) {
             let _ = self.state.hub.send(&room, RoomCmd::Leave { peer: self.peer.clone(), rid: None }).await;
         }

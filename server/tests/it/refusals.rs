@@ -72,8 +72,8 @@ async fn one_user_holds_at_most_max_connections_per_user() {
     let mut first = held.remove(0);
     first.ws.close(None).await.unwrap();
     eventually("the closed tab's place is free", || {
-        let counts = server.state.user_connections.clone();
-        async move { counts.get(&plenary_proto::UserId::parse("many-tabs").unwrap()).is_some_and(|c| c.len() == 2) }
+        let connections = server.state.user_connections.clone();
+        async move { connections.count(&plenary_proto::UserId::parse("many-tabs").unwrap()) == 2 }
     })
     .await;
     let mut again = server.client("many-tabs", &[Attendee]).await;

@@ -28,6 +28,7 @@ export const en = {
   "signin.error.tokenRejected":
     "Your sign-in link was not accepted ({message}). Ask the organisers for a new one.",
   "signin.expired": "Your sign-in has expired. Please sign in again.",
+  "signin.removed": "The organisers removed you from this event ({message}).",
 
   "programme.title": "Programme",
   "programme.zoneNote": "Times are in your time zone ({viewer}). The event runs on {event} time.",
