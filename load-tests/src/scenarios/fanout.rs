@@ -18,7 +18,7 @@ use super::{Clock, Latest, Usage, find_stamp, join_members, progress};
 use crate::Context;
 use crate::conn::{Client, Pacer};
 use crate::report::Report;
-use crate::stats::Latencies;
+use crate::stats::{Latencies, Recorder};
 
 /// `keynote`: one session, N viewers, a moderator and chatters producing events.
 #[derive(Debug, Clone, clap::Args)]
@@ -180,16 +180,19 @@ async fn run(ctx: &Context, plan: &Plan, mut report: Report) -> anyhow::Result<R
 
     // Producers: one task per connection, fed by the scheduler, counting the answers.
     let answers = Arc::new(Answers::default());
+    let acks = Latencies::new();
     let mut senders = Vec::new();
     let mut producer_tasks = JoinSet::new();
     let stage_sender = moderator.and_then(|m| m.clients.into_iter().next()).map(|client| {
         let (tx, rx) = mpsc::channel::<()>(1024);
-        producer_tasks.spawn(produce(client, Kind::Stage, plan.clone(), clock, rx, answers.clone()));
+        let recorder = acks.recorder(0);
+        producer_tasks.spawn(produce(client, Kind::Stage, plan.clone(), clock, rx, answers.clone(), recorder));
         tx
     });
-    for client in chatters.clients {
+    for (n, client) in chatters.clients.into_iter().enumerate() {
         let (tx, rx) = mpsc::channel::<()>(1024);
-        producer_tasks.spawn(produce(client, Kind::Chat, plan.clone(), clock, rx, answers.clone()));
+        let recorder = acks.recorder(n + 1);
+        producer_tasks.spawn(produce(client, Kind::Chat, plan.clone(), clock, rx, answers.clone(), recorder));
         senders.push(tx);
     }
     anyhow::ensure!(!senders.is_empty() || stage_sender.is_some(), "no producer joined");
@@ -252,7 +255,11 @@ async fn run(ctx: &Context, plan: &Plan, mut report: Report) -> anyhow::Result<R
         .add("deliveries", delivered)
         .add("lost", expected.saturating_sub(delivered))
         .add("deliveries_per_second", delivered as f64 / window.as_secs_f64().max(1e-9))
-        .add("latency", latencies.summary().line());
+        .add("latency", latencies.summary().line())
+        // Send to `ack`: with a database the node acknowledges once the event is committed.
+        .add("ack_latency", acks.summary().line());
+    let ack_summary = acks.summary();
+    report.add("ack_p50_ms", ack_summary.p50_ms).add("ack_p99_ms", ack_summary.p99_ms);
     let summary = latencies.summary();
     report.add("p50_ms", summary.p50_ms).add("p99_ms", summary.p99_ms).add("max_ms", summary.max_ms);
     report.add("viewer_errors", viewer_errors.len());
@@ -309,11 +316,14 @@ async fn produce(
     clock: Clock,
     mut ticks: mpsc::Receiver<()>,
     answers: Arc<Answers>,
+    mut acks: Recorder,
 ) -> anyhow::Result<()> {
     let (mut sink, mut stream) = client.ws.split();
     let padding = "x".repeat(plan.payload.saturating_sub(24));
     let mut rid = 0u64;
     let mut outstanding = 0u64;
+    // When each request still unanswered was sent, by rid.
+    let mut sent_at: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
     let mut ticks_open = true;
     while ticks_open || outstanding > 0 {
         tokio::select! {
@@ -339,6 +349,7 @@ async fn produce(
                         text: format!("{stamp} {padding}"),
                     },
                 };
+                sent_at.insert(rid, clock.micros());
                 sink.send(Message::text(msg.to_json())).await?;
                 answers.sent.fetch_add(1, Ordering::Relaxed);
                 outstanding += 1;
@@ -348,6 +359,9 @@ async fn produce(
                 let Message::Text(text) = frame? else { continue };
                 let text = text.as_str();
                 if text.starts_with(r#"{"type":"ack""#) {
+                    if let Some(sent) = answer_rid(text).and_then(|rid| sent_at.remove(&rid)) {
+                        acks.record(clock.micros().saturating_sub(sent));
+                    }
                     answers.accepted.fetch_add(1, Ordering::Relaxed);
                     outstanding = outstanding.saturating_sub(1);
                 } else if text.starts_with(r#"{"type":"error""#) {
@@ -361,6 +375,14 @@ async fn produce(
             }
         }
     }
+    acks.flush();
     let _ = sink.close().await;
     Ok(())
+}
+
+/// The `rid` of an answer (`{"type":"ack","rid":12}`), read without decoding the frame.
+fn answer_rid(text: &str) -> Option<u64> {
+    let rest = &text[text.find(r#""rid":"#)? + 6..];
+    let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    rest[..end].parse().ok()
 }
