@@ -2,7 +2,7 @@
 // /api/openapi.json). Every call rejects with an ApiError carrying a readable message.
 // Calls about the signed-in user send its token as a bearer token (it is not a cookie).
 import { credentials } from "./auth";
-import type { UserProfile } from "./proto.gen";
+import type { RoomId, UserId, UserProfile } from "./proto.gen";
 
 export type StageSource =
   | { kind: "none" }
@@ -208,6 +208,12 @@ export const api = {
       headers: { "content-type": "application/json" },
       body: JSON.stringify(country ? { name, country } : { name }),
     }),
+  /**
+   * Removes someone from a room (moderators of it and organisers) for `minutes`: their
+   * connections close and the room refuses them until then.
+   */
+  removeFromRoom: (user: UserId, room: RoomId, minutes: number) =>
+    authed<unknown>("POST", "/api/bans", { user, room, minutes }),
   booths: () => request<Booth[]>("/api/booths"),
   booth: (id: string) => request<Booth>(booth(id)),
   /** The card this user shared with the booth, or null. */

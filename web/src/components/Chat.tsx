@@ -1,5 +1,6 @@
 import { useSignal } from "@preact/signals";
 import { useLayoutEffect, useRef } from "preact/hooks";
+import { api } from "../api";
 import type { RequestError } from "../connection";
 import { formatTime } from "../format";
 import { t } from "../i18n";
@@ -17,6 +18,8 @@ const STEP = 60;
 /** Pixels from an edge that count as being at it. */
 const EDGE = 48;
 const MUTE_MINUTES = 15;
+/** How long "Remove" keeps someone out of the session. */
+const REMOVE_MINUTES = 24 * 60;
 
 /** The message the reader is looking at, to keep in place when the list above it changes. */
 interface Anchor {
@@ -237,6 +240,20 @@ function Message(props: { message: ChatMessage; room: SessionRoom; you: Membersh
               onClick={() => act(() => room.unmute(author.id))}
             >
               {t("chat.unmute")}
+            </button>
+          )}
+          {you.can_moderate && !mine && (
+            <button
+              type="button"
+              class="small"
+              aria-label={t("chat.removeLabel", { name: author.name })}
+              onClick={() => {
+                if (window.confirm(t("chat.removeConfirm", { name: author.name }))) {
+                  act(() => api.removeFromRoom(author.id, room.room, REMOVE_MINUTES));
+                }
+              }}
+            >
+              {t("chat.remove")}
             </button>
           )}
         </div>

@@ -348,6 +348,10 @@ export const en = {
   "chat.deleteLabel": "Delete the message from {name}",
   "chat.mute": "Mute",
   "chat.muteLabel": "Mute {name} for 15 minutes",
+  "chat.remove": "Remove",
+  "chat.removeLabel": "Remove {name} from this session for 24 hours",
+  "chat.removeConfirm":
+    "Remove {name} from this session for 24 hours? They are disconnected at once and cannot rejoin until then.",
   "chat.unmute": "Unmute",
   "chat.unmuteLabel": "Allow {name} to chat again",
   "chat.mutedBadge": "muted",

@@ -71,6 +71,14 @@ test("chat goes round between two attendees and a deleted message vanishes for b
     await grace.getByRole("button", { name: "Send", exact: true }).click();
     await grace.getByText(/Not sent:/).waitFor();
     assert.ok(!(await chatTexts(ada)).includes("Can anyone hear me?"));
+
+    // Removing: Grace is disconnected, and the session refuses her when she comes back.
+    moderator.once("dialog", (dialog) => dialog.accept());
+    await moderator.getByRole("button", { name: "Remove Grace from this session for 24 hours" }).click();
+    await grace.getByText(/removed you from session:cybersecurity until/).waitFor();
+    await sendChat(moderator, "Still here");
+    await eventually("the others carry on", async () => (await chatTexts(ada)).includes("Still here"));
+    assert.ok(!(await chatTexts(grace)).includes("Still here"), "Grace no longer receives the session");
     assert.deepEqual(errors, []);
   });
 });
