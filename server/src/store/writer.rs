@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use axum::extract::ws::Utf8Bytes;
-use plenary_proto::{RequestId, ServerMsg};
+use plenary_proto::{ErrorCode, RequestId, ServerMsg};
 
 use super::{Record, Store};
 use crate::hub::peer::Peer;
@@ -42,7 +42,7 @@ pub struct StoreWriter {
 #[derive(Debug)]
 enum Queued {
     Record(Record),
-    Answer(Arc<Peer>, Utf8Bytes),
+    Answer(Arc<Peer>, RequestId),
 }
 
 impl std::fmt::Debug for dyn Store {
@@ -74,15 +74,13 @@ impl StoreWriter {
         }
     }
 
-    /// Sends `ack` for `rid` once every record queued before it is committed.
+    /// Sends `ack` for `rid` once every record queued before it is committed (or an
+    /// `error` if they could not be).
     pub async fn ack_after(&self, peer: Arc<Peer>, rid: RequestId) {
-        let frame = Utf8Bytes::from(ServerMsg::Ack { rid }.to_json());
-        if let Err(mpsc::error::SendError(Queued::Answer(peer, frame))) =
-            self.queue.send(Queued::Answer(peer, frame)).await
+        if let Err(mpsc::error::SendError(Queued::Answer(peer, rid))) = self.queue.send(Queued::Answer(peer, rid)).await
         {
-            // Stopping: the records went with the writer's last batch or not at all; the
-            // connection is closing either way.
-            let _ = peer.send(frame);
+            // The writer has stopped (the node is shutting down): the records were not written.
+            answer(&peer, rid, false);
         }
     }
 
@@ -100,6 +98,21 @@ impl WriterTask {
     }
 }
 
+/// Answers a command whose records were `written`, or could not be.
+fn answer(peer: &Peer, rid: RequestId, written: bool) {
+    let msg = if written {
+        ServerMsg::Ack { rid }
+    } else {
+        ServerMsg::Error {
+            rid: Some(rid),
+            code: ErrorCode::Unavailable,
+            message: "the node stopped before this was recorded; send it again".into(),
+            retry_after_ms: None,
+        }
+    };
+    let _ = peer.send(Utf8Bytes::from(msg.to_json()));
+}
+
 async fn write_loop(
     store: Arc<dyn Store>,
     mut records: mpsc::Receiver<Queued>,
@@ -114,7 +127,7 @@ async fn write_loop(
             tokio::select! {
                 queued = records.recv() => match queued {
                     Some(Queued::Record(record)) => batch.push(record),
-                    Some(Queued::Answer(peer, frame)) => answers.push((peer, frame)),
+                    Some(Queued::Answer(peer, rid)) => answers.push((peer, rid)),
                     None => stopping = true,
                 },
                 _ = &mut stopped => stopping = true,
@@ -125,17 +138,18 @@ async fn write_loop(
         while batch.len() < BATCH {
             match records.try_recv() {
                 Ok(Queued::Record(record)) => batch.push(record),
-                Ok(Queued::Answer(peer, frame)) => answers.push((peer, frame)),
+                Ok(Queued::Answer(peer, rid)) => answers.push((peer, rid)),
                 Err(_) => break,
             }
         }
+        let mut written = true;
         if !batch.is_empty() {
-            write_until_done(&*store, &batch, &metrics, stopping).await;
+            written = write_until_done(&*store, &batch, &metrics, stopping).await;
             batch.clear();
         }
-        // Every answer taken so far came after records that are now committed.
-        for (peer, frame) in answers.drain(..) {
-            let _ = peer.send(frame);
+        // Every answer taken so far came after records that are now committed (or given up).
+        for (peer, rid) in answers.drain(..) {
+            answer(&peer, rid, written);
         }
         if stopping && records.is_empty() {
             return;
@@ -149,7 +163,9 @@ async fn write_loop(
 /// that do not are refused by the database itself (a value it cannot store), and they are
 /// set aside with an error rather than holding up every record behind them; if none go in,
 /// the database is away and the whole batch waits for it.
-async fn write_until_done(store: &dyn Store, batch: &[Record], metrics: &Metrics, stopping: bool) {
+/// Returns whether the batch went in (a record the database refused counts as handled);
+/// false only when the node gave up at shutdown.
+async fn write_until_done(store: &dyn Store, batch: &[Record], metrics: &Metrics, stopping: bool) -> bool {
     let mut wait = RETRY_FIRST;
     let mut attempts = 0;
     loop {
@@ -157,16 +173,16 @@ async fn write_until_done(store: &dyn Store, batch: &[Record], metrics: &Metrics
         match store.write(batch).await {
             Ok(()) => {
                 metrics.store_records.inc_by(batch.len() as u64);
-                return;
+                return true;
             }
             Err(e) => {
                 metrics.store_errors.inc();
                 if attempts % SINGLE_RECORDS_AFTER == 0 && write_one_by_one(store, batch, metrics).await {
-                    return;
+                    return true;
                 }
                 if stopping && attempts >= SINGLE_RECORDS_AFTER {
                     tracing::error!(error = %e, records = batch.len(), "giving up writing records at shutdown");
-                    return;
+                    return false;
                 }
                 tracing::warn!(error = %e, records = batch.len(), retry_in = ?wait, "writing records failed");
                 tokio::time::sleep(wait).await;
@@ -202,16 +218,20 @@ async fn write_one_by_one(store: &dyn Store, batch: &[Record], metrics: &Metrics
 mod tests {
     use std::sync::Mutex;
 
+    use plenary_proto::ConnectionId;
+
     use async_trait::async_trait;
     use plenary_proto::{ChatMessage, MessageId, RoomId, UserId, UserProfile};
 
     use super::*;
     use crate::store::{StoreError, StoredRoom, TranscriptLine, Visit};
 
-    /// Keeps what it is given, but refuses any batch holding the text "poison".
+    /// Keeps what it is given, but refuses any batch holding the text "poison"; with a
+    /// gate, each write waits for a permit.
     #[derive(Default)]
     struct PickyStore {
         kept: Mutex<Vec<Record>>,
+        gate: Option<Arc<tokio::sync::Semaphore>>,
     }
 
     fn chat(text: &str) -> Record {
@@ -229,6 +249,9 @@ mod tests {
     #[async_trait]
     impl Store for PickyStore {
         async fn write(&self, batch: &[Record]) -> Result<(), StoreError> {
+            if let Some(gate) = &self.gate {
+                gate.acquire().await.expect("gate open").forget();
+            }
             if batch.iter().any(|r| matches!(r, Record::Chat { message, .. } if message.text == "poison")) {
                 return Err(StoreError::Corrupt("refused".into()));
             }
@@ -307,5 +330,26 @@ mod tests {
             .collect();
         assert_eq!(kept, ["first", "last"]);
         assert_eq!(metrics.store_refused.get(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_ack_goes_out_only_once_its_records_are_committed() {
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let store = Arc::new(PickyStore { gate: Some(gate.clone()), ..PickyStore::default() });
+        let metrics = Arc::new(Metrics::default());
+        let (writer, task) = StoreWriter::start(store.clone(), metrics.clone());
+        let (peer, mut outbox) = Peer::new(1, ConnectionId::parse("c1").unwrap(), 8, 4096, metrics);
+        writer.record(chat("hello")).await;
+        writer.ack_after(peer.clone(), RequestId(7)).await;
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert!(outbox.try_recv().is_none(), "no ack while the write is held");
+        gate.add_permits(1);
+        let frame = tokio::time::timeout(Duration::from_secs(5), outbox.recv()).await.unwrap().unwrap();
+        assert_eq!(frame.as_str(), r#"{"type":"ack","rid":7}"#);
+        assert_eq!(store.kept.lock().unwrap().len(), 1, "the record was in before the ack went out");
+        gate.add_permits(100);
+        task.finish().await;
     }
 }
