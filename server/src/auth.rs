@@ -11,7 +11,7 @@ use plenary_proto::{CloseCode, Role, RoomId, UserId, UserProfile};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{JwtKeySpec, Settings};
-use crate::domain::text::{has_control, normalise_line};
+use crate::domain::people::{validate_country, validate_display_name};
 use crate::programme::model::RoleGrant;
 
 /// The claims a Plenary token carries.
@@ -175,9 +175,6 @@ impl std::fmt::Debug for Verifier {
     }
 }
 
-/// The longest display name a token may carry, in characters.
-pub const MAX_NAME_CHARS: usize = 64;
-
 impl Verifier {
     /// Builds a verifier from settings and the HS256 secret in force (configured or
     /// generated for development).
@@ -322,33 +319,6 @@ pub fn identity_from_claims(claims: Claims) -> Result<Identity, AuthError> {
         expires_at: claims.exp,
         token_id: claims.jti.filter(|jti| !jti.is_empty() && jti.len() <= MAX_TOKEN_ID_BYTES),
     })
-}
-
-/// Normalises a display name (the text rules, [`normalise_line`]) and checks it is 1 to
-/// [`MAX_NAME_CHARS`] characters. Line breaks and tabs fold into spaces; other control
-/// characters are refused.
-pub fn validate_display_name(name: &str) -> Result<String, String> {
-    if has_control(name) {
-        return Err("the name contains control characters".into());
-    }
-    let name = normalise_line(name);
-    if name.is_empty() {
-        return Err("the name is empty".into());
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(format!("the name is longer than {MAX_NAME_CHARS} characters"));
-    }
-    Ok(name)
-}
-
-/// Checks an ISO 3166-1 alpha-2 code's shape and returns it upper-cased.
-pub fn validate_country(code: &str) -> Result<String, String> {
-    let code = code.trim();
-    if code.len() == 2 && code.chars().all(|c| c.is_ascii_alphabetic()) {
-        Ok(code.to_ascii_uppercase())
-    } else {
-        Err(format!("country {code:?} is not a two-letter ISO 3166-1 code"))
-    }
 }
 
 /// Signs HS256 tokens with the node's shared secret.
@@ -546,19 +516,6 @@ mod tests {
         let id = identity_from_claims(claims).unwrap();
         assert_eq!(id.roles, vec![Role::Moderator]);
         assert_eq!(id.moderates, Some(vec![RoomId::parse("session:a").unwrap()]));
-    }
-
-    #[test]
-    fn names_and_countries_are_validated() {
-        assert!(validate_display_name("   ").is_err());
-        assert!(validate_display_name(&"x".repeat(65)).is_err());
-        assert_eq!(validate_display_name("a\nb").unwrap(), "a b", "separators fold");
-        assert_eq!(validate_display_name(" \u{202E}Ada\u{200B} ").unwrap(), "Ada");
-        assert!(validate_display_name("\u{200B}\u{2066}").is_err(), "empty once normalised");
-        assert!(validate_display_name("a\u{0}b").is_err());
-        assert!(validate_display_name(&"x\u{200B}".repeat(64)).is_ok(), "counted after normalisation");
-        assert_eq!(validate_country("de").unwrap(), "DE");
-        assert!(validate_country("DEU").is_err());
     }
 
     #[test]

@@ -93,6 +93,11 @@ pub struct Settings {
     pub max_rooms: usize,
     pub room_idle_ttl_secs: u64,
     pub attendance_interval_ms: u64,
+    /// How long a node's presence report counts on the other nodes (Redis): a node killed
+    /// without a word drops out of attendance and booth presence after this.
+    pub presence_ttl_ms: u64,
+    /// How often a node reloads the programme, grants and bans from the shared database.
+    pub programme_reload_ms: u64,
     pub summary_interval_ms: u64,
     /// How long a booth's staff member (every tab closed) or a visitor with a waiting
     /// request may be gone before showing offline or losing the request.
@@ -146,6 +151,8 @@ impl Default for Settings {
             max_rooms: 10_000,
             room_idle_ttl_secs: 600,
             attendance_interval_ms: 1_000,
+            presence_ttl_ms: 10_000,
+            programme_reload_ms: 10_000,
             summary_interval_ms: 5_000,
             booth_grace_ms: 10_000,
             shutdown_grace_ms: 5_000,
@@ -206,6 +213,12 @@ impl Settings {
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_millis(self.idle_timeout_ms)
     }
+    pub fn presence_ttl(&self) -> Duration {
+        Duration::from_millis(self.presence_ttl_ms)
+    }
+    pub fn programme_reload(&self) -> Duration {
+        Duration::from_millis(self.programme_reload_ms)
+    }
     pub fn attendance_interval(&self) -> Duration {
         Duration::from_millis(self.attendance_interval_ms)
     }
@@ -233,7 +246,7 @@ impl Settings {
         }
         for origin in &self.stage_origins {
             ensure!(
-                crate::http::web::is_origin(origin),
+                is_origin(origin),
                 "stage_origins: {origin:?} is not an origin (scheme://host[:port], http or https)"
             );
         }
@@ -270,6 +283,11 @@ impl Settings {
         ensure!(self.chat_max_chars > 0, "chat_max_chars must be positive");
         ensure!(self.max_rooms_per_connection > 0, "max_rooms_per_connection must be positive");
         ensure!(self.attendance_interval_ms >= 100, "attendance_interval_ms must be at least 100");
+        ensure!(
+            self.presence_ttl_ms >= 3 * self.attendance_interval_ms,
+            "presence_ttl_ms must be at least three attendance intervals, or live nodes drop out"
+        );
+        ensure!(self.programme_reload_ms >= 100, "programme_reload_ms must be at least 100");
         ensure!(self.ping_interval_ms < self.idle_timeout_ms, "ping_interval_ms must be below idle_timeout_ms");
         Ok(())
     }
@@ -440,6 +458,12 @@ settings_args! {
     room_idle_ttl_secs: u64, "PLENARY_ROOM_IDLE_TTL_SECS";
     /// Shortest interval between two attendance messages of one room, in ms [default: 1000].
     attendance_interval_ms: u64, "PLENARY_ATTENDANCE_INTERVAL_MS";
+    /// How long a node's presence report counts on other nodes, in ms (at least three
+    /// attendance intervals) [default: 10000].
+    presence_ttl_ms: u64, "PLENARY_PRESENCE_TTL_MS";
+    /// How often the programme, grants and bans are reloaded from the database, in ms
+    /// [default: 10000].
+    programme_reload_ms: u64, "PLENARY_PROGRAMME_RELOAD_MS";
     /// Interval of the event room's attendance summary, in ms [default: 5000].
     summary_interval_ms: u64, "PLENARY_SUMMARY_INTERVAL_MS";
     /// How long booth staff with every tab closed still show their status, and visitors
@@ -453,8 +477,25 @@ settings_args! {
     shutdown_grace_ms: u64, "PLENARY_SHUTDOWN_GRACE_MS";
 }
 
+/// Whether `value` is `http(s)://host[:port]` with nothing after it.
+pub fn is_origin(value: &str) -> bool {
+    let Some(rest) = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://")) else {
+        return false;
+    };
+    !rest.is_empty()
+        && rest.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        && !rest.starts_with(':')
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn origins_are_scheme_host_and_port_only() {
+        assert!(is_origin("https://cdn.example.org:8443"));
+        assert!(!is_origin("https://cdn.example.org/path"));
+        assert!(!is_origin("javascript:alert(1)"));
+    }
     use super::*;
 
     #[test]

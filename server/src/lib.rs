@@ -116,23 +116,18 @@ impl std::fmt::Debug for Application {
     }
 }
 
-/// How often a node reloads the programme's sessions, booths and grants from the store.
-const PROGRAMME_RELOAD: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Reloads the in-memory programme index and grants from the store now and then: another
-/// node of the deployment may have changed them (a node refreshes its own at once), so a
-/// revoked grant or a booth's removed staff member stops counting everywhere within
-/// [`PROGRAMME_RELOAD`].
-async fn reload_programme(
-    store: Arc<dyn store::ProgrammeStore>,
-    index: Arc<programme::index::ProgrammeIndex>,
-    grants: Arc<programme::grants::GrantCache>,
-    access_store: Arc<dyn store::AccessStore>,
-    access: Arc<programme::access::AccessCache>,
-    connections: Arc<connections::UserConnections>,
-    shutdown: CancellationToken,
-) {
-    let mut ticker = tokio::time::interval(PROGRAMME_RELOAD);
+/// Reloads the in-memory programme index, grants and access lists from the store now and
+/// then: another node of the deployment may have changed them (a node refreshes its own at
+/// once), so a revoked grant, a ban or a booth's removed staff member counts everywhere
+/// within `programme_reload_ms`. Runs only on a node with a database.
+async fn reload_programme(state: AppState) {
+    let (Some(store), Some(index), Some(access_store)) = (&state.programme, &state.sessions, &state.access_store)
+    else {
+        return;
+    };
+    let (grants, access, connections) = (&state.grants, &state.access, &state.user_connections);
+    let shutdown = state.shutdown.clone();
+    let mut ticker = tokio::time::interval(state.settings.programme_reload());
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticker.tick().await;
     loop {
@@ -156,7 +151,7 @@ async fn reload_programme(
             (Ok(bans), Ok(revoked)) => {
                 let changes = access.replace(bans, revoked);
                 for user in changes.users {
-                    enforce_bans(&access, &connections, &user);
+                    enforce_bans(access, connections, &user);
                 }
                 for jti in changes.tokens {
                     connections.close_token(&jti, plenary_proto::CloseCode::InvalidToken);
@@ -188,6 +183,7 @@ impl Application {
             let node = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
             let (bus, inbox) =
                 bus::RedisBus::connect(&url, &settings.redis_prefix, &node, settings.resume_window, BUS_INBOX).await?;
+            let bus = bus.with_presence_ttl(settings.presence_ttl());
             tracing::info!(redis = %url, prefix = %settings.redis_prefix, node, "on the Redis bus");
             return Self::build_with_bus(settings, Arc::new(bus), inbox).await;
         }
@@ -305,17 +301,8 @@ impl Application {
             node_label,
             peer_ids: Arc::default(),
         };
-        if let (Some(store), Some(index), Some(access_store)) = (&state.programme, &state.sessions, &state.access_store)
-        {
-            state.tracker.spawn(reload_programme(
-                store.clone(),
-                index.clone(),
-                state.grants.clone(),
-                access_store.clone(),
-                state.access.clone(),
-                state.user_connections.clone(),
-                state.shutdown.clone(),
-            ));
+        if state.programme.is_some() {
+            state.tracker.spawn(reload_programme(state.clone()));
         }
         // Sessions that were live (or on a break) before a restart are live again at once.
         for (room, stage) in stage_rooms {

@@ -11,7 +11,8 @@
 //!
 //! The bus also sums attendance over nodes ([`Bus::exchange_presence`]): each node reports
 //! its local count per room once per interval and reads the total; a node that stops
-//! reporting (killed, cut off) drops out of the totals after [`PRESENCE_TTL`].
+//! reporting (killed, cut off) drops out of the totals after the presence TTL
+//! (`presence_ttl_ms`, [`PRESENCE_TTL`] by default).
 //!
 //! [`MemoryBus`] serves one process (and tests that run several nodes in one process);
 //! [`RedisBus`] spans nodes through Redis (`REDIS_URL`). Both pass the same conformance

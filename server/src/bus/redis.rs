@@ -145,6 +145,8 @@ pub struct RedisBus {
     publish_script: redis::Script,
     history_script: redis::Script,
     history_len: usize,
+    /// How long a node's presence report counts ([`PRESENCE_TTL`] unless configured).
+    presence_ttl: Duration,
     shared: Arc<Shared>,
     /// Stops the subscriber task when the bus goes.
     stop: CancellationToken,
@@ -183,6 +185,12 @@ fn new_epoch() -> String {
 }
 
 impl RedisBus {
+    /// How long another node's presence report counts (`presence_ttl_ms`).
+    pub fn with_presence_ttl(mut self, ttl: Duration) -> RedisBus {
+        self.presence_ttl = ttl;
+        self
+    }
+
     /// Connects to Redis and starts the node's subscriber task (it stops when the bus is
     /// dropped). Fails when Redis cannot be reached now: a node does not start
     /// half-connected.
@@ -224,6 +232,7 @@ impl RedisBus {
             publish_script: redis::Script::new(PUBLISH_SCRIPT),
             history_script: redis::Script::new(HISTORY_SCRIPT),
             history_len: history_len.max(1),
+            presence_ttl: PRESENCE_TTL,
             shared,
             stop: shutdown,
         };
@@ -416,7 +425,7 @@ impl Bus for RedisBus {
         Ok(replies
             .into_iter()
             .map(|(nodes, unique)| {
-                let mut totals = presence_totals(&nodes, now);
+                let mut totals = presence_totals(&nodes, now, self.presence_ttl);
                 totals.unique = u32::try_from(unique).unwrap_or(u32::MAX);
                 totals
             })
@@ -434,7 +443,7 @@ impl Bus for RedisBus {
         let mut conn = self.commands.clone();
         let replies: Vec<Vec<(String, String)>> = self.run(pipe.query_async(&mut conn)).await?;
         let now = unix_millis();
-        Ok(replies.iter().map(|nodes| presence_totals(nodes, now)).collect())
+        Ok(replies.iter().map(|nodes| presence_totals(nodes, now, self.presence_ttl)).collect())
     }
 }
 
@@ -450,8 +459,8 @@ fn presence_value(report: &PresenceReport, now: i64) -> String {
 
 /// The totals of a presence hash's fresh fields (`unique` left 0); a field that cannot be
 /// read counts as absent.
-fn presence_totals(nodes: &[(String, String)], now: i64) -> PresenceTotals {
-    let fresh_after = now - i64::try_from(PRESENCE_TTL.as_millis()).unwrap_or(i64::MAX);
+fn presence_totals(nodes: &[(String, String)], now: i64, ttl: Duration) -> PresenceTotals {
+    let fresh_after = now - i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
     let mut totals = PresenceTotals::default();
     for (_, value) in nodes {
         let mut parts = value.splitn(3, ' ');

@@ -6,7 +6,18 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::store::Visit;
+use plenary_proto::{RoomId, UserId};
+
+/// One stay of one connection in a room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visit {
+    pub room: RoomId,
+    pub user: UserId,
+    pub country: Option<String>,
+    pub joined_at: i64,
+    /// `None` while the stay goes on (or its node stopped without recording the end).
+    pub left_at: Option<i64>,
+}
 
 /// Countries listed in a report.
 const TOP_COUNTRIES: usize = 10;

@@ -479,12 +479,12 @@ pub struct BoothAnalytics {
 /// booth's staff (user ids), whose own stays are not visits.
 pub fn booth_analytics(
     booth: &str,
-    visits: &[crate::store::Visit],
+    visits: &[crate::domain::analytics::Visit],
     requests: &[ContactRequest],
     staff: &[String],
     now: i64,
 ) -> BoothAnalytics {
-    let by_visitors: Vec<&crate::store::Visit> =
+    let by_visitors: Vec<&crate::domain::analytics::Visit> =
         visits.iter().filter(|v| !staff.iter().any(|s| s == v.user.as_str())).collect();
     let unique: std::collections::HashSet<&UserId> = by_visitors.iter().map(|v| &v.user).collect();
     let dwell: i64 = by_visitors.iter().map(|v| (v.left_at.unwrap_or(now) - v.joined_at).max(0)).sum();
@@ -540,7 +540,7 @@ mod tests {
     #[test]
     fn analytics_count_visitors_not_staff() {
         let room = RoomId::booth("itu").unwrap();
-        let visit = |who: &str, joined_at: i64, left_at: Option<i64>| crate::store::Visit {
+        let visit = |who: &str, joined_at: i64, left_at: Option<i64>| crate::domain::analytics::Visit {
             room: room.clone(),
             user: user(who),
             country: None,

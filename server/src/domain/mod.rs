@@ -6,6 +6,7 @@ pub mod attendance;
 pub mod booth;
 pub mod chat;
 pub mod page;
+pub mod people;
 pub mod permissions;
 pub mod poll;
 pub mod qa;

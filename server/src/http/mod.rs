@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 
 use self::problem::Problem;
 use crate::AppState;
-use crate::auth::{TokenRequest, validate_country, validate_display_name};
+use crate::auth::TokenRequest;
+use crate::domain::people::{validate_country, validate_display_name};
 use crate::programme::model::FieldError;
 
 pub fn router(state: AppState) -> Router {

@@ -448,7 +448,7 @@ impl Speaker {
         check_text(&mut errors, at, "affiliation", &self.affiliation, 300, false);
         check_text(&mut errors, at, "bio", &self.bio, 10_000, false);
         if let Some(country) = &self.country
-            && crate::auth::validate_country(country).is_err()
+            && crate::domain::people::validate_country(country).is_err()
         {
             errors.push(FieldError::new(format!("{at}.country"), "not a two-letter ISO 3166-1 code"));
         }

@@ -12,6 +12,8 @@ mod programme;
 mod sql;
 mod writer;
 
+/// Visits are the record's, read by the analytics in `domain`.
+pub use crate::domain::analytics::Visit;
 pub use access::AccessStore;
 pub use programme::{ApplySummary, ProgrammeStore, RecordKind, StoredGrant};
 pub use sql::SqlStore;
@@ -165,17 +167,6 @@ pub struct AuditLine {
     pub version: i64,
     pub actor: String,
     pub at: i64,
-}
-
-/// One stay of one connection in a room.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Visit {
-    pub room: RoomId,
-    pub user: UserId,
-    pub country: Option<String>,
-    pub joined_at: i64,
-    /// `None` while the stay goes on (or its node stopped without recording the end).
-    pub left_at: Option<i64>,
 }
 
 /// A chat message as the transcript keeps it, deletions included.

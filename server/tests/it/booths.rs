@@ -350,7 +350,7 @@ async fn presence_and_accepts_hold_across_nodes_and_a_killed_nodes_staff_go_offl
     }
 
     // Node b dies without a word: its staff member shows offline on node a within 30 s
-    // (presence TTL 10 s, confirmation 2 s, grace 2 s here).
+    // (presence TTL 3 s, confirmation 2 s, grace 2 s here).
     killer.kill();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
@@ -611,7 +611,7 @@ async fn the_hall_follows_visitors_between_booths() {
 }
 
 /// Two nodes on one PostgreSQL: a booth added and a staff grant made through one node reach
-/// the other by its periodic reload (10 s), and the revocation does too.
+/// the other by its periodic reload (500 ms here), and the revocation does too.
 #[tokio::test]
 async fn booths_and_grants_made_on_one_node_reach_the_other() {
     use reqwest::Method;
@@ -621,8 +621,17 @@ async fn booths_and_grants_made_on_one_node_reach_the_other() {
 
     let db = TestDatabase::create(Kind::Postgres).await;
     let (url_a, url_b) = (db.url.clone(), db.url.clone());
-    let node_a = TestServer::spawn_with(move |s| s.database_url = Some(url_a)).await;
-    let node_b = TestServer::spawn_with(move |s| s.database_url = Some(url_b)).await;
+    let reload = |s: &mut plenary_server::config::Settings| s.programme_reload_ms = 500;
+    let node_a = TestServer::spawn_with(move |s| {
+        s.database_url = Some(url_a);
+        reload(s);
+    })
+    .await;
+    let node_b = TestServer::spawn_with(move |s| {
+        s.database_url = Some(url_b);
+        reload(s);
+    })
+    .await;
     let organiser = token("org", &[Organiser]);
     let (status, body) = http(
         &node_a,

@@ -19,9 +19,14 @@ const BOOTH: &str = "durable-booth";
 /// Chat messages in the burst before the kill.
 const BURST: usize = 40;
 
-/// Generous rates, so the burst is limited by nothing but the node.
-const RATES: [(&str, &str); 3] =
-    [("PLENARY_CHAT_BURST", "200"), ("PLENARY_CHAT_PER_MINUTE", "6000"), ("PLENARY_COMMAND_BURST", "200")];
+/// Generous rates, so the burst is limited by nothing but the node; a quick programme reload.
+const RATES: [(&str, &str); 4] = [
+    ("PLENARY_CHAT_BURST", "200"),
+    ("PLENARY_CHAT_PER_MINUTE", "6000"),
+    ("PLENARY_COMMAND_BURST", "200"),
+    // The second node learns of the session the first one made at its next reload.
+    ("PLENARY_PROGRAMME_RELOAD_MS", "500"),
+];
 
 async fn seed(url: &str) {
     let http = reqwest::Client::new();

@@ -27,5 +27,6 @@ mod store;
 mod storm;
 mod support;
 mod text_rules;
+mod tidy;
 mod turn;
 mod webrtc;

@@ -16,8 +16,8 @@ use crate::databases::{Kind, TestDatabase};
 use crate::redis_support::TestRedis;
 use crate::support::*;
 
-/// Longer than a node's programme reload (10 s).
-const RELOAD_WAIT: Duration = Duration::from_secs(25);
+/// Bounds the wait for the other node's programme reload (500 ms here).
+const RELOAD_WAIT: Duration = Duration::from_secs(15);
 
 async fn node(redis: &TestRedis, database: &str) -> TestServer {
     let (url, prefix, database) = (redis.url.clone(), redis.prefix.clone(), database.to_owned());
@@ -25,6 +25,7 @@ async fn node(redis: &TestRedis, database: &str) -> TestServer {
         s.redis_url = Some(url);
         s.redis_prefix = prefix;
         s.database_url = Some(database);
+        s.programme_reload_ms = 500;
     })
     .await
 }
