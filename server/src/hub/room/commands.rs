@@ -1,0 +1,145 @@
+//! What a room is asked to do: the commands its mailbox takes ([`RoomCmd`]) and the
+//! requests of its members ([`RoomRequest`], [`QaRequest`], [`PollRequest`]).
+
+use std::sync::Arc;
+
+use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
+use plenary_proto::{MessageId, QaAction, RequestId, StreamPosition, UserId};
+
+use super::BoothRequest;
+use crate::auth::Identity;
+use crate::bus::Publication;
+use crate::domain::stage::StageChange;
+use crate::hub::peer::Peer;
+
+/// What a room actor is asked to do.
+#[derive(Debug)]
+pub enum RoomCmd {
+    Join {
+        peer: Arc<Peer>,
+        identity: Arc<Identity>,
+        rid: RequestId,
+        since: Option<StreamPosition>,
+        /// Told whether the member was let in, so a refused join holds no place on the
+        /// connection.
+        admitted: tokio::sync::oneshot::Sender<bool>,
+    },
+    /// `rid` is absent when the connection closed rather than asked to leave.
+    Leave {
+        peer: Arc<Peer>,
+        rid: Option<RequestId>,
+    },
+    Request {
+        peer: Arc<Peer>,
+        identity: Arc<Identity>,
+        rid: RequestId,
+        request: RoomRequest,
+    },
+    /// A publication from the bus (possibly this node's own).
+    Deliver(Publication),
+    /// An unsequenced frame for every member (the event room's attendance summary).
+    Broadcast(Utf8Bytes),
+    /// Deliveries for this room may have been dropped: read the bus history for gaps.
+    CatchUp,
+    /// The room's attendance on other nodes changed ([`RoomStats::others_present`]).
+    PresenceChanged,
+    /// A presence round of a booth or green room: the watched users connected on any live
+    /// node, sorted.
+    PresenceRound {
+        everywhere: Vec<UserId>,
+    },
+    /// An unsequenced notice from the bus ([`crate::bus::Bus::notify`]): call signalling,
+    /// `<user id>\n<frame>`, for that user's connections here.
+    Notice(Bytes),
+}
+
+/// A command that acts on a room the caller is in.
+#[derive(Debug)]
+pub enum RoomRequest {
+    Stage(StageChange),
+    ChatSend {
+        text: String,
+    },
+    ChatHistory {
+        before: Option<MessageId>,
+        limit: Option<u16>,
+    },
+    ChatDelete {
+        id: MessageId,
+    },
+    Mute {
+        user: UserId,
+        minutes: Option<u32>,
+    },
+    Unmute {
+        user: UserId,
+    },
+    Announce {
+        text: String,
+    },
+    Qa(QaRequest),
+    /// The next page of the questions the caller may see.
+    QaPage {
+        before: Option<MessageId>,
+    },
+    Poll(PollRequest),
+    Booth(BoothRequest),
+    /// The next page of the booth requests the caller may see.
+    BoothPage {
+        after: Option<MessageId>,
+    },
+    /// WebRTC signalling for one other member of a call.
+    Signal {
+        to: UserId,
+        signal: plenary_proto::Signal,
+    },
+}
+
+/// A poll command as a client sends it.
+#[derive(Debug, Clone)]
+pub enum PollRequest {
+    Create {
+        question: String,
+        options: Vec<String>,
+        multiple: bool,
+        changeable: bool,
+        results: plenary_proto::PollResults,
+    },
+    Control {
+        id: MessageId,
+        version: u64,
+        action: plenary_proto::PollAction,
+        results: Option<plenary_proto::PollResults>,
+    },
+    Answer {
+        id: MessageId,
+        choices: Vec<u8>,
+    },
+}
+
+/// A Q&A command as a client sends it.
+#[derive(Debug, Clone)]
+pub enum QaRequest {
+    Ask {
+        text: String,
+        anonymous: bool,
+    },
+    Vote {
+        id: MessageId,
+        up: bool,
+    },
+    Withdraw {
+        id: MessageId,
+    },
+    Moderate {
+        id: MessageId,
+        version: u64,
+        action: QaAction,
+        text: Option<String>,
+        reason: Option<String>,
+        into: Option<MessageId>,
+        into_version: Option<u64>,
+        rank: Option<i64>,
+    },
+}

@@ -1,0 +1,169 @@
+//! The room's polls: commands, steps applied and framed per audience, tallies coalesced,
+//! and the record of polls and answers.
+
+use super::*;
+
+impl Room {
+    /// Applies a poll step and builds what each audience sees of it (drafts: moderators only).
+    pub(super) fn apply_polls(&mut self, seq: Seq, events: &[PollEvent]) -> Frames {
+        let mut changed = Vec::new();
+        let mut removed = Vec::new();
+        let mut removed_public = Vec::new();
+        for event in events {
+            match event {
+                PollEvent::Put(p) => changed.push(p.id.clone()),
+                PollEvent::Removed { id } => {
+                    removed.push(id.clone());
+                    if self.polls.polls.get(id).is_some_and(|p| p.state != poll::PollState::Draft) {
+                        removed_public.push(id.clone());
+                    }
+                }
+                PollEvent::Answered { id, .. } => {
+                    self.tallies_dirty.insert(id.clone());
+                    self.votes_due.get_or_insert_with(|| Instant::now() + VOTE_FLUSH_INTERVAL);
+                }
+            }
+            poll::apply(&mut self.polls, event);
+        }
+        if changed.is_empty() && removed.is_empty() {
+            return Frames::default();
+        }
+        let ids = |list: &[String]| list.iter().filter_map(|id| MessageId::parse(id.clone()).ok()).collect::<Vec<_>>();
+        let frame = |changed: Vec<plenary_proto::PollView>, removed: Vec<MessageId>| {
+            (!changed.is_empty() || !removed.is_empty())
+                .then(|| self.event_frame(seq, RoomEvent::Polls { changed, removed }))
+        };
+        let public: Vec<_> = changed
+            .iter()
+            .filter(|id| self.polls.polls.get(*id).is_some_and(|p| p.state != poll::PollState::Draft))
+            .filter_map(|id| self.polls.view(id, false))
+            .collect();
+        let everyone = frame(public, ids(&removed_public));
+        let moderators = frame(changed.iter().filter_map(|id| self.polls.view(id, true)).collect(), ids(&removed));
+        Frames { everyone, moderators, users: HashMap::new() }
+    }
+
+    /// Every poll's results as `audience` may see them, for a member that resumed.
+    pub(super) fn all_tallies_frame(&self, moderator: bool) -> Option<Utf8Bytes> {
+        let tallies: Vec<_> = self
+            .polls
+            .polls
+            .values()
+            .filter(|p| moderator || p.results_public())
+            .filter_map(|p| self.polls.tally_view(&p.id))
+            .collect();
+        (!tallies.is_empty())
+            .then(|| Utf8Bytes::from(ServerMsg::PollResults { room: self.id.clone(), tallies }.to_json()))
+    }
+
+    pub(super) fn snapshot_polls(&self, moderator: bool) -> Vec<plenary_proto::PollView> {
+        self.polls
+            .polls
+            .values()
+            .filter(|p| moderator || p.state != poll::PollState::Draft)
+            .filter_map(|p| self.polls.view(&p.id, moderator))
+            .collect()
+    }
+
+    pub(super) fn answers_of(&self, user: &UserId) -> Vec<plenary_proto::PollChoice> {
+        self.polls
+            .answers
+            .iter()
+            .filter_map(|(id, answers)| {
+                let choices = answers.get(user)?;
+                Some(plenary_proto::PollChoice {
+                    id: MessageId::parse(id.clone()).ok()?,
+                    choices: choices.iter().copied().collect(),
+                })
+            })
+            .collect()
+    }
+
+    pub(super) fn flush_tallies(&mut self) {
+        let dirty = std::mem::take(&mut self.tallies_dirty);
+        if dirty.is_empty() {
+            return;
+        }
+        let tallies = |moderator: bool| -> Vec<plenary_proto::PollTally> {
+            dirty
+                .iter()
+                .filter(|id| self.polls.polls.get(*id).is_some_and(|p| moderator || p.results_public()))
+                .filter_map(|id| self.polls.tally_view(id))
+                .collect()
+        };
+        let frame = |tallies: Vec<plenary_proto::PollTally>| {
+            (!tallies.is_empty())
+                .then(|| Utf8Bytes::from(ServerMsg::PollResults { room: self.id.clone(), tallies }.to_json()))
+        };
+        let frames =
+            Frames { everyone: frame(tallies(false)), moderators: frame(tallies(true)), users: HashMap::new() };
+        self.broadcast_frames(&frames);
+    }
+
+    /// A poll command: decided against the polls as the stream has them and published (on
+    /// top of that state for moderator actions and answers that cannot change).
+    pub(super) async fn poll_request(
+        &mut self,
+        peer: &Arc<Peer>,
+        identity: &Identity,
+        rid: RequestId,
+        request: PollRequest,
+    ) -> Result<(), Refusal> {
+        if self.kind != RoomKind::Session {
+            return Err(Refusal::new(ErrorCode::NotFound, format!("{} has no polls", self.id)));
+        }
+        let moderator = self.you(identity).can_moderate;
+        let now = unix_millis();
+        let (command, conditional) = match request {
+            PollRequest::Create { question, options, multiple, changeable, results } => {
+                let id = uuid::Uuid::now_v7().simple().to_string();
+                (PollCommand::Create { id, question, options, multiple, changeable, results }, false)
+            }
+            PollRequest::Control { id, version, action, results } => {
+                let id = id.as_str().to_owned();
+                let command = match action {
+                    plenary_proto::PollAction::Open => PollCommand::Open { id, version },
+                    plenary_proto::PollAction::Close => PollCommand::Close { id, version },
+                    plenary_proto::PollAction::Delete => PollCommand::Delete { id, version },
+                    plenary_proto::PollAction::SetResults => {
+                        let Some(results) = results else {
+                            return Err(Refusal::new(ErrorCode::BadRequest, "set_results needs results"));
+                        };
+                        PollCommand::SetResults { id, version, results }
+                    }
+                };
+                (command, true)
+            }
+            PollRequest::Answer { id, choices } => {
+                let fixed = self.polls.polls.get(id.as_str()).is_some_and(|p| !p.changeable);
+                (PollCommand::Answer { id: id.as_str().to_owned(), choices }, fixed)
+            }
+        };
+        let decide = |room: &Room| {
+            let events =
+                poll::decide(&room.polls, identity.user(), moderator, command.clone(), now).map_err(Refusal::from)?;
+            let records = room.poll_records(&events, identity.user(), now);
+            Ok((!events.is_empty()).then_some((StreamEvent::Polls { polls: events }, records)))
+        };
+        self.publish_decided(peer, rid, conditional, "polls", decide).await
+    }
+
+    pub(super) fn poll_records(&self, events: &[PollEvent], by: &UserId, at: i64) -> Vec<Record> {
+        events
+            .iter()
+            .map(|event| match event {
+                PollEvent::Put(poll) => Record::PollPut { room: self.id.clone(), poll: poll.clone(), by: by.clone() },
+                PollEvent::Removed { id } => {
+                    Record::PollRemoved { room: self.id.clone(), id: id.clone(), by: by.clone(), at }
+                }
+                PollEvent::Answered { id, user, choices } => Record::PollAnswer {
+                    room: self.id.clone(),
+                    poll: id.clone(),
+                    voter: user.clone(),
+                    choices: choices.clone(),
+                    at,
+                },
+            })
+            .collect()
+    }
+}
