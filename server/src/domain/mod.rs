@@ -10,6 +10,7 @@ pub mod people;
 pub mod permissions;
 pub mod poll;
 pub mod qa;
+pub mod qa_views;
 pub mod rate;
 pub mod replay;
 pub mod stage;

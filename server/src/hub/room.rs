@@ -53,7 +53,7 @@ use crate::domain::chat::{self, ChatError, ChatLog, MemoryChatLog};
 use crate::domain::page;
 use crate::domain::permissions::membership;
 use crate::domain::poll::{self, PollBoard, PollCommand, PollError, PollEvent};
-use crate::domain::qa::{self, Actor, Audience, QaBoard, QaCommand, QaError, QaEvent, StateRules};
+use crate::domain::qa::{self, Actor, QaBoard, QaCommand, QaError, QaEvent, StateRules};
 use crate::domain::rate::TokenBucket;
 use crate::domain::replay::ReplayWindow;
 use crate::domain::stage::{self, StageError};

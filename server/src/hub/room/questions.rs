@@ -2,99 +2,28 @@
 //! and framed per audience, votes coalesced, and the record of questions, votes and audits.
 
 use super::*;
+use crate::domain::qa_views;
 
 impl Room {
-    /// Applies a Q&A step and builds what each audience sees of it.
+    /// Applies a Q&A step (`qa_views::apply_step` says what each audience sees) and encodes
+    /// each audience's frame once.
     pub(super) fn apply_qa(&mut self, seq: Seq, events: &[QaEvent]) -> Frames {
-        // Who could see each question before the step (for removals from the audience).
-        let mut before: HashMap<String, (bool, UserId)> = HashMap::new();
-        let mut put = Vec::new();
-        let mut removed = Vec::new();
-        for event in events {
-            match event {
-                QaEvent::Put(q) => {
-                    if let Some(old) = self.qa.questions.get(&q.id) {
-                        before.entry(q.id.clone()).or_insert((old.state.is_public(), old.asker.clone()));
-                    }
-                    put.push(q.id.clone());
-                }
-                QaEvent::Removed { id } => {
-                    if let Some(old) = self.qa.questions.get(id) {
-                        before.entry(id.clone()).or_insert((old.state.is_public(), old.asker.clone()));
-                    }
-                    removed.push(id.clone());
-                }
-                QaEvent::Voted { id, .. } => {
-                    self.votes_dirty.insert(id.clone());
-                    self.votes_due.get_or_insert_with(|| Instant::now() + VOTE_FLUSH_INTERVAL);
-                }
-                QaEvent::VotingClosed => {
-                    self.votes_due = Some(Instant::now());
-                }
-            }
-            qa::apply(&mut self.qa, event);
+        let views = qa_views::apply_step(&mut self.qa, events, self.ctx.settings.qa_reveal_anonymous);
+        if !views.votes_changed.is_empty() {
+            self.votes_dirty.extend(views.votes_changed.iter().cloned());
+            self.votes_due.get_or_insert_with(|| Instant::now() + VOTE_FLUSH_INTERVAL);
         }
-        if put.is_empty() && removed.is_empty() {
-            return Frames::default();
+        if views.voting_closed {
+            self.votes_due = Some(Instant::now());
         }
-        let reveal_anonymous = self.ctx.settings.qa_reveal_anonymous;
-        let was_public = |id: &String| before.get(id).is_some_and(|(public, _)| *public);
-        let current = |id: &String| self.qa.questions.get(id);
-        let frame = |changed: Vec<plenary_proto::QuestionView>, removed: Vec<MessageId>| {
-            (!changed.is_empty() || !removed.is_empty())
-                .then(|| self.event_frame(seq, RoomEvent::Questions { changed, removed }))
-        };
-        let message_id = |id: &String| MessageId::parse(id.clone()).ok();
-
-        // The audience: public questions; questions that stopped being public leave.
-        let public_changed: Vec<_> = put
-            .iter()
-            .filter_map(current)
-            .filter(|q| q.state.is_public())
-            .map(|q| qa::view(q, Audience::Public))
-            .collect();
-        let public_removed: Vec<MessageId> = put
-            .iter()
-            .filter(|id| current(id).is_some_and(|q| !q.state.is_public()) && was_public(id))
-            .chain(removed.iter().filter(|id| was_public(id)))
-            .filter_map(message_id)
-            .collect();
-        let everyone = frame(public_changed, public_removed);
-        let moderators = frame(
-            put.iter().filter_map(current).map(|q| qa::view(q, Audience::Moderators { reveal_anonymous })).collect(),
-            removed.iter().filter_map(message_id).collect(),
-        );
-        // Each asker involved: its own questions in full, the others as the audience does.
-        let mut askers: Vec<UserId> = put.iter().filter_map(current).map(|q| q.asker.clone()).collect();
-        askers.extend(before.values().map(|(_, asker)| asker.clone()));
-        askers.sort();
-        askers.dedup();
-        let users = askers
-            .into_iter()
-            .map(|asker| {
-                let changed = put
-                    .iter()
-                    .filter_map(current)
-                    .filter(|q| q.asker == asker || q.state.is_public())
-                    .map(|q| qa::view(q, if q.asker == asker { Audience::Asker } else { Audience::Public }))
-                    .collect();
-                let gone = put
-                    .iter()
-                    .filter(|id| {
-                        current(id).is_some_and(|q| q.asker != asker && !q.state.is_public()) && was_public(id)
-                    })
-                    .chain(
-                        removed
-                            .iter()
-                            .filter(|id| before.get(*id).is_some_and(|(public, owner)| *public || *owner == asker)),
-                    )
-                    .filter_map(message_id)
-                    .collect();
-                let own = frame(changed, gone);
-                (asker, own)
+        let frame = |change: qa_views::ViewChange| {
+            (!change.is_empty()).then(|| {
+                let event = RoomEvent::Questions { changed: change.changed, removed: change.removed };
+                self.event_frame(seq, event)
             })
-            .collect();
-        Frames { everyone, moderators, users }
+        };
+        let users = views.askers.into_iter().map(|(asker, change)| (asker, frame(change))).collect();
+        Frames { everyone: frame(views.audience), moderators: frame(views.moderators), users }
     }
 
     /// Sends the counts of the questions whose votes changed since the last time, and the
