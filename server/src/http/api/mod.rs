@@ -1,8 +1,8 @@
 //! The REST API under `/api`: its router, its OpenAPI document and the helpers every
 //! endpoint shares (the caller's bearer token and roles, JSON bodies, CSV responses). The
-//! endpoints themselves live by resource: [`programme`] (the event, tracks, speakers,
-//! sessions and booths), [`import`] (programme files), [`grants`] (role grants) and
-//! [`reports`] (attendance, transcripts, Q&A and poll exports, analytics). Every organiser
+//! endpoints themselves live by resource: `programme` (the event, tracks, speakers,
+//! sessions and booths), `import` (programme files), `grants` (role grants) and
+//! `reports` (attendance, transcripts, Q&A and poll exports, analytics). Every organiser
 //! endpoint checks the caller's bearer token; nothing is open by default. The OpenAPI
 //! document is generated from these handlers (utoipa) at `/api/openapi.json`.
 
