@@ -5,6 +5,7 @@ pub mod analytics;
 pub mod attendance;
 pub mod booth;
 pub mod chat;
+pub mod identity;
 pub mod page;
 pub mod people;
 pub mod permissions;

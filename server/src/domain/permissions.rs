@@ -2,7 +2,7 @@
 
 use plenary_proto::{Membership, Role, RoomId, RoomKind};
 
-use crate::auth::Identity;
+use super::identity::Identity;
 
 /// The caller's rights in `room`. `booth_staff`: the caller is one of the staff of the booth
 /// `room` is (the room knows its booth's staff; see `Room::is_booth_staff`).

@@ -6,6 +6,7 @@ use plenary_proto::{RoomId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use crate::domain::identity::RoleGrant;
 use crate::domain::text::{has_control, normalise_line, normalise_text};
 
 /// A problem with one field of an input, named by its path (`sessions[2].title`) or line.
@@ -203,17 +204,6 @@ pub struct Booth {
     /// User ids (`sub`) of the booth's staff.
     #[serde(default)]
     pub staff: Vec<String>,
-}
-
-/// A role an organiser grants, optionally limited to one session or booth.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct RoleGrant {
-    pub user: String,
-    /// `moderator`, `speaker`, `exhibitor` or `organiser`.
-    pub role: String,
-    /// A session id (for moderators and speakers) or booth id (for exhibitors).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
 }
 
 /// A whole programme, as imported.

@@ -4,7 +4,7 @@
 //! shutdown everything queued is written before the node exits.
 //!
 //! **Acknowledged means recorded.** A room queues a command's `ack` behind the command's
-//! records ([`StoreWriter::ack_after`]); the writer sends it once the transaction holding
+//! records ([`StoreWriter::after_commit`]); the writer gives it once the transaction holding
 //! them committed. A node killed before that never acknowledged the command. Batching makes
 //! this a group commit: every ack waiting in one batch costs one transaction.
 
@@ -14,11 +14,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use axum::extract::ws::Utf8Bytes;
-use plenary_proto::{ErrorCode, RequestId, ServerMsg};
-
 use super::{Record, Store};
-use crate::hub::peer::Peer;
 use crate::metrics::Metrics;
 
 /// Records queued before rooms wait (only while the database is slower than the hub).
@@ -37,12 +33,15 @@ pub struct StoreWriter {
     store: Arc<dyn Store>,
 }
 
-/// What the writer's queue carries: records, and answers to send once the records queued
+/// Called once the records queued before it are committed (`true`) or given up (`false`):
+/// a room's way to answer a command only then, without the store knowing connections.
+pub type Answer = Box<dyn FnOnce(bool) + Send>;
+
+/// What the writer's queue carries: records, and answers to give once the records queued
 /// before them are committed.
-#[derive(Debug)]
 enum Queued {
     Record(Record),
-    Answer(Arc<Peer>, RequestId),
+    After(Answer),
 }
 
 impl std::fmt::Debug for dyn Store {
@@ -74,13 +73,12 @@ impl StoreWriter {
         }
     }
 
-    /// Sends `ack` for `rid` once every record queued before it is committed (or an
-    /// `error` if they could not be).
-    pub async fn ack_after(&self, peer: Arc<Peer>, rid: RequestId) {
-        if let Err(mpsc::error::SendError(Queued::Answer(peer, rid))) = self.queue.send(Queued::Answer(peer, rid)).await
-        {
+    /// Calls `answer` once every record queued before it is committed (with `true`), or
+    /// could not be (with `false`).
+    pub async fn after_commit(&self, answer: Answer) {
+        if let Err(mpsc::error::SendError(Queued::After(answer))) = self.queue.send(Queued::After(answer)).await {
             // The writer has stopped (the node is shutting down): the records were not written.
-            answer(&peer, rid, false);
+            answer(false);
         }
     }
 
@@ -98,21 +96,6 @@ impl WriterTask {
     }
 }
 
-/// Answers a command whose records were `written`, or could not be.
-fn answer(peer: &Peer, rid: RequestId, written: bool) {
-    let msg = if written {
-        ServerMsg::Ack { rid }
-    } else {
-        ServerMsg::Error {
-            rid: Some(rid),
-            code: ErrorCode::Unavailable,
-            message: "the node stopped before this was recorded; send it again".into(),
-            retry_after_ms: None,
-        }
-    };
-    let _ = peer.send(Utf8Bytes::from(msg.to_json()));
-}
-
 async fn write_loop(
     store: Arc<dyn Store>,
     mut records: mpsc::Receiver<Queued>,
@@ -127,7 +110,7 @@ async fn write_loop(
             tokio::select! {
                 queued = records.recv() => match queued {
                     Some(Queued::Record(record)) => batch.push(record),
-                    Some(Queued::Answer(peer, rid)) => answers.push((peer, rid)),
+                    Some(Queued::After(answer)) => answers.push(answer),
                     None => stopping = true,
                 },
                 _ = &mut stopped => stopping = true,
@@ -138,7 +121,7 @@ async fn write_loop(
         while batch.len() < BATCH {
             match records.try_recv() {
                 Ok(Queued::Record(record)) => batch.push(record),
-                Ok(Queued::Answer(peer, rid)) => answers.push((peer, rid)),
+                Ok(Queued::After(answer)) => answers.push(answer),
                 Err(_) => break,
             }
         }
@@ -148,8 +131,8 @@ async fn write_loop(
             batch.clear();
         }
         // Every answer taken so far came after records that are now committed (or given up).
-        for (peer, rid) in answers.drain(..) {
-            answer(&peer, rid, written);
+        for answer in answers.drain(..) {
+            answer(written);
         }
         if stopping && records.is_empty() {
             return;
@@ -217,8 +200,6 @@ async fn write_one_by_one(store: &dyn Store, batch: &[Record], metrics: &Metrics
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
-
-    use plenary_proto::ConnectionId;
 
     use async_trait::async_trait;
     use plenary_proto::{ChatMessage, MessageId, RoomId, UserId, UserProfile};
@@ -333,22 +314,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_ack_goes_out_only_once_its_records_are_committed() {
+    async fn an_answer_is_given_only_once_its_records_are_committed() {
         let gate = Arc::new(tokio::sync::Semaphore::new(0));
         let store = Arc::new(PickyStore { gate: Some(gate.clone()), ..PickyStore::default() });
-        let metrics = Arc::new(Metrics::default());
-        let (writer, task) = StoreWriter::start(store.clone(), metrics.clone());
-        let (peer, mut outbox) = Peer::new(1, ConnectionId::parse("c1").unwrap(), 8, 4096, metrics);
+        let (writer, task) = StoreWriter::start(store.clone(), Arc::new(Metrics::default()));
+        let (told, mut answered) = mpsc::unbounded_channel();
         writer.record(chat("hello")).await;
-        writer.ack_after(peer.clone(), RequestId(7)).await;
+        let kept = store.clone();
+        writer
+            .after_commit(Box::new(move |written| {
+                let _ = told.send((written, kept.kept.lock().unwrap().len()));
+            }))
+            .await;
         for _ in 0..10 {
             tokio::task::yield_now().await;
         }
-        assert!(outbox.try_recv().is_none(), "no ack while the write is held");
+        assert!(answered.try_recv().is_err(), "no answer while the write is held");
         gate.add_permits(1);
-        let frame = tokio::time::timeout(Duration::from_secs(5), outbox.recv()).await.unwrap().unwrap();
-        assert_eq!(frame.as_str(), r#"{"type":"ack","rid":7}"#);
-        assert_eq!(store.kept.lock().unwrap().len(), 1, "the record was in before the ack went out");
+        let answer = tokio::time::timeout(Duration::from_secs(5), answered.recv()).await.unwrap().unwrap();
+        assert_eq!(answer, (true, 1), "answered as written, with the record already in");
         gate.add_permits(100);
         task.finish().await;
     }

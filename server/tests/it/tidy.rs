@@ -1,6 +1,6 @@
 //! Tidy checks over the repository's sources: every Rust file says what it owns in a `//!`
 //! header, and the server's layering holds (the domain does no IO; only `store` names
-//! `sqlx`; only `bus::redis` names `redis`).
+//! `sqlx`; only `bus::redis` names `redis`; the top-level modules form no cycle).
 
 use std::path::{Path, PathBuf};
 
@@ -75,4 +75,83 @@ fn the_layers_hold() {
         }
     }
     assert!(crossings.is_empty(), "{crossings:#?}");
+}
+
+/// The top-level modules of `server/src` and the ones each names through `crate::`.
+fn module_graph() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let root = workspace().join("server/src");
+    let mut modules: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter_map(|p| {
+            let name = p.file_stem()?.to_str()?.to_owned();
+            (p.is_dir() || p.extension().is_some_and(|e| e == "rs")).then_some(name)
+        })
+        .filter(|name| name != "lib" && name != "main")
+        .collect();
+    modules.sort();
+    modules.dedup();
+    let mut graph = std::collections::BTreeMap::new();
+    for module in &modules {
+        let mut files = Vec::new();
+        let dir = root.join(module);
+        if dir.is_dir() {
+            rust_files(&dir, &mut files);
+        }
+        let file = root.join(format!("{module}.rs"));
+        if file.is_file() {
+            files.push(file);
+        }
+        let mut uses = std::collections::BTreeSet::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                for (at, _) in line.match_indices("crate::") {
+                    let rest = &line[at + "crate::".len()..];
+                    let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                    if &name != module && modules.contains(&name) {
+                        uses.insert(name);
+                    }
+                }
+            }
+        }
+        graph.insert(module.clone(), uses);
+    }
+    graph
+}
+
+#[test]
+fn the_server_modules_form_no_cycle() {
+    let graph = module_graph();
+    // Depth-first search; a module met again while on the path closes a cycle.
+    fn visit(
+        module: &str,
+        graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut std::collections::BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|m| m == module) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(module.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(module) {
+            return None;
+        }
+        path.push(module.to_owned());
+        for next in &graph[module] {
+            if let Some(cycle) = visit(next, graph, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(module.to_owned());
+        None
+    }
+    let mut done = std::collections::BTreeSet::new();
+    for module in graph.keys() {
+        if let Some(cycle) = visit(module, &graph, &mut Vec::new(), &mut done) {
+            panic!("the server's modules form a cycle: {}\n{graph:#?}", cycle.join(" -> "));
+        }
+    }
 }

@@ -82,7 +82,7 @@ impl Room {
                 writer.record(record).await;
             }
             for (peer, rid) in self.pending_acks.drain(..) {
-                writer.ack_after(peer, rid).await;
+                writer.after_commit(Box::new(move |written| answer_after_commit(&peer, rid, written))).await;
             }
         }
     }
@@ -162,4 +162,19 @@ impl Room {
             self.drop_member(id);
         }
     }
+}
+
+/// Answers a command once its records are committed (`ack`), or could not be (a 503).
+fn answer_after_commit(peer: &Peer, rid: RequestId, written: bool) {
+    let answer = if written {
+        ServerMsg::Ack { rid }
+    } else {
+        ServerMsg::Error {
+            rid: Some(rid),
+            code: ErrorCode::Unavailable,
+            message: "the node stopped before this was recorded; send it again".into(),
+            retry_after_ms: None,
+        }
+    };
+    let _ = peer.send_msg(&answer);
 }
