@@ -55,7 +55,7 @@ pub(crate) struct HubContext {
     pub(crate) bus: Arc<dyn Bus>,
     pub(crate) metrics: Arc<Metrics>,
     rooms: DashMap<RoomId, RoomEntry>,
-    tracker: TaskTracker,
+    pub(crate) tracker: TaskTracker,
     pub(crate) shutdown: CancellationToken,
     generations: AtomicU64,
     /// The last attendance summary sent to the event room, for members who join later.

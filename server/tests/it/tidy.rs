@@ -155,3 +155,82 @@ fn the_server_modules_form_no_cycle() {
         }
     }
 }
+
+/// Whether `word` occurs as a whole identifier in `code`.
+fn has_word(code: &str, word: &str) -> bool {
+    code.match_indices(word).any(|(at, _)| {
+        let before = code[..at].chars().next_back();
+        let after = code[at + word.len()..].chars().next();
+        let ident = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        !ident(before) && !ident(after)
+    })
+}
+
+#[test]
+fn every_path_architecture_md_names_exists() {
+    let root = workspace();
+    let doc = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    // The code the map may name: Rust sources and tests, and the web client's TypeScript.
+    let mut files = Vec::new();
+    for dir in ["proto/src", "server/src", "server/tests", "load-tests/src", "web/src"] {
+        rust_or_ts_files(&root.join(dir), &mut files);
+    }
+    let mut code = String::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            code.push_str(line);
+            code.push('\n');
+        }
+    }
+    let mut missing = Vec::new();
+    for (_, span) in doc.split('`').enumerate().filter(|(n, _)| n % 2 == 1) {
+        let is_path = span.contains("::")
+            && span.split("::").all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        if is_path && span.split("::").any(|segment| !has_word(&code, segment)) {
+            missing.push(span.to_owned());
+        }
+        // A type named alone (`CamelCase`) must exist too.
+        let is_type = span.len() > 2
+            && span.starts_with(|c: char| c.is_ascii_uppercase())
+            && span.chars().all(|c| c.is_ascii_alphanumeric())
+            && span.chars().any(|c| c.is_ascii_lowercase());
+        if is_type && !has_word(&code, span) {
+            missing.push(span.to_owned());
+        }
+        // A file named by its path must exist.
+        let is_file = span.ends_with(".rs") || span.ends_with(".ts") || span.ends_with(".tsx");
+        if is_file && span.contains('/') && !span.contains(' ') {
+            let candidates = [root.join(span), root.join("server/src").join(span), root.join("web/src").join(span)];
+            let named = span.rsplit('/').next().unwrap_or(span);
+            let anywhere = || {
+                let mut files = Vec::new();
+                for dir in ["proto", "server", "load-tests", "web/src", "web/test"] {
+                    rust_or_ts_files(&root.join(dir), &mut files);
+                }
+                files.iter().any(|f| f.to_string_lossy().ends_with(span) || f.file_name().is_some_and(|f| f == named))
+            };
+            if !candidates.iter().any(|c| c.exists()) && !anywhere() {
+                missing.push(span.to_owned());
+            }
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    assert!(missing.is_empty(), "ARCHITECTURE.md names what the code no longer has: {missing:#?}");
+}
+
+fn rust_or_ts_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == "node_modules" || n == "target" || n == "dist") {
+                continue;
+            }
+            rust_or_ts_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs" || e == "ts" || e == "tsx" || e == "mjs") {
+            out.push(path);
+        }
+    }
+}

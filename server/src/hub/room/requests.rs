@@ -71,11 +71,12 @@ impl Room {
                     if in_memory { self.chat_page(before.as_ref(), limit) } else { (Vec::new(), false) };
                 match &self.ctx.writer {
                     // Older messages than memory holds come from the record, read in a task of
-                    // its own so the room does not wait for the database.
+                    // its own (tracked, so shutdown waits for it) so the room does not wait for
+                    // the database.
                     Some(writer) if messages.len() < limit => {
                         let older_than = messages.first().map(|m| m.id.clone()).or(before);
                         let (store, room, peer) = (writer.store().clone(), self.id.clone(), peer.clone());
-                        tokio::spawn(async move {
+                        self.ctx.tracker.spawn(async move {
                             let wanted = limit - messages.len();
                             let answer = match store.chat_page(&room, older_than.as_ref(), wanted).await {
                                 Ok((mut older, more)) => {
