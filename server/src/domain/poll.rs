@@ -279,6 +279,46 @@ pub fn apply(board: &mut PollBoard, event: &PollEvent) {
     }
 }
 
+/// What each audience sees of a poll step: the audience never sees a draft (nor hears of a
+/// draft's removal); moderators see every poll.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PollStepViews {
+    pub audience: (Vec<plenary_proto::PollView>, Vec<plenary_proto::MessageId>),
+    pub moderators: (Vec<plenary_proto::PollView>, Vec<plenary_proto::MessageId>),
+    /// Polls whose answers changed (their results go out coalesced).
+    pub answers_changed: BTreeSet<String>,
+}
+
+/// Applies `events` to `board` and returns what each audience sees of them.
+pub fn apply_step(board: &mut PollBoard, events: &[PollEvent]) -> PollStepViews {
+    let mut views = PollStepViews::default();
+    let (mut changed, mut removed, mut removed_public) = (Vec::new(), Vec::new(), Vec::new());
+    for event in events {
+        match event {
+            PollEvent::Put(p) => changed.push(p.id.clone()),
+            PollEvent::Removed { id } => {
+                removed.push(id.clone());
+                if board.polls.get(id).is_some_and(|p| p.state != PollState::Draft) {
+                    removed_public.push(id.clone());
+                }
+            }
+            PollEvent::Answered { id, .. } => {
+                views.answers_changed.insert(id.clone());
+            }
+        }
+        apply(board, event);
+    }
+    let ids = |list: &[String]| list.iter().filter_map(|id| plenary_proto::MessageId::parse(id.clone()).ok()).collect();
+    let public = changed
+        .iter()
+        .filter(|id| board.polls.get(*id).is_some_and(|p| p.state != PollState::Draft))
+        .filter_map(|id| board.view(id, false))
+        .collect();
+    views.audience = (public, ids(&removed_public));
+    views.moderators = (changed.iter().filter_map(|id| board.view(id, true)).collect(), ids(&removed));
+    views
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,5 +434,43 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_draft_reaches_moderators_only_and_the_audience_once_it_opens() {
+        let mut board = PollBoard::default();
+        let draft = Poll {
+            id: "p1".into(),
+            question: "Which action line first?".into(),
+            options: vec!["C1".into(), "C3".into()],
+            multiple: false,
+            changeable: true,
+            results: PollResults::Live,
+            state: PollState::Draft,
+            version: 1,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let shown = |views: &PollStepViews| {
+            let ids = |(changed, removed): &(Vec<plenary_proto::PollView>, Vec<plenary_proto::MessageId>)| {
+                (changed.iter().map(|p| p.id.to_string()).collect::<Vec<_>>(), removed.len())
+            };
+            (ids(&views.audience), ids(&views.moderators))
+        };
+        let views = apply_step(&mut board, &[PollEvent::Put(draft.clone())]);
+        assert_eq!(shown(&views), ((vec![], 0), (vec!["p1".to_owned()], 0)), "a draft: moderators only");
+        let open = Poll { state: PollState::Open, version: 2, ..draft.clone() };
+        let views = apply_step(&mut board, &[PollEvent::Put(open)]);
+        assert_eq!(shown(&views), ((vec!["p1".to_owned()], 0), (vec!["p1".to_owned()], 0)), "open: everyone");
+        let views = apply_step(&mut board, &[PollEvent::Removed { id: "p1".into() }]);
+        assert_eq!(shown(&views), ((vec![], 1), (vec![], 1)), "an open poll's removal reaches everyone");
+        apply_step(&mut board, &[PollEvent::Put(draft)]);
+        let views = apply_step(&mut board, &[PollEvent::Removed { id: "p1".into() }]);
+        assert_eq!(shown(&views), ((vec![], 0), (vec![], 1)), "a draft's removal: moderators only");
+        let views = apply_step(
+            &mut board,
+            &[PollEvent::Answered { id: "p1".into(), user: user("ada"), choices: BTreeSet::from([0]) }],
+        );
+        assert_eq!(views.answers_changed.iter().collect::<Vec<_>>(), ["p1"]);
     }
 }

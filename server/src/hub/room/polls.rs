@@ -4,43 +4,19 @@
 use super::*;
 
 impl Room {
-    /// Applies a poll step and builds what each audience sees of it (drafts: moderators only).
+    /// Applies a poll step (`poll::apply_step` says what each audience sees) and encodes each
+    /// audience's frame once.
     pub(super) fn apply_polls(&mut self, seq: Seq, events: &[PollEvent]) -> Frames {
-        let mut changed = Vec::new();
-        let mut removed = Vec::new();
-        let mut removed_public = Vec::new();
-        for event in events {
-            match event {
-                PollEvent::Put(p) => changed.push(p.id.clone()),
-                PollEvent::Removed { id } => {
-                    removed.push(id.clone());
-                    if self.polls.polls.get(id).is_some_and(|p| p.state != poll::PollState::Draft) {
-                        removed_public.push(id.clone());
-                    }
-                }
-                PollEvent::Answered { id, .. } => {
-                    self.tallies_dirty.insert(id.clone());
-                    self.votes_due.get_or_insert_with(|| Instant::now() + VOTE_FLUSH_INTERVAL);
-                }
-            }
-            poll::apply(&mut self.polls, event);
+        let views = poll::apply_step(&mut self.polls, events);
+        if !views.answers_changed.is_empty() {
+            self.tallies_dirty.extend(views.answers_changed.iter().cloned());
+            self.votes_due.get_or_insert_with(|| Instant::now() + VOTE_FLUSH_INTERVAL);
         }
-        if changed.is_empty() && removed.is_empty() {
-            return Frames::default();
-        }
-        let ids = |list: &[String]| list.iter().filter_map(|id| MessageId::parse(id.clone()).ok()).collect::<Vec<_>>();
-        let frame = |changed: Vec<plenary_proto::PollView>, removed: Vec<MessageId>| {
+        let frame = |(changed, removed): (Vec<plenary_proto::PollView>, Vec<MessageId>)| {
             (!changed.is_empty() || !removed.is_empty())
                 .then(|| self.event_frame(seq, RoomEvent::Polls { changed, removed }))
         };
-        let public: Vec<_> = changed
-            .iter()
-            .filter(|id| self.polls.polls.get(*id).is_some_and(|p| p.state != poll::PollState::Draft))
-            .filter_map(|id| self.polls.view(id, false))
-            .collect();
-        let everyone = frame(public, ids(&removed_public));
-        let moderators = frame(changed.iter().filter_map(|id| self.polls.view(id, true)).collect(), ids(&removed));
-        Frames { everyone, moderators, users: HashMap::new() }
+        Frames { everyone: frame(views.audience), moderators: frame(views.moderators), users: HashMap::new() }
     }
 
     /// Every poll's results as `audience` may see them, for a member that resumed.
