@@ -4,6 +4,7 @@
 pub mod analytics;
 pub mod attendance;
 pub mod booth;
+pub mod booth_views;
 pub mod chat;
 pub mod identity;
 pub mod page;

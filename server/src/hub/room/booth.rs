@@ -30,7 +30,7 @@ use crate::clock::unix_millis;
 use crate::domain::booth::{
     self, BoothBoard, BoothCommand, BoothError, BoothEvent, ContactKind, ContactRequest, RequestState, StaffPresence,
 };
-use crate::domain::page;
+use crate::domain::{booth_views, page};
 use crate::hub::peer::Peer;
 use crate::store::{RECENT_REQUESTS_MS, Record};
 
@@ -298,46 +298,8 @@ impl Room {
     /// visitor involved its own request.
     pub(super) fn apply_booth(&mut self, seq: Seq, events: &[BoothEvent]) -> Frames {
         let Some(booth) = &mut self.booth else { return Frames::default() };
-        let queue_before: Vec<String> = booth.board.queue().iter().map(|r| r.id.clone()).collect();
-        let mut staff_changed = Vec::new();
-        let mut requests_changed: Vec<String> = Vec::new();
-        for event in events {
-            match event {
-                BoothEvent::Staff { user, .. } => staff_changed.push(user.clone()),
-                BoothEvent::Request(request) => requests_changed.push(request.id.clone()),
-            }
-            booth::apply(&mut booth.board, event);
-        }
+        let views = booth_views::apply_step(&mut booth.board, events);
         booth.index_waiting();
-        let board = &booth.board;
-        let queue_after: Vec<String> = board.queue().iter().map(|r| r.id.clone()).collect();
-        let positions: HashMap<&str, usize> =
-            queue_after.iter().enumerate().map(|(i, id)| (id.as_str(), i + 1)).collect();
-        // Requests whose position moved: everyone behind the first change in the queue.
-        let moved: Vec<String> = if queue_before == queue_after {
-            Vec::new()
-        } else {
-            let same = queue_before.iter().zip(&queue_after).take_while(|(a, b)| a == b).count();
-            queue_after[same..].to_vec()
-        };
-        let mut touched = requests_changed;
-        for id in moved {
-            if !touched.contains(&id) {
-                touched.push(id);
-            }
-        }
-        staff_changed.sort();
-        staff_changed.dedup();
-        let staff: Vec<_> =
-            staff_changed.iter().filter_map(|u| board.staff.get(u).map(|p| booth::staff_view(u, p))).collect();
-        let views: Vec<(UserId, ContactRequestView)> = touched
-            .iter()
-            .filter_map(|id| board.requests.get(id))
-            .filter_map(|r| {
-                let view = booth::request_view(board, r, positions.get(r.id.as_str()).copied())?;
-                Some((r.visitor.clone(), view))
-            })
-            .collect();
         let frame = |staff: Vec<plenary_proto::StaffView>, requests: Vec<ContactRequestView>| {
             (!staff.is_empty() || !requests.is_empty()).then(|| {
                 Utf8Bytes::from(
@@ -346,14 +308,10 @@ impl Room {
                 )
             })
         };
-        let everyone = frame(staff.clone(), Vec::new());
-        let moderators = frame(staff.clone(), views.iter().map(|(_, v)| v.clone()).collect());
-        // Each visitor involved: its own requests (one pass over the views, not one per visitor).
-        let mut own: HashMap<UserId, Vec<ContactRequestView>> = HashMap::new();
-        for (visitor, view) in &views {
-            own.entry(visitor.clone()).or_default().push(view.clone());
-        }
-        let users = own.into_iter().map(|(visitor, own)| (visitor, frame(staff.clone(), own))).collect();
+        let everyone = frame(views.staff.clone(), Vec::new());
+        let moderators = frame(views.staff.clone(), views.for_staff);
+        let users =
+            views.by_visitor.into_iter().map(|(visitor, own)| (visitor, frame(views.staff.clone(), own))).collect();
         self.update_booth_stats();
         Frames { everyone, moderators, users }
     }
