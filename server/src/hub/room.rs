@@ -35,8 +35,8 @@ pub use commands::{PollRequest, QaRequest, RoomCmd, RoomRequest};
 pub use green::GREEN_ROOM_CAPACITY;
 use green::GreenRoom;
 use plenary_proto::{
-    Announcement, Attendance, CallInfo, ChatMessage, Epoch, ErrorCode, Membership, MessageId, QaAction, QuestionVotes,
-    RequestId, Role, RoomEvent, RoomId, RoomKind, Seq, ServerMsg, Stage, StageState, StreamPosition, UserId,
+    Announcement, Attendance, CallInfo, Epoch, ErrorCode, Membership, MessageId, QaAction, QuestionVotes, RequestId,
+    Role, RoomEvent, RoomId, RoomKind, Seq, ServerMsg, Stage, StageState, StreamPosition, UserId,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -49,7 +49,7 @@ use crate::bus::Publication;
 use crate::clock::unix_millis;
 use crate::domain::attendance::AttendanceCoalescer;
 use crate::domain::booth::BoothEvent;
-use crate::domain::chat::{self, ChatError, ChatLog, MemoryChatLog};
+use crate::domain::chat::{self, ChatError, ChatLog, ChatRefusal, MemoryChatLog};
 use crate::domain::page;
 use crate::domain::permissions::membership;
 use crate::domain::poll::{self, PollBoard, PollCommand, PollError, PollEvent};
@@ -64,14 +64,10 @@ use crate::store::Record;
 pub const CHAT_PAGE: usize = 50;
 /// Announcements kept for the event room's snapshot.
 const ANNOUNCEMENTS_KEPT: usize = 20;
-/// Longest announcement, in characters.
-const ANNOUNCEMENT_MAX_CHARS: usize = 2_000;
 /// Tries at publishing a stage change while other nodes keep publishing first.
 const STAGE_ATTEMPTS: usize = 5;
 /// How long a call room whose call is unknown stays after a refused join.
 const UNKNOWN_CALL_TTL: std::time::Duration = std::time::Duration::from_secs(1);
-/// Longest mute, in minutes (a week).
-const MAX_MUTE_MINUTES: u32 = 7 * 24 * 60;
 
 /// What one position of a room's stream carries between nodes: a room event as clients
 /// see it, or a step of the Q&A board (whole questions with their askers and voters, which
@@ -230,6 +226,22 @@ impl From<PollError> for Refusal {
             | PollError::AlreadyAnswered
             | PollError::DuplicateId => ErrorCode::Conflict,
             PollError::Invalid(_) => ErrorCode::Invalid,
+        };
+        Refusal::new(code, e.to_string())
+    }
+}
+
+impl From<ChatRefusal> for Refusal {
+    fn from(e: ChatRefusal) -> Self {
+        let code = match &e {
+            ChatRefusal::Text(text) => return Refusal::from(text.clone()),
+            ChatRefusal::Muted { .. } => ErrorCode::Muted,
+            ChatRefusal::NoMessage(_) | ChatRefusal::NotMuted(_) => ErrorCode::NotFound,
+            ChatRefusal::BadMinutes => ErrorCode::Invalid,
+            ChatRefusal::NoChat
+            | ChatRefusal::NotYours
+            | ChatRefusal::ModeratorsOnly(_)
+            | ChatRefusal::OrganisersOnly => ErrorCode::Forbidden,
         };
         Refusal::new(code, e.to_string())
     }

@@ -2,6 +2,7 @@
 //! applying a room event to the room's state.
 
 use super::*;
+use crate::domain::chat::{ChatCommand, ChatRights, ChatRoom};
 
 impl Room {
     pub(super) fn current_stage(&self) -> Stage {
@@ -49,20 +50,10 @@ impl Room {
                 return Err(Refusal::new(ErrorCode::Conflict, "the stage kept changing meanwhile; try again"));
             }
             RoomRequest::ChatSend { text } => {
-                if !you.can_chat {
-                    return Err(Refusal::new(ErrorCode::Forbidden, format!("{} has no chat", self.id)));
-                }
-                if self.is_muted(identity.user(), now) {
-                    let message = match self.muted.get(identity.user()).copied().flatten() {
-                        Some(until) => format!("a moderator muted you in this room until {until}"),
-                        None => "a moderator muted you in this room".to_owned(),
-                    };
-                    return Err(Refusal::new(ErrorCode::Muted, message));
-                }
-                let text = chat::validate_text(&text, self.ctx.settings.chat_max_chars)?;
-                self.take_chat_token(identity.user())?;
                 let id = MessageId::parse(uuid::Uuid::now_v7().simple().to_string()).expect("hex is a valid id");
-                RoomEvent::Chat { message: ChatMessage { id, author: identity.profile.clone(), text, at: now } }
+                let event = self.decide_chat(identity, &you, ChatCommand::Send { id, text }, now)?;
+                self.take_chat_token(identity.user())?;
+                event
             }
             RoomRequest::ChatHistory { before, limit } => {
                 let limit = usize::from(limit.unwrap_or(CHAT_PAGE as u16)).clamp(1, CHAT_PAGE);
@@ -111,37 +102,11 @@ impl Room {
                 }
                 return Ok(());
             }
-            RoomRequest::ChatDelete { id } => {
-                let Some(message) = self.chat.get(&id) else {
-                    return Err(Refusal::new(ErrorCode::NotFound, format!("no message {id} in {}", self.id)));
-                };
-                if !you.can_moderate && message.author.id != *identity.user() {
-                    return Err(Refusal::new(ErrorCode::Forbidden, "only moderators and the author delete a message"));
-                }
-                RoomEvent::ChatDeleted { id, by: identity.user().clone() }
-            }
+            RoomRequest::ChatDelete { id } => self.decide_chat(identity, &you, ChatCommand::Delete { id }, now)?,
             RoomRequest::Mute { user, minutes } => {
-                if !you.can_moderate {
-                    return Err(Refusal::new(ErrorCode::Forbidden, "only moderators mute"));
-                }
-                if minutes.is_some_and(|m| m == 0 || m > MAX_MUTE_MINUTES) {
-                    return Err(Refusal::new(
-                        ErrorCode::Invalid,
-                        format!("minutes must be between 1 and {MAX_MUTE_MINUTES}"),
-                    ));
-                }
-                let until = minutes.map(|m| now + i64::from(m) * 60_000);
-                RoomEvent::UserMuted { user, until, by: identity.user().clone() }
+                self.decide_chat(identity, &you, ChatCommand::Mute { user, minutes }, now)?
             }
-            RoomRequest::Unmute { user } => {
-                if !you.can_moderate {
-                    return Err(Refusal::new(ErrorCode::Forbidden, "only moderators unmute"));
-                }
-                if !self.is_muted(&user, now) {
-                    return Err(Refusal::new(ErrorCode::NotFound, format!("{user} is not muted here")));
-                }
-                RoomEvent::UserUnmuted { user, by: identity.user().clone() }
-            }
+            RoomRequest::Unmute { user } => self.decide_chat(identity, &you, ChatCommand::Unmute { user }, now)?,
             RoomRequest::Qa(request) => return self.qa_request(peer, identity, rid, request).await,
             RoomRequest::QaPage { before } => return self.questions_page(peer, identity, rid, before.as_ref()),
             RoomRequest::BoothPage { after } => return self.booth_page(peer, identity, rid, after.as_ref()),
@@ -152,17 +117,26 @@ impl Room {
                 let _ = peer.send_msg(&ServerMsg::Ack { rid });
                 return Ok(());
             }
-            RoomRequest::Announce { text } => {
-                if !you.can_announce {
-                    return Err(Refusal::new(ErrorCode::Forbidden, "only organisers announce"));
-                }
-                let text = chat::validate_text(&text, ANNOUNCEMENT_MAX_CHARS)?;
-                RoomEvent::Announcement { announcement: Announcement { text, by: identity.profile.clone(), at: now } }
-            }
+            RoomRequest::Announce { text } => self.decide_chat(identity, &you, ChatCommand::Announce { text }, now)?,
         };
         self.publish(event).await?;
         self.ack(peer, rid);
         Ok(())
+    }
+
+    /// A chat command decided by `chat::decide` against this room's log and mutes.
+    fn decide_chat(
+        &self,
+        identity: &Identity,
+        you: &Membership,
+        command: ChatCommand,
+        now: i64,
+    ) -> Result<RoomEvent, Refusal> {
+        let room =
+            ChatRoom { log: self.chat.as_ref(), muted: &self.muted, max_chars: self.ctx.settings.chat_max_chars };
+        let rights =
+            ChatRights { can_chat: you.can_chat, can_moderate: you.can_moderate, can_announce: you.can_announce };
+        Ok(chat::decide(&room, &identity.profile, rights, command, now)?)
     }
 
     pub(super) fn take_chat_token(&mut self, user: &UserId) -> Result<(), Refusal> {
