@@ -36,12 +36,7 @@ impl Room {
             .iter()
             .filter_map(|id| self.qa.questions.get(id))
             .filter(|q| q.state.is_public())
-            .filter_map(|q| {
-                Some(QuestionVotes {
-                    id: MessageId::parse(q.id.clone()).ok()?,
-                    votes: u32::try_from(q.votes.len()).unwrap_or(u32::MAX),
-                })
-            })
+            .filter_map(vote_count)
             .collect();
         if votes.is_empty() {
             return;
@@ -52,18 +47,8 @@ impl Room {
 
     /// Every public question's count, for a member that resumed.
     pub(super) fn all_votes_frame(&self) -> Option<Utf8Bytes> {
-        let votes: Vec<QuestionVotes> = self
-            .qa
-            .questions
-            .values()
-            .filter(|q| q.state.is_public())
-            .filter_map(|q| {
-                Some(QuestionVotes {
-                    id: MessageId::parse(q.id.clone()).ok()?,
-                    votes: u32::try_from(q.votes.len()).unwrap_or(u32::MAX),
-                })
-            })
-            .collect();
+        let votes: Vec<QuestionVotes> =
+            self.qa.questions.values().filter(|q| q.state.is_public()).filter_map(vote_count).collect();
         (!votes.is_empty()).then(|| Utf8Bytes::from(ServerMsg::QaVotes { room: self.id.clone(), votes }.to_json()))
     }
 
@@ -201,4 +186,12 @@ impl Room {
             Err(refusal) => tracing::warn!(room = %self.id, error = %refusal.message, "could not close the Q&A"),
         }
     }
+}
+
+/// A question's vote count as clients get it.
+fn vote_count(question: &qa::Question) -> Option<QuestionVotes> {
+    Some(QuestionVotes {
+        id: MessageId::parse(question.id.clone()).ok()?,
+        votes: u32::try_from(question.votes.len()).unwrap_or(u32::MAX),
+    })
 }

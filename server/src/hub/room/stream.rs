@@ -186,15 +186,7 @@ impl Room {
             self.seq = Seq::ZERO;
             self.replay.clear();
             self.tell_members_to_resync();
-            for publication in history.publications {
-                if before.is_some_and(|b| publication.seq >= b) || publication.seq != self.seq.next() {
-                    break;
-                }
-                match self.decode(&publication) {
-                    Some(event) => self.accept(publication.seq, event, true),
-                    None => self.skip(publication.seq),
-                }
-            }
+            self.apply_history(history.publications, before);
             return;
         }
         if history.epoch != self.epoch || !history.complete {
@@ -203,7 +195,13 @@ impl Room {
             }
             return;
         }
-        for publication in history.publications {
+        self.apply_history(history.publications, before);
+    }
+
+    /// Applies publications read from the bus history in order, while each is the next one
+    /// (and before `before`), fanning each out.
+    fn apply_history(&mut self, publications: Vec<Publication>, before: Option<Seq>) {
+        for publication in publications {
             if before.is_some_and(|b| publication.seq >= b) || publication.seq != self.seq.next() {
                 break;
             }
