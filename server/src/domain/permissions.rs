@@ -5,12 +5,12 @@ use plenary_proto::{Membership, Role, RoomId, RoomKind};
 use super::identity::Identity;
 
 /// The caller's rights in `room`. `booth_staff`: the caller is one of the staff of the booth
-/// `room` is (the room knows its booth's staff; see `Room::is_booth_staff`).
+/// `room` is (the booth room knows its staff: the programme and the caller's grants).
 ///
 /// In a booth, its staff moderate the chat (organisers too: the event's code of conduct
 /// holds everywhere), but only its staff set presence and take requests. A call room is
 /// joined only by the call's members, a green room only by its session's speakers and
-/// moderators (both checked by the room), who chat there.
+/// moderators ([`may_enter_green_room`]), who chat there.
 pub fn membership(identity: &Identity, room: &RoomId, booth_staff: bool) -> Membership {
     let organiser = identity.has(Role::Organiser);
     let kind = room.kind();
@@ -45,6 +45,16 @@ pub fn membership(identity: &Identity, room: &RoomId, booth_staff: bool) -> Memb
         can_announce: organiser && kind == Some(RoomKind::Event),
         booth_staff,
     }
+}
+
+/// Whether `identity` may enter the green room of the session `session_slug`: organisers,
+/// moderators of that session (or of every session), and its speakers.
+pub fn may_enter_green_room(identity: &Identity, session_slug: &str) -> bool {
+    let session = RoomId::session(session_slug).ok();
+    identity.has(Role::Organiser)
+        || (identity.has(Role::Moderator)
+            && identity.moderates.as_ref().is_none_or(|rooms| session.as_ref().is_some_and(|s| rooms.contains(s))))
+        || identity.speaks.iter().any(|s| s == session_slug)
 }
 
 #[cfg(test)]
@@ -99,5 +109,30 @@ mod tests {
         assert!(membership(&identity(&[Role::Attendee], None), &RoomId::call("c").unwrap(), false).can_chat);
         let elsewhere = membership(&identity(&[Role::Attendee], None), &b, true);
         assert!(!elsewhere.booth_staff, "booth staff is about booth rooms only");
+    }
+
+    #[test]
+    fn green_rooms_take_their_sessions_speakers_and_moderators() {
+        let cases: &[(&str, Identity, bool)] = &[
+            ("organiser", identity(&[Role::Organiser], None), true),
+            ("moderator of every session", identity(&[Role::Moderator], None), true),
+            ("moderator of this session", identity(&[Role::Moderator], Some(vec!["session:a"])), true),
+            ("moderator of another session", identity(&[Role::Moderator], Some(vec!["session:b"])), false),
+            (
+                "speaker of this session",
+                Identity { speaks: vec!["a".into()], ..identity(&[Role::Speaker], None) },
+                true,
+            ),
+            (
+                "speaker of another session",
+                Identity { speaks: vec!["b".into()], ..identity(&[Role::Speaker], None) },
+                false,
+            ),
+            ("attendee", identity(&[Role::Attendee], None), false),
+            ("exhibitor", Identity { staffs: vec!["a".into()], ..identity(&[Role::Exhibitor], None) }, false),
+        ];
+        for (who, person, admitted) in cases {
+            assert_eq!(may_enter_green_room(person, "a"), *admitted, "{who}");
+        }
     }
 }

@@ -32,7 +32,7 @@ use crate::domain::rate::TokenBucket;
 use crate::domain::stage::StageChange;
 use crate::hub::HubError;
 use crate::hub::peer::{MAX_FRAME_BYTES, Outbox, Peer};
-use crate::hub::room::{BoothRequest, PollRequest, QaRequest, RoomCmd, RoomRequest};
+use crate::hub::room::{BoothRequest, ChatRequest, PollRequest, QaRequest, RoomCmd, RoomRequest};
 use crate::metrics::{CodeLabel, ReasonLabel};
 
 /// Bytes read from a client's socket at a time.
@@ -478,13 +478,15 @@ impl Connection {
             ClientMsg::StageUpdate { rid, room, state, title, speaker } => {
                 (room, rid, RoomRequest::Stage(StageChange { state, title, speaker }))
             }
-            ClientMsg::ChatSend { rid, room, text } => (room, rid, RoomRequest::ChatSend { text }),
+            ClientMsg::ChatSend { rid, room, text } => (room, rid, RoomRequest::Chat(ChatRequest::Send { text })),
             ClientMsg::ChatHistory { rid, room, before, limit } => {
-                (room, rid, RoomRequest::ChatHistory { before, limit })
+                (room, rid, RoomRequest::Chat(ChatRequest::History { before, limit }))
             }
-            ClientMsg::ChatDelete { rid, room, id } => (room, rid, RoomRequest::ChatDelete { id }),
-            ClientMsg::Mute { rid, room, user, minutes } => (room, rid, RoomRequest::Mute { user, minutes }),
-            ClientMsg::Unmute { rid, room, user } => (room, rid, RoomRequest::Unmute { user }),
+            ClientMsg::ChatDelete { rid, room, id } => (room, rid, RoomRequest::Chat(ChatRequest::Delete { id })),
+            ClientMsg::Mute { rid, room, user, minutes } => {
+                (room, rid, RoomRequest::Chat(ChatRequest::Mute { user, minutes }))
+            }
+            ClientMsg::Unmute { rid, room, user } => (room, rid, RoomRequest::Chat(ChatRequest::Unmute { user })),
             ClientMsg::Announce { rid, text } => (RoomId::event(), rid, RoomRequest::Announce { text }),
             ClientMsg::QaAsk { rid, room, text, anonymous } => {
                 (room, rid, RoomRequest::Qa(QaRequest::Ask { text, anonymous }))

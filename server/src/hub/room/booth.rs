@@ -14,25 +14,19 @@
 //! after `PRESENCE_TTL`.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::ops::Bound;
 
-use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
-use plenary_proto::{
-    BoothView, CallInfo, ContactRequestView, ErrorCode, MessageId, RequestId, RoomEvent, Seq, ServerMsg, StaffStatus,
-    UserId, UserProfile,
-};
+use plenary_proto::{BoothView, CallInfo, ContactRequestView, Membership, MessageId, Seq, StaffStatus, UserProfile};
 
-use super::{Frames, Refusal, Room, StreamEvent};
-use crate::auth::Identity;
-use crate::clock::unix_millis;
+use super::kinds::{KindSnapshot, RoomKindState, unsupported};
+use super::*;
 use crate::domain::booth::{
-    self, BoothBoard, BoothCommand, BoothError, BoothEvent, ContactKind, ContactRequest, RequestState, StaffPresence,
+    self, BoothBoard, BoothCommand, BoothError, ContactKind, ContactRequest, RequestState, StaffPresence,
 };
-use crate::domain::{booth_views, page};
-use crate::hub::peer::Peer;
-use crate::store::{RECENT_REQUESTS_MS, Record};
+use crate::domain::page::{self, PAGE_BYTES, PAGE_ITEMS};
+use crate::domain::{booth_views, permissions};
+use crate::store::{RECENT_REQUESTS_MS, Record, StoredRoom};
 
 /// How long a staff member must be missing from every node's report before this node
 /// publishes them as disconnected: two presence rounds, so a tab that just moved to another
@@ -62,9 +56,9 @@ pub(super) struct BoothRoom {
 }
 
 impl BoothRoom {
-    pub(super) fn new(roster: Vec<UserId>) -> BoothRoom {
+    pub(super) fn new(core: &RoomCore) -> BoothRoom {
         BoothRoom {
-            board: BoothBoard::new(roster),
+            board: BoothBoard::new(roster(core)),
             staff_missing: HashMap::new(),
             visitors_gone: HashMap::new(),
             waiting: HashMap::new(),
@@ -80,57 +74,38 @@ impl BoothRoom {
     }
 }
 
-impl From<BoothError> for Refusal {
-    fn from(e: BoothError) -> Self {
-        let code = match e {
-            BoothError::Forbidden => ErrorCode::Forbidden,
-            BoothError::NotFound(_) => ErrorCode::NotFound,
-            BoothError::Taken | BoothError::NotWaiting | BoothError::AlreadyWaiting | BoothError::NobodyAvailable => {
-                ErrorCode::Conflict
-            }
-            BoothError::Invalid(_) => ErrorCode::Invalid,
-        };
-        Refusal::new(code, e.to_string())
-    }
-}
-
 /// The name of the node's own decisions (presence ticks) in the record.
 fn system() -> UserId {
     UserId::parse("plenary").expect("a valid user id")
 }
 
-impl Room {
-    /// The booth's staff from the programme (grants join as their holders connect).
-    pub(super) fn booth_roster(&self) -> Vec<UserId> {
-        let slug = self.id.name();
-        self.ctx
+/// The booth's staff from the programme (grants join as their holders connect).
+fn roster(core: &RoomCore) -> Vec<UserId> {
+    core.ctx
+        .sessions
+        .as_ref()
+        .and_then(|index| index.booth(core.id.name()))
+        .map(|b| b.staff.iter().filter_map(|s| UserId::parse(s.clone()).ok()).collect())
+        .unwrap_or_default()
+}
+
+/// Whether `identity` is one of this booth's staff: named on the booth in the programme,
+/// or granted `exhibitor` for this booth.
+fn is_staff(core: &RoomCore, identity: &Identity) -> bool {
+    let slug = core.id.name();
+    identity.staffs.iter().any(|b| b == slug)
+        || core
+            .ctx
             .sessions
             .as_ref()
             .and_then(|index| index.booth(slug))
-            .map(|b| b.staff.iter().filter_map(|s| UserId::parse(s.clone()).ok()).collect())
-            .unwrap_or_default()
-    }
+            .is_some_and(|b| b.staff.iter().any(|s| s == identity.user().as_str()))
+}
 
-    /// Whether `identity` is one of this booth's staff: named on the booth in the programme,
-    /// or granted `exhibitor` for this booth.
-    pub(super) fn is_booth_staff(&self, identity: &Identity) -> bool {
-        if self.kind != plenary_proto::RoomKind::Booth {
-            return false;
-        }
-        let slug = self.id.name();
-        identity.staffs.iter().any(|b| b == slug)
-            || self
-                .ctx
-                .sessions
-                .as_ref()
-                .and_then(|index| index.booth(slug))
-                .is_some_and(|b| b.staff.iter().any(|s| s == identity.user().as_str()))
-    }
-
+impl BoothRoom {
     /// What a joining member sees of the booth.
-    pub(super) fn booth_snapshot(&self, user: &UserId, staff: bool) -> Option<BoothView> {
-        let booth = self.booth.as_ref()?;
-        let board = &booth.board;
+    fn booth_snapshot(&self, user: &UserId, staff: bool) -> BoothView {
+        let board = &self.board;
         let positions = board.positions();
         let requests = board
             .requests
@@ -138,50 +113,46 @@ impl Room {
             .filter(|r| staff || r.visitor == *user)
             .filter_map(|r| booth::request_view(board, r, positions.get(&r.id).copied()));
         // Oldest first: the head of the queue is in the first page; `booth_page` gives the rest.
-        let page = page::take(requests, page::PAGE_ITEMS, page::PAGE_BYTES);
-        Some(BoothView { staff: booth::staff_views(board), requests: page.items, more: page.more })
+        let page = page::take(requests, PAGE_ITEMS, PAGE_BYTES);
+        BoothView { staff: booth::staff_views(board), requests: page.items, more: page.more }
     }
 
     /// After a member joined: a staff member shows connected at once (and joins the
     /// roster, when a grant made them staff).
-    pub(super) async fn booth_joined(&mut self, identity: &Identity) {
-        let Some(booth) = &mut self.booth else { return };
+    async fn booth_joined(&mut self, core: &mut RoomCore, identity: &Identity) {
         let user = identity.user().clone();
-        booth.visitors_gone.remove(&user);
-        if self.is_booth_staff(identity) {
-            let booth = self.booth.as_mut().expect("a booth room");
-            if !booth.board.roster.contains(&user) {
-                booth.board.roster.push(user.clone());
+        self.visitors_gone.remove(&user);
+        if is_staff(core, identity) {
+            if !self.board.roster.contains(&user) {
+                self.board.roster.push(user.clone());
             }
-            booth.staff_missing.remove(&user);
-            let known = booth.board.staff.get(&user);
+            self.staff_missing.remove(&user);
+            let known = self.board.staff.get(&user);
             if known.is_none_or(|p| p.connections == 0 || p.name != identity.profile.name) {
                 let command = BoothCommand::StaffConnections {
                     staff: user,
                     connections: 1,
                     name: Some(identity.profile.name.clone()),
                 };
-                if let Err(refusal) = self.publish_booth(command, &system(), "", true).await {
-                    tracing::warn!(room = %self.id, error = %refusal.message, "could not show a staff member connected");
+                if let Err(refusal) = self.publish_booth(core, command, &system(), "", true).await {
+                    tracing::warn!(room = %core.id, error = %refusal.message, "could not show a staff member connected");
                 }
             }
         }
-        self.update_booth_stats();
+        self.update_booth_stats(core);
     }
 
     /// A booth command from a member: decided against the board as the stream has it,
     /// published (accepts, cancels and status changes on top of that state), acknowledged.
-    pub(super) async fn booth_request(
+    async fn booth_request(
         &mut self,
+        core: &mut RoomCore,
         peer: &Arc<Peer>,
         identity: &Identity,
         rid: RequestId,
         request: BoothRequest,
     ) -> Result<(), Refusal> {
-        if self.booth.is_none() {
-            return Err(Refusal::new(ErrorCode::NotFound, format!("{} is not a booth", self.id)));
-        }
-        let staff = self.is_booth_staff(identity);
+        let staff = is_staff(core, identity);
         let (command, conditional) = match request {
             BoothRequest::Status { status } => {
                 if !staff {
@@ -194,7 +165,7 @@ impl Room {
                     return Err(Refusal::new(ErrorCode::Invalid, "you are staff of this booth"));
                 }
                 // Requests count against the same per-user budget as chat messages.
-                self.take_chat_token(identity.user())?;
+                core.take_chat_token(identity.user())?;
                 let id = uuid::Uuid::now_v7().simple().to_string();
                 (BoothCommand::Request { id, message }, true)
             }
@@ -206,46 +177,44 @@ impl Room {
                 (BoothCommand::Accept { id: id.as_str().to_owned() }, true)
             }
         };
-        if staff && let Some(booth) = &mut self.booth {
-            // Identity-checked staff: the board's roster learns grants it did not list.
-            if !booth.board.roster.contains(identity.user()) {
-                booth.board.roster.push(identity.user().clone());
-            }
+        // Identity-checked staff: the board's roster learns grants it did not list.
+        if staff && !self.board.roster.contains(identity.user()) {
+            self.board.roster.push(identity.user().clone());
         }
         let accept = match &command {
             BoothCommand::Accept { id } => Some(id.clone()),
             _ => None,
         };
-        self.publish_booth(command, identity.user(), &identity.profile.name, conditional).await?;
+        self.publish_booth(core, command, identity.user(), &identity.profile.name, conditional).await?;
         if let Some(id) = accept {
             // Also when the accept changed nothing: the same staff member retrying after a
             // lost answer gets its call opened (again; opening is idempotent).
-            self.open_call(&id, identity).await;
+            self.open_call(core, &id, identity).await;
         }
-        self.ack(peer, rid);
+        core.ack(peer, rid);
         Ok(())
     }
 
     /// Decides and publishes one booth command; records each request it changes.
     async fn publish_booth(
         &mut self,
+        core: &mut RoomCore,
         command: BoothCommand,
         user: &UserId,
         name: &str,
         conditional: bool,
     ) -> Result<bool, Refusal> {
-        let decide = |room: &Room| {
-            let Some(booth) = &room.booth else { return Ok(None) };
+        let decide = |booth: &BoothRoom, core: &RoomCore| {
             let now = unix_millis();
             let events = booth::decide(&booth.board, user, name, command.clone(), now).map_err(Refusal::from)?;
             let records = events
                 .iter()
                 .map(|event| match event {
                     BoothEvent::Request(request) => {
-                        Record::ContactRequest { room: room.id.clone(), request: request.clone() }
+                        Record::ContactRequest { room: core.id.clone(), request: request.clone() }
                     }
                     BoothEvent::Staff { user, presence } => Record::BoothStaff {
-                        room: room.id.clone(),
+                        room: core.id.clone(),
                         user: user.clone(),
                         presence: presence.clone(),
                         at: now,
@@ -254,13 +223,13 @@ impl Room {
                 .collect();
             Ok((!events.is_empty()).then_some((StreamEvent::Booth { booth: events }, records)))
         };
-        self.publish_step(conditional, "booth", decide).await
+        core.publish_step(self, conditional, "booth", decide).await
     }
 
     /// The request `id` was accepted by `identity`: its call room learns who may join (the
     /// first event of its stream, and the record).
-    async fn open_call(&mut self, id: &str, identity: &Identity) {
-        let Some(request) = self.booth.as_ref().and_then(|b| b.board.requests.get(id)).cloned() else { return };
+    async fn open_call(&mut self, core: &mut RoomCore, id: &str, identity: &Identity) {
+        let Some(request) = self.board.requests.get(id).cloned() else { return };
         if request.state != (RequestState::Accepted { by: identity.user().clone() }) {
             return;
         }
@@ -270,40 +239,30 @@ impl Room {
                 UserProfile { id: request.visitor.clone(), name: request.visitor_name.clone(), country: None },
                 identity.profile.clone(),
             ],
-            booth: Some(self.id.name().to_owned()),
+            booth: Some(core.id.name().to_owned()),
             opened_at: unix_millis(),
         };
         let step = StreamEvent::Room(RoomEvent::CallOpened { call: call.clone() });
         let payload = Bytes::from(serde_json::to_vec(&step).expect("stream events always serialise"));
-        if let Err(e) = self.ctx.bus.publish(&room, payload).await {
+        if let Err(e) = core.ctx.bus.publish(&room, payload).await {
             // The record still has it: the call room reads it when it opens.
             tracing::warn!(%room, error = %e, "could not publish the call's opening");
         }
-        self.record(Record::CallOpened { room, call });
+        core.record(Record::CallOpened { room, call });
         // Recorded again (an upsert): the step's own record is lost when its publish answer was.
-        self.record(Record::ContactRequest { room: self.id.clone(), request });
-    }
-
-    /// A call room's members from the record: its opening, or else the accepted request.
-    pub(super) async fn load_call(&mut self) {
-        let Some(writer) = &self.ctx.writer else { return };
-        match writer.store().call(&self.id).await {
-            Ok(call) => self.call = call,
-            Err(e) => tracing::warn!(room = %self.id, error = %e, "could not read the call's record"),
-        }
+        core.record(Record::ContactRequest { room: core.id.clone(), request });
     }
 
     /// Applies a booth step and builds what each audience sees of it: staff changes for
     /// everyone; every changed request (and the queue's new positions) for staff; each
     /// visitor involved its own request.
-    pub(super) fn apply_booth(&mut self, seq: Seq, events: &[BoothEvent]) -> Frames {
-        let Some(booth) = &mut self.booth else { return Frames::default() };
-        let views = booth_views::apply_step(&mut booth.board, events);
-        booth.index_waiting();
+    fn apply_booth(&mut self, core: &RoomCore, seq: Seq, events: &[BoothEvent]) -> Frames {
+        let views = booth_views::apply_step(&mut self.board, events);
+        self.index_waiting();
         let frame = |staff: Vec<plenary_proto::StaffView>, requests: Vec<ContactRequestView>| {
             (!staff.is_empty() || !requests.is_empty()).then(|| {
                 Utf8Bytes::from(
-                    ServerMsg::Event { room: self.id.clone(), seq, event: RoomEvent::Booth { staff, requests } }
+                    ServerMsg::Event { room: core.id.clone(), seq, event: RoomEvent::Booth { staff, requests } }
                         .to_json(),
                 )
             })
@@ -312,16 +271,16 @@ impl Room {
         let moderators = frame(views.staff.clone(), views.for_staff);
         let users =
             views.by_visitor.into_iter().map(|(visitor, own)| (visitor, frame(views.staff.clone(), own))).collect();
-        self.update_booth_stats();
+        self.update_booth_stats(core);
         Frames { everyone, moderators, users }
     }
 
     /// The presence figures the hub reports for this booth: watched users with a connection
     /// here and staff here and available. O(staff + waiting requests), not O(members).
-    pub(super) fn update_booth_stats(&self) {
-        let Some(booth) = &self.booth else { return };
+    fn update_booth_stats(&self, core: &RoomCore) {
+        let booth = self;
         let board = &booth.board;
-        let here = |user: &UserId| self.connections_per_user.contains_key(user);
+        let here = |user: &UserId| core.connections_per_user.contains_key(user);
         let mut watched: Vec<UserId> = board.roster.iter().filter(|u| here(u)).cloned().collect();
         let on_duty: Vec<UserId> = watched
             .iter()
@@ -331,21 +290,21 @@ impl Room {
         watched.extend(booth.waiting.keys().filter(|v| here(v)).cloned());
         watched.sort();
         watched.dedup();
-        *self.stats.watched.lock().expect("stats lock") = watched;
-        *self.stats.on_duty.lock().expect("stats lock") = on_duty;
+        *core.stats.watched.lock().expect("stats lock") = watched;
+        *core.stats.on_duty.lock().expect("stats lock") = on_duty;
         let expecting = board.staff.values().any(|p| p.connections > 0 || p.shown != StaffStatus::Offline)
             || booth.waiting.values().any(|live| *live);
-        self.stats.needs_rounds.store(expecting, Ordering::Relaxed);
+        core.stats.needs_rounds.store(expecting, Ordering::Relaxed);
     }
 
     /// Once per presence round: compares who the nodes report with the board, publishes
     /// staff connecting or gone and the grace period's consequences, and forgets finished
     /// requests older than the record's recent window.
-    pub(super) async fn booth_presence(&mut self, everywhere: Vec<UserId>) {
+    async fn booth_presence(&mut self, core: &mut RoomCore, everywhere: Vec<UserId>) {
         let now = unix_millis();
-        let grace_ms = i64::try_from(self.ctx.settings.booth_grace_ms).unwrap_or(i64::MAX);
-        let local = &self.connections_per_user;
-        let Some(booth) = &mut self.booth else { return };
+        let grace_ms = i64::try_from(core.ctx.settings.booth_grace_ms).unwrap_or(i64::MAX);
+        let local = &core.connections_per_user;
+        let booth = &mut *self;
         let present = |user: &UserId| local.contains_key(user) || everywhere.binary_search(user).is_ok();
         let mut commands = Vec::new();
         for (staff, presence) in &booth.board.staff {
@@ -384,27 +343,121 @@ impl Room {
         // The board keeps finished requests as long as a joining member's snapshot shows them.
         booth.board.requests.retain(|_, r| r.state == RequestState::Waiting || now - r.updated_at < RECENT_REQUESTS_MS);
         for command in commands {
-            if let Err(refusal) = self.publish_booth(command, &system(), "", true).await {
-                tracing::debug!(room = %self.id, error = %refusal.message, "booth presence step not published");
+            if let Err(refusal) = self.publish_booth(core, command, &system(), "", true).await {
+                tracing::debug!(room = %core.id, error = %refusal.message, "booth presence step not published");
             }
         }
-        self.update_booth_stats();
+        self.update_booth_stats(core);
     }
 
     /// Loads the booth's staff presence and requests from the record (the stream may no
     /// longer hold them); the stream's history is applied on top.
-    pub(super) fn restore_booth(&mut self, staff: Vec<(UserId, StaffPresence)>, requests: Vec<ContactRequest>) {
-        if let Some(booth) = &mut self.booth {
-            for (user, presence) in staff {
-                if !booth.board.roster.contains(&user) {
-                    booth.board.roster.push(user.clone());
-                }
-                booth.board.staff.insert(user, presence);
+    fn restore_booth(&mut self, staff: Vec<(UserId, StaffPresence)>, requests: Vec<ContactRequest>) {
+        for (user, presence) in staff {
+            if !self.board.roster.contains(&user) {
+                self.board.roster.push(user.clone());
             }
-            for request in requests {
-                booth.board.requests.insert(request.id.clone(), request);
-            }
-            booth.index_waiting();
+            self.board.staff.insert(user, presence);
         }
+        for request in requests {
+            self.board.requests.insert(request.id.clone(), request);
+        }
+        self.index_waiting();
+    }
+
+    /// Answers `booth_page`: the requests the caller may see (staff: all; a visitor: its
+    /// own) made after `after` (or from the oldest), oldest first.
+    fn booth_page(
+        &self,
+        core: &RoomCore,
+        peer: &Arc<Peer>,
+        identity: &Identity,
+        rid: RequestId,
+        after: Option<&MessageId>,
+    ) -> Result<(), Refusal> {
+        let board = &self.board;
+        let staff = is_staff(core, identity);
+        let positions = board.positions();
+        let lower = after.map_or(Bound::Unbounded, |id| Bound::Excluded(id.as_str().to_owned()));
+        let requests = board
+            .requests
+            .range((lower, Bound::Unbounded))
+            .map(|(_, r)| r)
+            .filter(|r| staff || r.visitor == *identity.user())
+            .filter_map(|r| booth::request_view(board, r, positions.get(&r.id).copied()));
+        let page = page::take(requests, PAGE_ITEMS, PAGE_BYTES);
+        let _ = peer.send_msg(&ServerMsg::BoothRequests {
+            rid,
+            room: core.id.clone(),
+            requests: page.items,
+            more: page.more,
+        });
+        Ok(())
+    }
+}
+
+impl StreamState for BoothRoom {
+    fn apply_step(&mut self, core: &RoomCore, seq: Seq, step: &StreamEvent) -> Frames {
+        match step {
+            StreamEvent::Booth { booth } => self.apply_booth(core, seq, booth),
+            _ => Frames::default(),
+        }
+    }
+
+    /// Loads the booth's staff presence and requests from the record (the stream may no
+    /// longer hold them); the stream's history is applied on top.
+    fn restore(&mut self, _core: &RoomCore, stored: StoredRoom) {
+        self.restore_booth(stored.booth_staff, stored.requests);
+    }
+
+    fn reset(&mut self, core: &RoomCore) {
+        *self = BoothRoom::new(core);
+    }
+}
+
+impl RoomKindState for BoothRoom {
+    fn membership(&self, core: &RoomCore, identity: &Identity) -> Membership {
+        permissions::membership(identity, &core.id, is_staff(core, identity))
+    }
+
+    /// Staff get the privileged frames (every contact request).
+    fn privileged(&self, you: &Membership) -> bool {
+        you.booth_staff
+    }
+
+    /// A booth counts its visitors; its staff show in the staff list.
+    fn privileged_are_attendees(&self) -> bool {
+        false
+    }
+
+    fn snapshot(&self, _core: &RoomCore, identity: &Identity, moderator: bool) -> KindSnapshot {
+        KindSnapshot { booth: Some(self.booth_snapshot(identity.user(), moderator)), ..KindSnapshot::default() }
+    }
+
+    async fn joined(&mut self, core: &mut RoomCore, _peer: &Arc<Peer>, identity: &Identity) {
+        self.booth_joined(core, identity).await;
+    }
+
+    async fn request(
+        &mut self,
+        core: &mut RoomCore,
+        peer: &Arc<Peer>,
+        identity: &Identity,
+        rid: RequestId,
+        request: RoomRequest,
+    ) -> Result<(), Refusal> {
+        match request {
+            RoomRequest::Booth(request) => self.booth_request(core, peer, identity, rid, request).await,
+            RoomRequest::BoothPage { after } => self.booth_page(core, peer, identity, rid, after.as_ref()),
+            request => Err(unsupported(core, &request)),
+        }
+    }
+
+    fn members_changed(&self, core: &RoomCore) {
+        self.update_booth_stats(core);
+    }
+
+    async fn presence_round(&mut self, core: &mut RoomCore, everywhere: Vec<UserId>) {
+        self.booth_presence(core, everywhere).await;
     }
 }

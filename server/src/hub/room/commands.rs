@@ -1,5 +1,6 @@
 //! What a room is asked to do: the commands its mailbox takes ([`RoomCmd`]) and the
-//! requests of its members ([`RoomRequest`], [`QaRequest`], [`PollRequest`]).
+//! requests of its members ([`RoomRequest`]: [`ChatRequest`] for the core, the rest for the
+//! room's kind, such as [`QaRequest`] and [`PollRequest`]).
 
 use std::sync::Arc;
 
@@ -57,24 +58,10 @@ pub enum RoomCmd {
 /// A command that acts on a room the caller is in.
 #[derive(Debug)]
 pub enum RoomRequest {
+    /// Chat, deletions and mutes: every kind of room has them (who may use them is the
+    /// membership's concern).
+    Chat(ChatRequest),
     Stage(StageChange),
-    ChatSend {
-        text: String,
-    },
-    ChatHistory {
-        before: Option<MessageId>,
-        limit: Option<u16>,
-    },
-    ChatDelete {
-        id: MessageId,
-    },
-    Mute {
-        user: UserId,
-        minutes: Option<u32>,
-    },
-    Unmute {
-        user: UserId,
-    },
     Announce {
         text: String,
     },
@@ -94,6 +81,16 @@ pub enum RoomRequest {
         to: UserId,
         signal: plenary_proto::Signal,
     },
+}
+
+/// A chat command as a client sends it.
+#[derive(Debug)]
+pub enum ChatRequest {
+    Send { text: String },
+    History { before: Option<MessageId>, limit: Option<u16> },
+    Delete { id: MessageId },
+    Mute { user: UserId, minutes: Option<u32> },
+    Unmute { user: UserId },
 }
 
 /// A poll command as a client sends it.

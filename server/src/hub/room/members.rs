@@ -2,12 +2,14 @@
 //! and the records (visits) and acks that wait for the store writer.
 
 use super::*;
+use crate::hub::peer::{PeerId, Undeliverable};
+use crate::store::Record;
 
-impl Room {
-    pub(super) fn add_member(&mut self, peer: &Arc<Peer>, identity: &Identity) {
+impl RoomCore {
+    /// Adds a member; `moderator` when it gets the privileged audience's frames.
+    pub(super) fn add_member(&mut self, peer: &Arc<Peer>, identity: &Identity, moderator: bool) {
         let user = identity.user();
         let visit = uuid::Uuid::now_v7().simple().to_string();
-        let moderator = self.privileged(&self.you(identity));
         let member = Member { peer: peer.clone(), user: user.clone(), moderator, visit: visit.clone() };
         match self.members.insert(peer.id, member) {
             None => {
@@ -25,16 +27,14 @@ impl Room {
         }
         self.record(Record::Joined { visit, room: self.id.clone(), user: identity.profile.clone(), at: unix_millis() });
         self.empty_since = None;
+        self.members_changed = true;
         self.attendance_changed();
     }
 
     pub(super) async fn remove_member(&mut self, peer: PeerId) {
         self.drop_member(peer);
         if self.members.is_empty() && self.subscribed {
-            self.subscribed = false;
-            if let Err(e) = self.ctx.bus.unsubscribe(&self.id).await {
-                tracing::warn!(room = %self.id, error = %e, "bus unsubscribe failed");
-            }
+            self.unsubscribe().await;
         }
     }
 
@@ -57,14 +57,8 @@ impl Room {
         if self.members.is_empty() {
             self.empty_since = Some(Instant::now());
         }
+        self.members_changed = true;
         self.attendance_changed();
-        self.update_booth_stats();
-        self.update_green_stats();
-    }
-
-    /// Whether a member with these rights gets the privileged audience's frames.
-    pub(super) fn privileged(&self, you: &Membership) -> bool {
-        if self.kind == RoomKind::Booth { you.booth_staff } else { you.can_moderate }
     }
 
     /// Notes a record for the store; written after the current command.
@@ -111,8 +105,7 @@ impl Room {
     /// (from the presence exchange), sent at the coalescer's pace.
     pub(super) fn attendance_changed(&mut self) {
         let mut local = u32::try_from(self.members.len()).unwrap_or(u32::MAX);
-        if self.kind == RoomKind::Booth {
-            // A booth counts its visitors; its staff show in the staff list.
+        if !self.privileged_are_attendees {
             local = local.saturating_sub(self.privileged_members);
         }
         let local_unique = u32::try_from(self.unique_users.len()).unwrap_or(u32::MAX);

@@ -1,12 +1,17 @@
-//! The room's polls: commands, steps applied and framed per audience, tallies coalesced,
+//! A session's polls: commands, steps applied and framed per audience, tallies coalesced,
 //! and the record of polls and answers.
 
-use super::*;
+use plenary_proto::MessageId;
 
-impl Room {
+use super::session::{SessionRoom, VOTE_FLUSH_INTERVAL};
+use super::*;
+use crate::domain::poll::{self, PollCommand};
+use crate::store::Record;
+
+impl SessionRoom {
     /// Applies a poll step (`poll::apply_step` says what each audience sees) and encodes each
     /// audience's frame once.
-    pub(super) fn apply_polls(&mut self, seq: Seq, events: &[PollEvent]) -> Frames {
+    pub(super) fn apply_polls(&mut self, core: &RoomCore, seq: Seq, events: &[PollEvent]) -> Frames {
         let views = poll::apply_step(&mut self.polls, events);
         if !views.answers_changed.is_empty() {
             self.tallies_dirty.extend(views.answers_changed.iter().cloned());
@@ -14,13 +19,13 @@ impl Room {
         }
         let frame = |(changed, removed): (Vec<plenary_proto::PollView>, Vec<MessageId>)| {
             (!changed.is_empty() || !removed.is_empty())
-                .then(|| self.event_frame(seq, RoomEvent::Polls { changed, removed }))
+                .then(|| core.event_frame(seq, RoomEvent::Polls { changed, removed }))
         };
         Frames { everyone: frame(views.audience), moderators: frame(views.moderators), users: HashMap::new() }
     }
 
     /// Every poll's results as `audience` may see them, for a member that resumed.
-    pub(super) fn all_tallies_frame(&self, moderator: bool) -> Option<Utf8Bytes> {
+    pub(super) fn all_tallies_frame(&self, core: &RoomCore, moderator: bool) -> Option<Utf8Bytes> {
         let tallies: Vec<_> = self
             .polls
             .polls
@@ -29,7 +34,7 @@ impl Room {
             .filter_map(|p| self.polls.tally_view(&p.id))
             .collect();
         (!tallies.is_empty())
-            .then(|| Utf8Bytes::from(ServerMsg::PollResults { room: self.id.clone(), tallies }.to_json()))
+            .then(|| Utf8Bytes::from(ServerMsg::PollResults { room: core.id.clone(), tallies }.to_json()))
     }
 
     pub(super) fn snapshot_polls(&self, moderator: bool) -> Vec<plenary_proto::PollView> {
@@ -55,7 +60,7 @@ impl Room {
             .collect()
     }
 
-    pub(super) fn flush_tallies(&mut self) {
+    pub(super) fn flush_tallies(&mut self, core: &mut RoomCore) {
         let dirty = std::mem::take(&mut self.tallies_dirty);
         if dirty.is_empty() {
             return;
@@ -69,26 +74,24 @@ impl Room {
         };
         let frame = |tallies: Vec<plenary_proto::PollTally>| {
             (!tallies.is_empty())
-                .then(|| Utf8Bytes::from(ServerMsg::PollResults { room: self.id.clone(), tallies }.to_json()))
+                .then(|| Utf8Bytes::from(ServerMsg::PollResults { room: core.id.clone(), tallies }.to_json()))
         };
         let frames =
             Frames { everyone: frame(tallies(false)), moderators: frame(tallies(true)), users: HashMap::new() };
-        self.broadcast_frames(&frames);
+        core.broadcast_frames(&frames);
     }
 
     /// A poll command: decided against the polls as the stream has them and published (on
     /// top of that state for moderator actions and answers that cannot change).
     pub(super) async fn poll_request(
         &mut self,
+        core: &mut RoomCore,
         peer: &Arc<Peer>,
         identity: &Identity,
         rid: RequestId,
         request: PollRequest,
     ) -> Result<(), Refusal> {
-        if self.kind != RoomKind::Session {
-            return Err(Refusal::new(ErrorCode::NotFound, format!("{} has no polls", self.id)));
-        }
-        let moderator = self.you(identity).can_moderate;
+        let moderator = self.membership(core, identity).can_moderate;
         let now = unix_millis();
         let (command, conditional) = match request {
             PollRequest::Create { question, options, multiple, changeable, results } => {
@@ -115,31 +118,31 @@ impl Room {
                 (PollCommand::Answer { id: id.as_str().to_owned(), choices }, fixed)
             }
         };
-        let decide = |room: &Room| {
-            let events =
-                poll::decide(&room.polls, identity.user(), moderator, command.clone(), now).map_err(Refusal::from)?;
-            let records = room.poll_records(&events, identity.user(), now);
+        let decide = |session: &SessionRoom, core: &RoomCore| {
+            let events = poll::decide(&session.polls, identity.user(), moderator, command.clone(), now)
+                .map_err(Refusal::from)?;
+            let records = poll_records(core, &events, identity.user(), now);
             Ok((!events.is_empty()).then_some((StreamEvent::Polls { polls: events }, records)))
         };
-        self.publish_decided(peer, rid, conditional, "polls", decide).await
+        core.publish_decided(self, peer, rid, conditional, "polls", decide).await
     }
+}
 
-    pub(super) fn poll_records(&self, events: &[PollEvent], by: &UserId, at: i64) -> Vec<Record> {
-        events
-            .iter()
-            .map(|event| match event {
-                PollEvent::Put(poll) => Record::PollPut { room: self.id.clone(), poll: poll.clone(), by: by.clone() },
-                PollEvent::Removed { id } => {
-                    Record::PollRemoved { room: self.id.clone(), id: id.clone(), by: by.clone(), at }
-                }
-                PollEvent::Answered { id, user, choices } => Record::PollAnswer {
-                    room: self.id.clone(),
-                    poll: id.clone(),
-                    voter: user.clone(),
-                    choices: choices.clone(),
-                    at,
-                },
-            })
-            .collect()
-    }
+/// What the record keeps of a poll step this node published.
+fn poll_records(core: &RoomCore, events: &[PollEvent], by: &UserId, at: i64) -> Vec<Record> {
+    let room = &core.id;
+    events
+        .iter()
+        .map(|event| match event {
+            PollEvent::Put(poll) => Record::PollPut { room: room.clone(), poll: poll.clone(), by: by.clone() },
+            PollEvent::Removed { id } => Record::PollRemoved { room: room.clone(), id: id.clone(), by: by.clone(), at },
+            PollEvent::Answered { id, user, choices } => Record::PollAnswer {
+                room: room.clone(),
+                poll: id.clone(),
+                voter: user.clone(),
+                choices: choices.clone(),
+                at,
+            },
+        })
+        .collect()
 }

@@ -1,14 +1,23 @@
-//! The room's Q&A: commands decided against the board as the stream has it, steps applied
-//! and framed per audience, votes coalesced, and the record of questions, votes and audits.
+//! A session's Q&A: commands decided against the board as the stream has it, steps applied
+//! and framed per audience, votes coalesced, the pages of questions a member may see, and
+//! the record of questions, votes and audits.
 
+use std::ops::Bound;
+
+use plenary_proto::{MessageId, QaAction, QuestionView, QuestionVotes, Role};
+
+use super::session::{SessionRoom, VOTE_FLUSH_INTERVAL};
 use super::*;
+use crate::domain::page::{self, PAGE_BYTES, PAGE_ITEMS};
+use crate::domain::qa::{self, Actor, Audience, QaCommand, Question, QuestionState, StateRules};
 use crate::domain::qa_views;
+use crate::store::Record;
 
-impl Room {
+impl SessionRoom {
     /// Applies a Q&A step (`qa_views::apply_step` says what each audience sees) and encodes
     /// each audience's frame once.
-    pub(super) fn apply_qa(&mut self, seq: Seq, events: &[QaEvent]) -> Frames {
-        let views = qa_views::apply_step(&mut self.qa, events, self.ctx.settings.qa_reveal_anonymous);
+    pub(super) fn apply_qa(&mut self, core: &RoomCore, seq: Seq, events: &[QaEvent]) -> Frames {
+        let views = qa_views::apply_step(&mut self.qa, events, core.ctx.settings.qa_reveal_anonymous);
         if !views.votes_changed.is_empty() {
             self.votes_dirty.extend(views.votes_changed.iter().cloned());
             self.votes_due.get_or_insert_with(|| Instant::now() + VOTE_FLUSH_INTERVAL);
@@ -19,7 +28,7 @@ impl Room {
         let frame = |change: qa_views::ViewChange| {
             (!change.is_empty()).then(|| {
                 let event = RoomEvent::Questions { changed: change.changed, removed: change.removed };
-                self.event_frame(seq, event)
+                core.event_frame(seq, event)
             })
         };
         let users = views.askers.into_iter().map(|(asker, change)| (asker, frame(change))).collect();
@@ -28,8 +37,8 @@ impl Room {
 
     /// Sends the counts of the questions whose votes changed since the last time, and the
     /// results of the polls whose answers changed.
-    pub(super) fn flush_votes(&mut self) {
-        self.flush_tallies();
+    pub(super) fn flush_votes(&mut self, core: &mut RoomCore) {
+        self.flush_tallies(core);
         self.votes_due = None;
         let dirty = std::mem::take(&mut self.votes_dirty);
         let votes: Vec<QuestionVotes> = dirty
@@ -41,31 +50,29 @@ impl Room {
         if votes.is_empty() {
             return;
         }
-        let frame = Utf8Bytes::from(ServerMsg::QaVotes { room: self.id.clone(), votes }.to_json());
-        self.broadcast(&frame);
+        let frame = Utf8Bytes::from(ServerMsg::QaVotes { room: core.id.clone(), votes }.to_json());
+        core.broadcast(&frame);
     }
 
     /// Every public question's count, for a member that resumed.
-    pub(super) fn all_votes_frame(&self) -> Option<Utf8Bytes> {
+    pub(super) fn all_votes_frame(&self, core: &RoomCore) -> Option<Utf8Bytes> {
         let votes: Vec<QuestionVotes> =
             self.qa.questions.values().filter(|q| q.state.is_public()).filter_map(vote_count).collect();
-        (!votes.is_empty()).then(|| Utf8Bytes::from(ServerMsg::QaVotes { room: self.id.clone(), votes }.to_json()))
+        (!votes.is_empty()).then(|| Utf8Bytes::from(ServerMsg::QaVotes { room: core.id.clone(), votes }.to_json()))
     }
 
     /// A Q&A command: decided against the board as the stream has it, published on top of
     /// that state (moderator actions and withdrawals), and acknowledged.
     pub(super) async fn qa_request(
         &mut self,
+        core: &mut RoomCore,
         peer: &Arc<Peer>,
         identity: &Identity,
         rid: RequestId,
         request: QaRequest,
     ) -> Result<(), Refusal> {
-        if self.kind != RoomKind::Session {
-            return Err(Refusal::new(ErrorCode::NotFound, format!("{} has no Q&A", self.id)));
-        }
-        let you = self.you(identity);
-        let settings = self.qa_settings();
+        let you = self.membership(core, identity);
+        let settings = Self::qa_settings(core);
         self.qa.moderated = settings.moderated;
         let actor = Actor {
             user: identity.user().clone(),
@@ -76,7 +83,7 @@ impl Room {
         let now = unix_millis();
         let (command, conditional) = match request {
             QaRequest::Ask { text, anonymous } => {
-                if self.is_muted(identity.user(), now) {
+                if core.is_muted(identity.user(), now) {
                     // The same code as muted chat: one answer for "a moderator muted you".
                     return Err(Refusal::new(ErrorCode::Muted, "a moderator muted you in this room"));
                 }
@@ -87,7 +94,7 @@ impl Room {
                     return Err(Refusal::new(ErrorCode::Invalid, "this session does not take anonymous questions"));
                 }
                 // Questions count against the same per-user budget as chat messages.
-                self.take_chat_token(identity.user())?;
+                core.take_chat_token(identity.user())?;
                 let id = uuid::Uuid::now_v7().simple().to_string();
                 (QaCommand::Ask { id, text, anonymous }, false)
             }
@@ -120,51 +127,24 @@ impl Room {
             }
         };
         let merge = matches!(command, QaCommand::Merge { .. });
-        let decide = |room: &Room| {
-            let events = qa::decide(&room.qa, &actor, command.clone(), now).map_err(Refusal::from)?;
-            let records = room.qa_records(&events, identity.user(), merge, now);
+        let decide = |session: &SessionRoom, core: &RoomCore| {
+            let events = qa::decide(&session.qa, &actor, command.clone(), now).map_err(Refusal::from)?;
+            let records = qa_records(core, &events, identity.user(), merge, now);
             Ok((!events.is_empty()).then_some((StreamEvent::Qa { qa: events }, records)))
         };
-        self.publish_decided(peer, rid, conditional, "questions", decide).await
+        core.publish_decided(self, peer, rid, conditional, "questions", decide).await
     }
 
     /// The session's Q&A settings from the programme (the node's defaults without one).
-    pub(super) fn qa_settings(&self) -> crate::programme::model::QaSettings {
-        let slug = self.id.as_str().strip_prefix("session:").unwrap_or(self.id.as_str());
-        self.ctx.sessions.as_ref().and_then(|s| s.qa(slug)).unwrap_or(crate::programme::model::QaSettings {
-            moderated: self.ctx.settings.qa_moderated,
+    fn qa_settings(core: &RoomCore) -> crate::programme::model::QaSettings {
+        core.ctx.sessions.as_ref().and_then(|s| s.qa(Self::slug(core))).unwrap_or(crate::programme::model::QaSettings {
+            moderated: core.ctx.settings.qa_moderated,
             anonymous: true,
         })
     }
 
-    /// What the record keeps of a Q&A step this node published.
-    pub(super) fn qa_records(&self, events: &[QaEvent], by: &UserId, votes_changed: bool, at: i64) -> Vec<Record> {
-        events
-            .iter()
-            .filter_map(|event| match event {
-                QaEvent::Put(question) => Some(Record::QuestionPut {
-                    room: self.id.clone(),
-                    question: question.clone(),
-                    by: by.clone(),
-                    votes_changed,
-                }),
-                QaEvent::Removed { id } => {
-                    Some(Record::QuestionRemoved { room: self.id.clone(), id: id.clone(), by: by.clone(), at })
-                }
-                QaEvent::Voted { id, user, up } => Some(Record::QuestionVote {
-                    room: self.id.clone(),
-                    question: id.clone(),
-                    voter: user.clone(),
-                    up: *up,
-                    at,
-                }),
-                QaEvent::VotingClosed => None,
-            })
-            .collect()
-    }
-
     /// The session ended: voting freezes and the live question counts as answered.
-    pub(super) async fn end_qa(&mut self, identity: &Identity) {
+    pub(super) async fn end_qa(&mut self, core: &mut RoomCore, identity: &Identity) {
         let actor = Actor {
             user: identity.user().clone(),
             name: identity.profile.name.clone(),
@@ -176,20 +156,135 @@ impl Room {
         if events.is_empty() {
             return;
         }
-        let records = self.qa_records(&events, identity.user(), false, now);
-        match self.publish_stream(StreamEvent::Qa { qa: events }).await {
+        let records = qa_records(core, &events, identity.user(), false, now);
+        match core.publish_stream(self, StreamEvent::Qa { qa: events }).await {
             Ok(()) => {
                 for record in records {
-                    self.record(record);
+                    core.record(record);
                 }
             }
-            Err(refusal) => tracing::warn!(room = %self.id, error = %refusal.message, "could not close the Q&A"),
+            Err(refusal) => tracing::warn!(room = %core.id, error = %refusal.message, "could not close the Q&A"),
         }
+    }
+
+    /// The questions a joining member sees, whether it may see more, and which of them it
+    /// voted for. Moderators get the newest page of the desk; others the top public
+    /// questions by votes, the newest and their own, within one page's bytes.
+    pub(super) fn snapshot_questions(
+        &self,
+        core: &RoomCore,
+        user: &UserId,
+        moderator: bool,
+    ) -> (Vec<QuestionView>, bool, Vec<MessageId>) {
+        let visible: Vec<&Question> = self.qa.questions.values().rev().filter(|q| shown(q, user, moderator)).collect();
+        let chosen: Vec<&Question> = if moderator {
+            visible.clone()
+        } else {
+            let mut by_votes = visible.clone();
+            // Stable: among equal votes the newest stays first.
+            by_votes.sort_by_key(|q| std::cmp::Reverse(q.votes.len()));
+            let mut chosen: Vec<&Question> = by_votes.into_iter().take(PAGE_ITEMS).collect();
+            let newest = visible.iter().take(PAGE_ITEMS);
+            let own = visible.iter().filter(|q| q.asker == *user);
+            for q in newest.chain(own) {
+                if !chosen.iter().any(|c| c.id == q.id) {
+                    chosen.push(q);
+                }
+            }
+            chosen
+        };
+        let max_items = if moderator { PAGE_ITEMS } else { chosen.len() };
+        let page =
+            page::take(chosen.into_iter().map(|q| question_view(core, q, user, moderator)), max_items, PAGE_BYTES);
+        let more = page.more || page.items.len() < visible.len();
+        let votes = self.votes_among(&page.items, user);
+        (page.items, more, votes)
+    }
+
+    /// Answers `qa_page`: the questions the caller may see, older than `before` (or the
+    /// newest), newest first.
+    pub(super) fn questions_page(
+        &self,
+        core: &RoomCore,
+        peer: &Arc<Peer>,
+        identity: &Identity,
+        rid: RequestId,
+        before: Option<&MessageId>,
+    ) -> Result<(), Refusal> {
+        let user = identity.user();
+        let moderator = self.privileged(&self.membership(core, identity));
+        let upper = before.map_or(Bound::Unbounded, |id| Bound::Excluded(id.as_str().to_owned()));
+        let older = self.qa.questions.range((Bound::Unbounded, upper)).rev().map(|(_, q)| q);
+        let page = page::take(
+            older.filter(|q| shown(q, user, moderator)).map(|q| question_view(core, q, user, moderator)),
+            PAGE_ITEMS,
+            PAGE_BYTES,
+        );
+        let my_votes = self.votes_among(&page.items, user);
+        let answer =
+            ServerMsg::QuestionsPage { rid, room: core.id.clone(), questions: page.items, my_votes, more: page.more };
+        let _ = peer.send_msg(&answer);
+        Ok(())
+    }
+
+    /// Which of `questions` `user` has voted for.
+    fn votes_among(&self, questions: &[QuestionView], user: &UserId) -> Vec<MessageId> {
+        questions
+            .iter()
+            .filter(|view| self.qa.questions.get(view.id.as_str()).is_some_and(|q| q.votes.contains(user)))
+            .map(|view| view.id.clone())
+            .collect()
     }
 }
 
+/// Whether a member sees a question in its lists: withdrawn and merged ones only their
+/// asker, the rest as `qa::visible_to` says.
+fn shown(question: &Question, user: &UserId, moderator: bool) -> bool {
+    (!matches!(question.state, QuestionState::Withdrawn | QuestionState::Merged) || question.asker == *user)
+        && qa::visible_to(question, user, moderator)
+}
+
+/// A question as `user` sees it.
+fn question_view(core: &RoomCore, question: &Question, user: &UserId, moderator: bool) -> QuestionView {
+    let audience = if moderator {
+        Audience::Moderators { reveal_anonymous: core.ctx.settings.qa_reveal_anonymous }
+    } else if question.asker == *user {
+        Audience::Asker
+    } else {
+        Audience::Public
+    };
+    qa::view(question, audience)
+}
+
+/// What the record keeps of a Q&A step this node published.
+fn qa_records(core: &RoomCore, events: &[QaEvent], by: &UserId, votes_changed: bool, at: i64) -> Vec<Record> {
+    let room = &core.id;
+    events
+        .iter()
+        .filter_map(|event| match event {
+            QaEvent::Put(question) => Some(Record::QuestionPut {
+                room: room.clone(),
+                question: question.clone(),
+                by: by.clone(),
+                votes_changed,
+            }),
+            QaEvent::Removed { id } => {
+                Some(Record::QuestionRemoved { room: room.clone(), id: id.clone(), by: by.clone(), at })
+            }
+            QaEvent::Voted { id, user, up } => Some(Record::QuestionVote {
+                room: room.clone(),
+                question: id.clone(),
+                voter: user.clone(),
+                up: *up,
+                at,
+            }),
+            QaEvent::VotingClosed => None,
+        })
+        .collect()
+}
+
 /// A question's vote count as clients get it.
-fn vote_count(question: &qa::Question) -> Option<QuestionVotes> {
+fn vote_count(question: &Question) -> Option<QuestionVotes> {
     Some(QuestionVotes {
         id: MessageId::parse(question.id.clone()).ok()?,
         votes: u32::try_from(question.votes.len()).unwrap_or(u32::MAX),

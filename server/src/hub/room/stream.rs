@@ -1,12 +1,16 @@
 //! The room's stream: publishing a step (encode, sequence on the bus, record, fan out),
 //! taking deliveries in sequence order, filling gaps from the bus history, restarting on a
-//! new epoch, and replaying what a resuming member missed.
+//! new epoch, and replaying what a resuming member missed. The kind's state is passed in
+//! (as a [`StreamState`]) wherever events are applied.
 
 use super::*;
+use crate::bus::Publication;
+use crate::store::Record;
+use bytes::Bytes;
 
-impl Room {
+impl RoomCore {
     /// Applies the bus history.
-    pub(super) async fn restore(&mut self) {
+    pub(super) async fn restore_history(&mut self, state: &mut dyn StreamState) {
         match self.ctx.bus.history(&self.id, Seq::ZERO, self.ctx.settings.resume_window).await {
             Ok(history) => {
                 self.epoch = history.epoch;
@@ -17,7 +21,7 @@ impl Room {
                 self.seq = Seq(first.seq.0 - 1);
                 for publication in history.publications {
                     match self.decode(&publication) {
-                        Some(event) => self.accept(publication.seq, event, false),
+                        Some(event) => self.accept(state, publication.seq, event, false),
                         None => self.skip(publication.seq),
                     }
                 }
@@ -54,18 +58,22 @@ impl Room {
 
     /// Publishes an event and, once the bus has given it a sequence number, applies and
     /// fans it out here (the bus's own delivery of it is then recognised as seen).
-    pub(super) async fn publish(&mut self, event: RoomEvent) -> Result<(), Refusal> {
-        self.publish_stream(StreamEvent::Room(event)).await
+    pub(super) async fn publish(&mut self, state: &mut dyn StreamState, event: RoomEvent) -> Result<(), Refusal> {
+        self.publish_stream(state, StreamEvent::Room(event)).await
     }
 
-    pub(super) async fn publish_stream(&mut self, event: StreamEvent) -> Result<(), Refusal> {
+    pub(super) async fn publish_stream(
+        &mut self,
+        state: &mut dyn StreamState,
+        event: StreamEvent,
+    ) -> Result<(), Refusal> {
         let payload = Bytes::from(serde_json::to_vec(&event).expect("stream events always serialise"));
         let publication = self.ctx.bus.publish(&self.id, payload).await.map_err(|e| {
             tracing::warn!(room = %self.id, error = %e, "publish failed");
             Refusal::new(ErrorCode::Unavailable, "the event bus is unavailable; try again")
         })?;
         let record = self.record_of(&event);
-        self.sequence(publication, Some(event)).await;
+        self.sequence(state, publication, Some(event)).await;
         if let Some(record) = record {
             self.record(record);
         }
@@ -74,7 +82,11 @@ impl Room {
 
     /// Publishes an event only if the room's stream is where this room last saw it; false
     /// when another node published first.
-    pub(super) async fn publish_if_current(&mut self, event: StreamEvent) -> Result<bool, Refusal> {
+    pub(super) async fn publish_if_current(
+        &mut self,
+        state: &mut dyn StreamState,
+        event: StreamEvent,
+    ) -> Result<bool, Refusal> {
         let payload = Bytes::from(serde_json::to_vec(&event).expect("stream events always serialise"));
         let published = self.ctx.bus.publish_if(&self.id, payload, &self.epoch, self.seq).await.map_err(|e| {
             tracing::warn!(room = %self.id, error = %e, "publish failed");
@@ -82,7 +94,7 @@ impl Room {
         })?;
         let Some(publication) = published else { return Ok(false) };
         let record = self.record_of(&event);
-        self.sequence(publication, Some(event)).await;
+        self.sequence(state, publication, Some(event)).await;
         if let Some(record) = record {
             self.record(record);
         }
@@ -113,13 +125,14 @@ impl Room {
         })
     }
 
-    pub(super) async fn deliver(&mut self, publication: Publication) {
-        self.sequence(publication, None).await;
-    }
-
     /// Puts a publication in order: duplicates are ignored and a gap is filled from the
     /// bus history first. `event` is the decoded payload when the caller already has it.
-    pub(super) async fn sequence(&mut self, publication: Publication, event: Option<StreamEvent>) {
+    pub(super) async fn sequence(
+        &mut self,
+        state: &mut dyn StreamState,
+        publication: Publication,
+        event: Option<StreamEvent>,
+    ) {
         if publication.epoch != self.epoch {
             tracing::warn!(room = %self.id, "room stream has a new epoch: resume history restarts");
             self.restart_stream(&publication);
@@ -128,7 +141,7 @@ impl Room {
             return;
         }
         if publication.seq > self.seq.next() {
-            self.catch_up(Some(publication.seq)).await;
+            self.catch_up(state, Some(publication.seq)).await;
             if publication.seq <= self.seq {
                 return;
             }
@@ -142,7 +155,7 @@ impl Room {
             None => self.decode(&publication),
         };
         match event {
-            Some(event) => self.accept(publication.seq, event, true),
+            Some(event) => self.accept(state, publication.seq, event, true),
             None => self.skip(publication.seq),
         }
     }
@@ -172,7 +185,7 @@ impl Room {
 
     /// Applies the publications after our position from the bus history, up to (not
     /// including) `before` when given.
-    pub(super) async fn catch_up(&mut self, before: Option<Seq>) {
+    pub(super) async fn catch_up(&mut self, state: &mut dyn StreamState, before: Option<Seq>) {
         let limit = self.ctx.settings.resume_window;
         let Ok(history) = self.ctx.bus.history(&self.id, self.seq, limit).await else { return };
         if history.epoch != self.epoch
@@ -186,27 +199,27 @@ impl Room {
             self.seq = Seq::ZERO;
             self.replay.clear();
             self.tell_members_to_resync();
-            self.apply_history(history.publications, before);
+            self.apply_history(state, history.publications, before);
             return;
         }
         if history.epoch != self.epoch || !history.complete {
             if history.latest != self.seq || history.epoch != self.epoch {
-                self.rebuild().await;
+                self.rebuild(state).await;
             }
             return;
         }
-        self.apply_history(history.publications, before);
+        self.apply_history(state, history.publications, before);
     }
 
     /// Applies publications read from the bus history in order, while each is the next one
     /// (and before `before`), fanning each out.
-    fn apply_history(&mut self, publications: Vec<Publication>, before: Option<Seq>) {
+    fn apply_history(&mut self, state: &mut dyn StreamState, publications: Vec<Publication>, before: Option<Seq>) {
         for publication in publications {
             if before.is_some_and(|b| publication.seq >= b) || publication.seq != self.seq.next() {
                 break;
             }
             match self.decode(&publication) {
-                Some(event) => self.accept(publication.seq, event, true),
+                Some(event) => self.accept(state, publication.seq, event, true),
                 None => self.skip(publication.seq),
             }
         }
@@ -214,18 +227,10 @@ impl Room {
 
     /// The bus no longer holds what this room missed: start over from what it holds. State
     /// older than the bus history is lost here; the system of record keeps it.
-    pub(super) async fn rebuild(&mut self) {
+    pub(super) async fn rebuild(&mut self, state: &mut dyn StreamState) {
         tracing::warn!(room = %self.id, "room fell behind the bus history: rebuilding from it");
-        self.stage = None;
-        self.chat = Box::new(MemoryChatLog::new(self.ctx.settings.chat_buffer));
-        self.announcements.clear();
-        self.muted.clear();
-        self.replay.clear();
-        self.qa = QaBoard::new(self.ctx.settings.qa_moderated);
-        self.polls = PollBoard::default();
-        self.booth = (self.kind == RoomKind::Booth).then(|| BoothRoom::new(self.booth_roster()));
-        self.call = (self.kind == RoomKind::Green).then(Room::empty_green_call);
-        self.open().await;
+        self.reset(state);
+        Box::pin(self.open(state)).await;
         self.tell_members_to_resync();
     }
 
@@ -245,16 +250,15 @@ impl Room {
 
     /// Applies the next event in sequence and, when `fan_out`, sends it to every member:
     /// encoded once per audience, the same bytes queued to each member of it.
-    pub(super) fn accept(&mut self, seq: Seq, event: StreamEvent, fan_out: bool) {
+    pub(super) fn accept(&mut self, state: &mut dyn StreamState, seq: Seq, event: StreamEvent, fan_out: bool) {
         debug_assert_eq!(seq, self.seq.next());
         let frames = match event {
             StreamEvent::Room(event) => {
-                self.apply(&event);
+                self.apply_chat(&event);
+                state.apply_event(self, &event);
                 Frames::all(self.event_frame(seq, event))
             }
-            StreamEvent::Qa { qa } => self.apply_qa(seq, &qa),
-            StreamEvent::Polls { polls } => self.apply_polls(seq, &polls),
-            StreamEvent::Booth { booth } => self.apply_booth(seq, &booth),
+            step => state.apply_step(self, seq, &step),
         };
         self.seq = seq;
         self.replay.push(seq, frames.clone());
@@ -267,35 +271,37 @@ impl Room {
     /// when `conditional`), deciding again after catching up when another node published
     /// first; records the step and acknowledges. `decide` returns nothing for a command
     /// that changes nothing (acknowledged all the same).
-    pub(super) async fn publish_decided(
+    pub(super) async fn publish_decided<S: StreamState>(
         &mut self,
+        state: &mut S,
         peer: &Arc<Peer>,
         rid: RequestId,
         conditional: bool,
         what: &str,
-        decide: impl Fn(&Room) -> Result<Option<(StreamEvent, Vec<Record>)>, Refusal>,
+        decide: impl Fn(&S, &RoomCore) -> Decision,
     ) -> Result<(), Refusal> {
-        self.publish_step(conditional, what, decide).await?;
+        self.publish_step(state, conditional, what, decide).await?;
         self.ack(peer, rid);
         Ok(())
     }
 
-    /// [`Room::publish_decided`] without the answer: true when a step was published, false
-    /// when the command changed nothing.
-    pub(super) async fn publish_step(
+    /// [`RoomCore::publish_decided`] without the answer: true when a step was published,
+    /// false when the command changed nothing.
+    pub(super) async fn publish_step<S: StreamState>(
         &mut self,
+        state: &mut S,
         conditional: bool,
         what: &str,
-        decide: impl Fn(&Room) -> Result<Option<(StreamEvent, Vec<Record>)>, Refusal>,
+        decide: impl Fn(&S, &RoomCore) -> Decision,
     ) -> Result<bool, Refusal> {
-        for _ in 0..STAGE_ATTEMPTS {
-            let Some((step, records)) = decide(self)? else {
+        for _ in 0..PUBLISH_ATTEMPTS {
+            let Some((step, records)) = decide(state, self)? else {
                 return Ok(false);
             };
             let published = if conditional {
-                self.publish_if_current(step).await?
+                self.publish_if_current(state, step).await?
             } else {
-                self.publish_stream(step).await?;
+                self.publish_stream(state, step).await?;
                 true
             };
             if published {
@@ -304,8 +310,12 @@ impl Room {
                 }
                 return Ok(true);
             }
-            self.catch_up(None).await;
+            self.catch_up(state, None).await;
         }
         Err(Refusal::new(ErrorCode::Conflict, format!("the {what} kept changing meanwhile; try again")))
     }
 }
+
+/// What a command decided against the room's state: the step to publish and the records it
+/// makes, nothing when it changes nothing, or why it is refused.
+pub(super) type Decision = Result<Option<(StreamEvent, Vec<Record>)>, Refusal>;
