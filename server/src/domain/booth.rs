@@ -59,7 +59,7 @@ impl RequestState {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactRequest {
-    pub id: String,
+    pub id: MessageId,
     pub visitor: UserId,
     pub visitor_name: String,
     pub kind: ContactKind,
@@ -78,11 +78,11 @@ pub enum BoothCommand {
     StaffConnections { staff: UserId, connections: u32, name: Option<String> },
     /// A visitor asks to talk, or leaves a callback request with `message` when nobody is
     /// available.
-    Request { id: String, message: Option<String> },
+    Request { id: MessageId, message: Option<String> },
     /// The visitor cancels its own request.
-    Cancel { id: String },
+    Cancel { id: MessageId },
     /// Staff: take a waiting request.
-    Accept { id: String },
+    Accept { id: MessageId },
     /// Time passed: staff gone past the grace show offline; visitors gone past it lose their
     /// waiting requests. `visitors_gone_since`: visitors with no connection at the booth, and
     /// since when.
@@ -100,8 +100,8 @@ pub enum BoothEvent {
 pub enum BoothError {
     #[error("only this booth's staff may do this")]
     Forbidden,
-    #[error("no request {0:?}")]
-    NotFound(String),
+    #[error("no request \"{0}\"")]
+    NotFound(MessageId),
     #[error("another staff member has already taken this request")]
     Taken,
     #[error("this request is no longer waiting")]
@@ -120,7 +120,7 @@ pub struct BoothBoard {
     /// The booth's staff, from the programme.
     pub roster: Vec<UserId>,
     pub staff: BTreeMap<UserId, StaffPresence>,
-    pub requests: BTreeMap<String, ContactRequest>,
+    pub requests: BTreeMap<MessageId, ContactRequest>,
 }
 
 impl BoothBoard {
@@ -148,12 +148,12 @@ impl BoothBoard {
         waiting
     }
 
-    pub fn position(&self, id: &str) -> Option<usize> {
-        self.queue().iter().position(|r| r.id == id).map(|i| i + 1)
+    pub fn position(&self, id: &MessageId) -> Option<usize> {
+        self.queue().iter().position(|r| r.id == *id).map(|i| i + 1)
     }
 
     /// Every waiting live request's position, computed once (for views of many requests).
-    pub fn positions(&self) -> std::collections::HashMap<String, usize> {
+    pub fn positions(&self) -> std::collections::HashMap<MessageId, usize> {
         self.queue().iter().enumerate().map(|(i, r)| (r.id.clone(), i + 1)).collect()
     }
 
@@ -339,8 +339,8 @@ pub fn apply(board: &mut BoothBoard, event: &BoothEvent) {
 }
 
 /// The call room an accepted request opens.
-pub fn call_room(request_id: &str) -> Option<RoomId> {
-    RoomId::call(request_id).ok()
+pub fn call_room(request_id: &MessageId) -> Option<RoomId> {
+    RoomId::call(request_id.as_str()).ok()
 }
 
 /// The staff as visitors see them: those who ever connected, by name.
@@ -378,7 +378,7 @@ pub fn request_view(
         RequestState::Cancelled { by_visitor } => (ContactState::Cancelled, None, Some(*by_visitor)),
     };
     Some(ContactRequestView {
-        id: MessageId::parse(request.id.clone()).ok()?,
+        id: request.id.clone(),
         visitor: UserProfile { id: request.visitor.clone(), name: request.visitor_name.clone(), country: None },
         kind: request.kind,
         message: request.message.clone(),
@@ -509,6 +509,7 @@ pub fn booth_analytics(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::mid;
 
     const GRACE: i64 = 30_000;
 
@@ -554,7 +555,7 @@ mod tests {
             visit("lin", 190_000, None),
         ];
         let request = |id: &str, kind: ContactKind, state: RequestState| ContactRequest {
-            id: id.into(),
+            id: mid(id),
             visitor: user("ada"),
             visitor_name: "Ada".into(),
             kind,
@@ -598,13 +599,13 @@ mod tests {
     #[test]
     fn views_give_queue_positions_and_the_call_room() {
         let mut board = booth();
-        run(&mut board, "v1", BoothCommand::Request { id: "r1".into(), message: None }, 10).unwrap();
-        run(&mut board, "v2", BoothCommand::Request { id: "r2".into(), message: None }, 20).unwrap();
+        run(&mut board, "v1", BoothCommand::Request { id: mid("r1"), message: None }, 10).unwrap();
+        run(&mut board, "v2", BoothCommand::Request { id: mid("r2"), message: None }, 20).unwrap();
         let view = |board: &BoothBoard, id: &str| {
-            request_view(board, &board.requests[id], board.positions().get(id).copied()).unwrap()
+            request_view(board, &board.requests[&mid(id)], board.positions().get(&mid(id)).copied()).unwrap()
         };
         assert_eq!(view(&board, "r2").position, Some(2));
-        run(&mut board, "staff-a", BoothCommand::Accept { id: "r1".into() }, 30).unwrap();
+        run(&mut board, "staff-a", BoothCommand::Accept { id: mid("r1") }, 30).unwrap();
         let accepted = view(&board, "r1");
         assert_eq!(accepted.state, ContactState::Accepted);
         assert_eq!(accepted.call, Some(RoomId::call("r1").unwrap()));
@@ -616,36 +617,33 @@ mod tests {
     #[test]
     fn the_first_staff_member_to_accept_wins() {
         let mut board = booth();
-        run(&mut board, "visitor", BoothCommand::Request { id: "r1".into(), message: None }, 10).unwrap();
-        assert_eq!(board.position("r1"), Some(1));
+        run(&mut board, "visitor", BoothCommand::Request { id: mid("r1"), message: None }, 10).unwrap();
+        assert_eq!(board.position(&mid("r1")), Some(1));
         // Both decided against the same state: the first applied wins, the second is refused
         // once it sees the result (the room decides again after catching up).
-        let a = decide(&board, &user("staff-a"), "A", BoothCommand::Accept { id: "r1".into() }, 20).unwrap();
-        let b = decide(&board, &user("staff-b"), "B", BoothCommand::Accept { id: "r1".into() }, 20).unwrap();
+        let a = decide(&board, &user("staff-a"), "A", BoothCommand::Accept { id: mid("r1") }, 20).unwrap();
+        let b = decide(&board, &user("staff-b"), "B", BoothCommand::Accept { id: mid("r1") }, 20).unwrap();
         assert_eq!((a.len(), b.len()), (1, 1), "on the same state both look valid: the bus decides");
         apply(&mut board, &a[0]);
-        assert_eq!(run(&mut board, "staff-b", BoothCommand::Accept { id: "r1".into() }, 21), Err(BoothError::Taken));
-        assert_eq!(board.requests["r1"].state, RequestState::Accepted { by: user("staff-a") });
-        assert_eq!(board.position("r1"), None);
-        let again = decide(&board, &user("staff-a"), "A", BoothCommand::Accept { id: "r1".into() }, 22);
+        assert_eq!(run(&mut board, "staff-b", BoothCommand::Accept { id: mid("r1") }, 21), Err(BoothError::Taken));
+        assert_eq!(board.requests[&mid("r1")].state, RequestState::Accepted { by: user("staff-a") });
+        assert_eq!(board.position(&mid("r1")), None);
+        let again = decide(&board, &user("staff-a"), "A", BoothCommand::Accept { id: mid("r1") }, 22);
         assert_eq!(again, Ok(Vec::new()), "the winner's retry changes nothing and is not refused");
     }
 
     #[test]
     fn only_staff_set_status_and_accept() {
         let mut board = booth();
-        run(&mut board, "visitor", BoothCommand::Request { id: "r1".into(), message: None }, 10).unwrap();
+        run(&mut board, "visitor", BoothCommand::Request { id: mid("r1"), message: None }, 10).unwrap();
         assert_eq!(
             run(&mut board, "visitor", BoothCommand::SetStatus { status: StaffStatus::Busy }, 11),
             Err(BoothError::Forbidden)
         );
-        assert_eq!(
-            run(&mut board, "visitor", BoothCommand::Accept { id: "r1".into() }, 11),
-            Err(BoothError::Forbidden)
-        );
-        assert_eq!(run(&mut board, "other", BoothCommand::Cancel { id: "r1".into() }, 11), Err(BoothError::Forbidden));
-        run(&mut board, "visitor", BoothCommand::Cancel { id: "r1".into() }, 12).unwrap();
-        assert_eq!(board.requests["r1"].state, RequestState::Cancelled { by_visitor: true });
+        assert_eq!(run(&mut board, "visitor", BoothCommand::Accept { id: mid("r1") }, 11), Err(BoothError::Forbidden));
+        assert_eq!(run(&mut board, "other", BoothCommand::Cancel { id: mid("r1") }, 11), Err(BoothError::Forbidden));
+        run(&mut board, "visitor", BoothCommand::Cancel { id: mid("r1") }, 12).unwrap();
+        assert_eq!(board.requests[&mid("r1")].state, RequestState::Cancelled { by_visitor: true });
     }
 
     #[test]
@@ -655,12 +653,12 @@ mod tests {
             run(&mut board, staff, BoothCommand::SetStatus { status: StaffStatus::Away }, 5).unwrap();
         }
         assert_eq!(
-            run(&mut board, "visitor", BoothCommand::Request { id: "r1".into(), message: None }, 10),
+            run(&mut board, "visitor", BoothCommand::Request { id: mid("r1"), message: None }, 10),
             Err(BoothError::NobodyAvailable)
         );
-        run(&mut board, "visitor", BoothCommand::Request { id: "r1".into(), message: Some("Call me".into()) }, 11)
+        run(&mut board, "visitor", BoothCommand::Request { id: mid("r1"), message: Some("Call me".into()) }, 11)
             .unwrap();
-        assert_eq!(board.requests["r1"].kind, ContactKind::Callback);
+        assert_eq!(board.requests[&mid("r1")].kind, ContactKind::Callback);
         assert_eq!(board.queue().len(), 0, "callbacks are not in the live queue");
     }
 
@@ -691,20 +689,20 @@ mod tests {
     #[test]
     fn a_visitor_gone_past_the_grace_loses_its_waiting_request() {
         let mut board = booth();
-        run(&mut board, "visitor", BoothCommand::Request { id: "r1".into(), message: None }, 10).unwrap();
+        run(&mut board, "visitor", BoothCommand::Request { id: mid("r1"), message: None }, 10).unwrap();
         let gone = vec![(user("visitor"), 100)];
         run(&mut board, "system", BoothCommand::Tick { grace_ms: GRACE, visitors_gone_since: gone.clone() }, 20_000)
             .unwrap();
-        assert_eq!(board.requests["r1"].state, RequestState::Waiting);
+        assert_eq!(board.requests[&mid("r1")].state, RequestState::Waiting);
         run(&mut board, "system", BoothCommand::Tick { grace_ms: GRACE, visitors_gone_since: gone }, 31_000).unwrap();
-        assert_eq!(board.requests["r1"].state, RequestState::Cancelled { by_visitor: false });
+        assert_eq!(board.requests[&mid("r1")].state, RequestState::Cancelled { by_visitor: false });
         assert_eq!(
-            run(&mut board, "visitor", BoothCommand::Request { id: "r1".into(), message: None }, 40_000),
+            run(&mut board, "visitor", BoothCommand::Request { id: mid("r1"), message: None }, 40_000),
             Err(BoothError::Invalid("a request id is already taken".into()))
         );
-        run(&mut board, "visitor", BoothCommand::Request { id: "r2".into(), message: None }, 40_000).unwrap();
+        run(&mut board, "visitor", BoothCommand::Request { id: mid("r2"), message: None }, 40_000).unwrap();
         assert_eq!(
-            run(&mut board, "visitor", BoothCommand::Request { id: "r3".into(), message: None }, 40_001),
+            run(&mut board, "visitor", BoothCommand::Request { id: mid("r3"), message: None }, 40_001),
             Err(BoothError::AlreadyWaiting),
             "one waiting request per visitor"
         );
@@ -726,10 +724,10 @@ mod tests {
                 for (kind, who, request) in steps {
                     now += 1_000;
                     let actor = ["staff-a", "staff-b", "visitor-1", "visitor-2"][who as usize];
-                    let id = format!("r{request}-{who}");
+                    let id = mid(&format!("r{request}-{who}"));
                     let command = match kind {
                         0 => BoothCommand::Request { id, message: Some("hello".into()) },
-                        1 => BoothCommand::Accept { id: format!("r{request}-{}", 2 + who % 2) },
+                        1 => BoothCommand::Accept { id: mid(&format!("r{request}-{}", 2 + who % 2)) },
                         2 => BoothCommand::Cancel { id },
                         3 => BoothCommand::SetStatus { status: [StaffStatus::Available, StaffStatus::Busy, StaffStatus::Away][request as usize] },
                         _ => BoothCommand::Tick { grace_ms: GRACE, visitors_gone_since: vec![] },

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use plenary_proto::{ContactRequestView, StaffView, UserId};
+use plenary_proto::{ContactRequestView, MessageId, StaffView, UserId};
 
 use super::booth::{self, BoothBoard, BoothEvent};
 
@@ -22,9 +22,9 @@ pub struct BoothStepViews {
 
 /// Applies `events` to `board` and returns what each audience sees of them.
 pub fn apply_step(board: &mut BoothBoard, events: &[BoothEvent]) -> BoothStepViews {
-    let queue_before: Vec<String> = board.queue().iter().map(|r| r.id.clone()).collect();
+    let queue_before: Vec<MessageId> = board.queue().iter().map(|r| r.id.clone()).collect();
     let mut staff_changed = Vec::new();
-    let mut touched: Vec<String> = Vec::new();
+    let mut touched: Vec<MessageId> = Vec::new();
     for event in events {
         match event {
             BoothEvent::Staff { user, .. } => staff_changed.push(user.clone()),
@@ -32,7 +32,7 @@ pub fn apply_step(board: &mut BoothBoard, events: &[BoothEvent]) -> BoothStepVie
         }
         booth::apply(board, event);
     }
-    let queue_after: Vec<String> = board.queue().iter().map(|r| r.id.clone()).collect();
+    let queue_after: Vec<MessageId> = board.queue().iter().map(|r| r.id.clone()).collect();
     let positions: HashMap<&str, usize> = queue_after.iter().enumerate().map(|(i, id)| (id.as_str(), i + 1)).collect();
     // Requests whose position moved: everyone behind the first change in the queue.
     if queue_before != queue_after {
@@ -65,6 +65,7 @@ mod tests {
 
     use super::*;
     use crate::domain::booth::{ContactRequest, RequestState, StaffPresence};
+    use crate::domain::mid;
 
     fn user(id: &str) -> UserId {
         UserId::parse(id).unwrap()
@@ -72,7 +73,7 @@ mod tests {
 
     fn live(id: &str, visitor: &str, at: i64) -> BoothEvent {
         BoothEvent::Request(ContactRequest {
-            id: id.into(),
+            id: mid(id),
             visitor: user(visitor),
             visitor_name: visitor.into(),
             kind: ContactKind::Live,

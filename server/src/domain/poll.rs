@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use plenary_proto::UserId;
+use plenary_proto::{MessageId, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::text::{has_control, normalise_line};
@@ -22,7 +22,7 @@ pub use plenary_proto::{PollResults, PollState};
 /// A poll's definition and state (its answers are kept beside it, in [`PollBoard`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Poll {
-    pub id: String,
+    pub id: MessageId,
     pub question: String,
     pub options: Vec<String>,
     pub multiple: bool,
@@ -49,7 +49,7 @@ impl Poll {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PollCommand {
     Create {
-        id: String,
+        id: MessageId,
         question: String,
         options: Vec<String>,
         multiple: bool,
@@ -57,24 +57,24 @@ pub enum PollCommand {
         results: PollResults,
     },
     Open {
-        id: String,
+        id: MessageId,
         version: u64,
     },
     Close {
-        id: String,
+        id: MessageId,
         version: u64,
     },
     SetResults {
-        id: String,
+        id: MessageId,
         version: u64,
         results: PollResults,
     },
     Delete {
-        id: String,
+        id: MessageId,
         version: u64,
     },
     Answer {
-        id: String,
+        id: MessageId,
         choices: Vec<u8>,
     },
 }
@@ -83,14 +83,14 @@ pub enum PollCommand {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum PollEvent {
     Put(Poll),
-    Removed { id: String },
-    Answered { id: String, user: UserId, choices: BTreeSet<u8> },
+    Removed { id: MessageId },
+    Answered { id: MessageId, user: UserId, choices: BTreeSet<u8> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PollError {
-    #[error("no poll {0:?}")]
-    NotFound(String),
+    #[error("no poll \"{0}\"")]
+    NotFound(MessageId),
     #[error("only moderators may do this")]
     Forbidden,
     #[error("the poll changed meanwhile (now version {current}); reload it")]
@@ -108,12 +108,12 @@ pub enum PollError {
 /// A session's polls and their answers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PollBoard {
-    pub polls: BTreeMap<String, Poll>,
-    pub answers: BTreeMap<String, BTreeMap<UserId, BTreeSet<u8>>>,
+    pub polls: BTreeMap<MessageId, Poll>,
+    pub answers: BTreeMap<MessageId, BTreeMap<UserId, BTreeSet<u8>>>,
 }
 
 impl PollBoard {
-    fn current(&self, moderator: bool, id: &str, version: u64) -> Result<&Poll, PollError> {
+    fn current(&self, moderator: bool, id: &MessageId, version: u64) -> Result<&Poll, PollError> {
         if !moderator {
             return Err(PollError::Forbidden);
         }
@@ -125,7 +125,7 @@ impl PollBoard {
     }
 
     /// Voters per option, and voters in all.
-    pub fn tally(&self, id: &str) -> Option<(Vec<u32>, u32)> {
+    pub fn tally(&self, id: &MessageId) -> Option<(Vec<u32>, u32)> {
         let poll = self.polls.get(id)?;
         let mut counts = vec![0u32; poll.options.len()];
         let answers = self.answers.get(id);
@@ -240,16 +240,16 @@ pub fn decide(
 
 impl PollBoard {
     /// The results of poll `id` on the wire.
-    pub fn tally_view(&self, id: &str) -> Option<plenary_proto::PollTally> {
+    pub fn tally_view(&self, id: &MessageId) -> Option<plenary_proto::PollTally> {
         let (counts, voters) = self.tally(id)?;
-        Some(plenary_proto::PollTally { id: plenary_proto::MessageId::parse(id.to_owned()).ok()?, counts, voters })
+        Some(plenary_proto::PollTally { id: id.clone(), counts, voters })
     }
 
     /// Poll `id` as a moderator (`moderator`) or a member of the audience sees it.
-    pub fn view(&self, id: &str, moderator: bool) -> Option<plenary_proto::PollView> {
+    pub fn view(&self, id: &MessageId, moderator: bool) -> Option<plenary_proto::PollView> {
         let poll = self.polls.get(id)?;
         Some(plenary_proto::PollView {
-            id: plenary_proto::MessageId::parse(poll.id.clone()).ok()?,
+            id: poll.id.clone(),
             question: poll.question.clone(),
             options: poll.options.clone(),
             multiple: poll.multiple,
@@ -283,10 +283,10 @@ pub fn apply(board: &mut PollBoard, event: &PollEvent) {
 /// draft's removal); moderators see every poll.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PollStepViews {
-    pub audience: (Vec<plenary_proto::PollView>, Vec<plenary_proto::MessageId>),
-    pub moderators: (Vec<plenary_proto::PollView>, Vec<plenary_proto::MessageId>),
+    pub audience: (Vec<plenary_proto::PollView>, Vec<MessageId>),
+    pub moderators: (Vec<plenary_proto::PollView>, Vec<MessageId>),
     /// Polls whose answers changed (their results go out coalesced).
-    pub answers_changed: BTreeSet<String>,
+    pub answers_changed: BTreeSet<MessageId>,
 }
 
 /// Applies `events` to `board` and returns what each audience sees of them.
@@ -308,20 +308,20 @@ pub fn apply_step(board: &mut PollBoard, events: &[PollEvent]) -> PollStepViews 
         }
         apply(board, event);
     }
-    let ids = |list: &[String]| list.iter().filter_map(|id| plenary_proto::MessageId::parse(id.clone()).ok()).collect();
     let public = changed
         .iter()
         .filter(|id| board.polls.get(*id).is_some_and(|p| p.state != PollState::Draft))
         .filter_map(|id| board.view(id, false))
         .collect();
-    views.audience = (public, ids(&removed_public));
-    views.moderators = (changed.iter().filter_map(|id| board.view(id, true)).collect(), ids(&removed));
+    views.audience = (public, removed_public);
+    views.moderators = (changed.iter().filter_map(|id| board.view(id, true)).collect(), removed);
     views
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::mid;
 
     fn user(name: &str) -> UserId {
         UserId::parse(name).unwrap()
@@ -340,7 +340,7 @@ mod tests {
             "mod",
             true,
             PollCommand::Create {
-                id: "p".into(),
+                id: mid("p"),
                 question: "Which action line first?".into(),
                 options: vec!["C1".into(), "C3".into(), "C7".into()],
                 multiple,
@@ -355,22 +355,22 @@ mod tests {
     fn a_poll_goes_from_draft_to_open_to_closed_and_counts_one_answer_per_user() {
         let mut board = PollBoard::default();
         create(&mut board, false, true);
-        let answer = |c: Vec<u8>| PollCommand::Answer { id: "p".into(), choices: c };
+        let answer = |c: Vec<u8>| PollCommand::Answer { id: mid("p"), choices: c };
         assert!(matches!(run(&mut board, "ada", false, answer(vec![0])), Err(PollError::InvalidTransition { .. })));
         assert_eq!(
-            run(&mut board, "ada", false, PollCommand::Open { id: "p".into(), version: 1 }),
+            run(&mut board, "ada", false, PollCommand::Open { id: mid("p"), version: 1 }),
             Err(PollError::Forbidden)
         );
-        run(&mut board, "mod", true, PollCommand::Open { id: "p".into(), version: 1 }).unwrap();
+        run(&mut board, "mod", true, PollCommand::Open { id: mid("p"), version: 1 }).unwrap();
         run(&mut board, "ada", false, answer(vec![0])).unwrap();
         run(&mut board, "ada", false, answer(vec![1])).unwrap();
         run(&mut board, "lin", false, answer(vec![1])).unwrap();
-        assert_eq!(board.tally("p"), Some((vec![0, 2, 0], 2)), "ada's changed answer counts once");
+        assert_eq!(board.tally(&mid("p")), Some((vec![0, 2, 0], 2)), "ada's changed answer counts once");
         assert!(matches!(run(&mut board, "lin", false, answer(vec![0, 1])), Err(PollError::Invalid(_))));
         assert!(matches!(run(&mut board, "lin", false, answer(vec![7])), Err(PollError::Invalid(_))));
-        assert!(!board.polls["p"].results_public(), "after close only");
-        run(&mut board, "mod", true, PollCommand::Close { id: "p".into(), version: 2 }).unwrap();
-        assert!(board.polls["p"].results_public());
+        assert!(!board.polls[&mid("p")].results_public(), "after close only");
+        run(&mut board, "mod", true, PollCommand::Close { id: mid("p"), version: 2 }).unwrap();
+        assert!(board.polls[&mid("p")].results_public());
         assert!(matches!(run(&mut board, "ada", false, answer(vec![2])), Err(PollError::InvalidTransition { .. })));
     }
 
@@ -378,14 +378,14 @@ mod tests {
     fn fixed_answers_and_multiple_choice() {
         let mut board = PollBoard::default();
         create(&mut board, true, false);
-        run(&mut board, "mod", true, PollCommand::Open { id: "p".into(), version: 1 }).unwrap();
-        let answer = |c: Vec<u8>| PollCommand::Answer { id: "p".into(), choices: c };
+        run(&mut board, "mod", true, PollCommand::Open { id: mid("p"), version: 1 }).unwrap();
+        let answer = |c: Vec<u8>| PollCommand::Answer { id: mid("p"), choices: c };
         run(&mut board, "ada", false, answer(vec![0, 2])).unwrap();
         assert_eq!(run(&mut board, "ada", false, answer(vec![0, 2])), Ok(()), "the same answer again changes nothing");
         assert_eq!(run(&mut board, "ada", false, answer(vec![1])), Err(PollError::AlreadyAnswered));
-        assert_eq!(board.tally("p"), Some((vec![1, 0, 1], 1)));
+        assert_eq!(board.tally(&mid("p")), Some((vec![1, 0, 1], 1)));
         assert_eq!(
-            run(&mut board, "mod", true, PollCommand::Close { id: "p".into(), version: 1 }),
+            run(&mut board, "mod", true, PollCommand::Close { id: mid("p"), version: 1 }),
             Err(PollError::Stale { current: 2 })
         );
     }
@@ -408,15 +408,15 @@ mod tests {
                 let mut board = PollBoard::default();
                 create(&mut board, multiple, changeable);
                 for (kind, who, choices) in steps {
-                    let version = board.polls.get("p").map_or(1, |p| p.version);
+                    let version = board.polls.get(&mid("p")).map_or(1, |p| p.version);
                     let name = format!("u{who}");
                     let (moderator, command) = match kind {
-                        0 => (true, PollCommand::Open { id: "p".into(), version }),
-                        1 => (true, PollCommand::Close { id: "p".into(), version }),
-                        _ => (false, PollCommand::Answer { id: "p".into(), choices }),
+                        0 => (true, PollCommand::Open { id: mid("p"), version }),
+                        1 => (true, PollCommand::Close { id: mid("p"), version }),
+                        _ => (false, PollCommand::Answer { id: mid("p"), choices }),
                     };
                     let before = board.clone();
-                    let state_before = before.polls.get("p").map(|p| p.state);
+                    let state_before = before.polls.get(&mid("p")).map(|p| p.state);
                     match decide(&board, &user(&name), moderator, command.clone(), 1_000) {
                         Ok(events) => {
                             for e in &events { apply(&mut board, e); }
@@ -426,7 +426,7 @@ mod tests {
                         }
                         Err(_) => prop_assert_eq!(&board, &before),
                     }
-                    let (counts, voters) = board.tally("p").unwrap();
+                    let (counts, voters) = board.tally(&mid("p")).unwrap();
                     prop_assert!(counts.iter().all(|c| *c <= voters));
                     if !multiple {
                         prop_assert_eq!(counts.iter().sum::<u32>(), voters);
@@ -440,7 +440,7 @@ mod tests {
     fn a_draft_reaches_moderators_only_and_the_audience_once_it_opens() {
         let mut board = PollBoard::default();
         let draft = Poll {
-            id: "p1".into(),
+            id: mid("p1"),
             question: "Which action line first?".into(),
             options: vec!["C1".into(), "C3".into()],
             multiple: false,
@@ -452,7 +452,7 @@ mod tests {
             updated_at: 0,
         };
         let shown = |views: &PollStepViews| {
-            let ids = |(changed, removed): &(Vec<plenary_proto::PollView>, Vec<plenary_proto::MessageId>)| {
+            let ids = |(changed, removed): &(Vec<plenary_proto::PollView>, Vec<MessageId>)| {
                 (changed.iter().map(|p| p.id.to_string()).collect::<Vec<_>>(), removed.len())
             };
             (ids(&views.audience), ids(&views.moderators))
@@ -462,14 +462,14 @@ mod tests {
         let open = Poll { state: PollState::Open, version: 2, ..draft.clone() };
         let views = apply_step(&mut board, &[PollEvent::Put(open)]);
         assert_eq!(shown(&views), ((vec!["p1".to_owned()], 0), (vec!["p1".to_owned()], 0)), "open: everyone");
-        let views = apply_step(&mut board, &[PollEvent::Removed { id: "p1".into() }]);
+        let views = apply_step(&mut board, &[PollEvent::Removed { id: mid("p1") }]);
         assert_eq!(shown(&views), ((vec![], 1), (vec![], 1)), "an open poll's removal reaches everyone");
         apply_step(&mut board, &[PollEvent::Put(draft)]);
-        let views = apply_step(&mut board, &[PollEvent::Removed { id: "p1".into() }]);
+        let views = apply_step(&mut board, &[PollEvent::Removed { id: mid("p1") }]);
         assert_eq!(shown(&views), ((vec![], 0), (vec![], 1)), "a draft's removal: moderators only");
         let views = apply_step(
             &mut board,
-            &[PollEvent::Answered { id: "p1".into(), user: user("ada"), choices: BTreeSet::from([0]) }],
+            &[PollEvent::Answered { id: mid("p1"), user: user("ada"), choices: BTreeSet::from([0]) }],
         );
         assert_eq!(views.answers_changed.iter().collect::<Vec<_>>(), ["p1"]);
     }

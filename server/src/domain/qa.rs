@@ -48,7 +48,7 @@ impl StateRules for QuestionState {
 /// One question as the room keeps it (and as the bus carries it between nodes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Question {
-    pub id: String,
+    pub id: MessageId,
     pub asker: UserId,
     pub asker_name: String,
     /// Hidden from the audience; the asker is still stored.
@@ -62,7 +62,7 @@ pub struct Question {
     /// Position in the moderators' shortlist, lowest first.
     pub rank: Option<i64>,
     pub dismiss_reason: Option<String>,
-    pub merged_into: Option<String>,
+    pub merged_into: Option<MessageId>,
     pub asked_at: i64,
     pub updated_at: i64,
     pub answered_by: Option<UserId>,
@@ -81,73 +81,73 @@ pub struct Actor {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QaCommand {
     Ask {
-        id: String,
+        id: MessageId,
         text: String,
         anonymous: bool,
     },
     Approve {
-        id: String,
+        id: MessageId,
         version: u64,
         text: Option<String>,
     },
     Dismiss {
-        id: String,
+        id: MessageId,
         version: u64,
         reason: Option<String>,
     },
     Restore {
-        id: String,
+        id: MessageId,
         version: u64,
     },
     Hide {
-        id: String,
+        id: MessageId,
         version: u64,
     },
     Unhide {
-        id: String,
+        id: MessageId,
         version: u64,
     },
     Highlight {
-        id: String,
+        id: MessageId,
         version: u64,
     },
     Unhighlight {
-        id: String,
+        id: MessageId,
         version: u64,
     },
     MarkAnswered {
-        id: String,
+        id: MessageId,
         version: u64,
     },
     Reopen {
-        id: String,
+        id: MessageId,
         version: u64,
     },
     Merge {
-        id: String,
+        id: MessageId,
         version: u64,
-        into: String,
+        into: MessageId,
         into_version: u64,
     },
     Star {
-        id: String,
+        id: MessageId,
         version: u64,
         starred: bool,
     },
     Rank {
-        id: String,
+        id: MessageId,
         version: u64,
         rank: Option<i64>,
     },
     Delete {
-        id: String,
+        id: MessageId,
         version: u64,
     },
     Withdraw {
-        id: String,
+        id: MessageId,
     },
     Vote {
-        id: String,
+        id: MessageId,
         up: bool,
     },
     /// The session ended: voting freezes, a `live` question becomes `answered`.
@@ -160,15 +160,15 @@ pub enum QaCommand {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum QaEvent {
     Put(Question),
-    Removed { id: String },
-    Voted { id: String, user: UserId, up: bool },
+    Removed { id: MessageId },
+    Voted { id: MessageId, user: UserId, up: bool },
     VotingClosed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QaError {
-    #[error("no question {0:?}")]
-    NotFound(String),
+    #[error("no question \"{0}\"")]
+    NotFound(MessageId),
     #[error("only moderators may do this")]
     Forbidden,
     #[error("the question changed meanwhile (now version {current}); reload it")]
@@ -192,7 +192,7 @@ pub enum QaError {
 /// A session's questions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QaBoard {
-    pub questions: BTreeMap<String, Question>,
+    pub questions: BTreeMap<MessageId, Question>,
     /// Questions go to `pending` first.
     pub moderated: bool,
     pub voting_closed: bool,
@@ -207,19 +207,19 @@ impl QaBoard {
         self.questions.values().find(|q| q.state == QuestionState::Live)
     }
 
-    fn get(&self, id: &str) -> Result<&Question, QaError> {
+    fn get(&self, id: &MessageId) -> Result<&Question, QaError> {
         self.questions.get(id).ok_or_else(|| QaError::NotFound(id.to_owned()))
     }
 
     /// A question the actor may act on as a moderator, at the version it saw.
-    fn moderated_question(&self, actor: &Actor, id: &str, version: u64) -> Result<&Question, QaError> {
+    fn moderated_question(&self, actor: &Actor, id: &MessageId, version: u64) -> Result<&Question, QaError> {
         if !actor.moderator {
             return Err(QaError::Forbidden);
         }
         self.current(id, version)
     }
 
-    fn current(&self, id: &str, version: u64) -> Result<&Question, QaError> {
+    fn current(&self, id: &MessageId, version: u64) -> Result<&Question, QaError> {
         let question = self.get(id)?;
         if question.version != version {
             return Err(QaError::Stale { current: question.version });
@@ -496,7 +496,7 @@ pub fn view(question: &Question, audience: Audience) -> QuestionView {
     };
     let moderators = matches!(audience, Audience::Moderators { .. });
     QuestionView {
-        id: MessageId::parse(question.id.clone()).expect("question ids are message ids"),
+        id: question.id.clone(),
         text: question.text.clone(),
         state: question.state,
         version: question.version,
@@ -509,7 +509,7 @@ pub fn view(question: &Question, audience: Audience) -> QuestionView {
         starred: moderators && question.starred,
         rank: if moderators { question.rank } else { None },
         dismiss_reason: if audience == Audience::Public { None } else { question.dismiss_reason.clone() },
-        merged_into: question.merged_into.as_ref().and_then(|id| MessageId::parse(id.clone()).ok()),
+        merged_into: question.merged_into.clone(),
         asked_at: question.asked_at,
         updated_at: question.updated_at,
         answered_by: question.answered_by.clone(),
@@ -519,6 +519,7 @@ pub fn view(question: &Question, audience: Audience) -> QuestionView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::mid;
     use QuestionState::*;
 
     fn user(name: &str) -> UserId {
@@ -542,23 +543,22 @@ mod tests {
     }
 
     fn ask(board: &mut QaBoard, asker: &str, id: &str) {
-        run(
-            board,
-            &attendee(asker),
-            QaCommand::Ask { id: id.into(), text: format!("question {id}"), anonymous: false },
-        )
-        .unwrap();
+        run(board, &attendee(asker), QaCommand::Ask { id: mid(id), text: format!("question {id}"), anonymous: false })
+            .unwrap();
     }
 
     #[test]
     fn moderated_questions_wait_for_approval_and_only_moderators_approve() {
         let mut board = QaBoard::new(true);
         ask(&mut board, "ada", "q1");
-        assert_eq!(board.questions["q1"].state, Pending);
-        let approve = QaCommand::Approve { id: "q1".into(), version: 1, text: Some("Edited?".into()) };
+        assert_eq!(board.questions[&mid("q1")].state, Pending);
+        let approve = QaCommand::Approve { id: mid("q1"), version: 1, text: Some("Edited?".into()) };
         assert_eq!(run(&mut board, &attendee("ada"), approve.clone()), Err(QaError::Forbidden));
         run(&mut board, &moderator(), approve.clone()).unwrap();
-        assert_eq!((board.questions["q1"].state, board.questions["q1"].text.as_str()), (Published, "Edited?"));
+        assert_eq!(
+            (board.questions[&mid("q1")].state, board.questions[&mid("q1")].text.as_str()),
+            (Published, "Edited?")
+        );
         assert_eq!(
             run(&mut board, &moderator(), approve),
             Err(QaError::Stale { current: 2 }),
@@ -571,10 +571,10 @@ mod tests {
         let mut board = QaBoard::new(false);
         ask(&mut board, "ada", "q1");
         ask(&mut board, "lin", "q2");
-        run(&mut board, &moderator(), QaCommand::Highlight { id: "q1".into(), version: 1 }).unwrap();
-        let events = run(&mut board, &moderator(), QaCommand::Highlight { id: "q2".into(), version: 1 }).unwrap();
+        run(&mut board, &moderator(), QaCommand::Highlight { id: mid("q1"), version: 1 }).unwrap();
+        let events = run(&mut board, &moderator(), QaCommand::Highlight { id: mid("q2"), version: 1 }).unwrap();
         assert_eq!(events.len(), 2);
-        assert_eq!((board.questions["q1"].state, board.questions["q2"].state), (Published, Live));
+        assert_eq!((board.questions[&mid("q1")].state, board.questions[&mid("q2")].state), (Published, Live));
     }
 
     #[test]
@@ -583,37 +583,37 @@ mod tests {
         ask(&mut board, "ada", "q1");
         ask(&mut board, "lin", "q2");
         for (voter, id) in [("x", "q1"), ("y", "q1"), ("y", "q2"), ("z", "q2")] {
-            run(&mut board, &attendee(voter), QaCommand::Vote { id: id.into(), up: true }).unwrap();
+            run(&mut board, &attendee(voter), QaCommand::Vote { id: mid(id), up: true }).unwrap();
         }
-        let merge = QaCommand::Merge { id: "q2".into(), version: 1, into: "q1".into(), into_version: 1 };
+        let merge = QaCommand::Merge { id: mid("q2"), version: 1, into: mid("q1"), into_version: 1 };
         run(&mut board, &moderator(), merge).unwrap();
-        assert_eq!(board.questions["q1"].votes.len(), 3, "x, y and z, y once");
-        assert_eq!(board.questions["q2"].state, Merged);
-        assert_eq!(board.questions["q2"].merged_into.as_deref(), Some("q1"));
+        assert_eq!(board.questions[&mid("q1")].votes.len(), 3, "x, y and z, y once");
+        assert_eq!(board.questions[&mid("q2")].state, Merged);
+        assert_eq!(board.questions[&mid("q2")].merged_into, Some(mid("q1")));
     }
 
     #[test]
     fn votes_toggle_once_per_user_and_only_on_open_questions() {
         let mut board = QaBoard::new(true);
         ask(&mut board, "ada", "q1");
-        let vote = QaCommand::Vote { id: "q1".into(), up: true };
+        let vote = QaCommand::Vote { id: mid("q1"), up: true };
         assert!(matches!(run(&mut board, &attendee("x"), vote.clone()), Err(QaError::InvalidTransition { .. })));
-        run(&mut board, &moderator(), QaCommand::Approve { id: "q1".into(), version: 1, text: None }).unwrap();
+        run(&mut board, &moderator(), QaCommand::Approve { id: mid("q1"), version: 1, text: None }).unwrap();
         run(&mut board, &attendee("x"), vote.clone()).unwrap();
         assert_eq!(run(&mut board, &attendee("x"), vote).unwrap(), vec![], "a second vote is a no-op");
-        assert_eq!(board.questions["q1"].votes.len(), 1);
-        run(&mut board, &attendee("x"), QaCommand::Vote { id: "q1".into(), up: false }).unwrap();
-        assert!(board.questions["q1"].votes.is_empty());
+        assert_eq!(board.questions[&mid("q1")].votes.len(), 1);
+        run(&mut board, &attendee("x"), QaCommand::Vote { id: mid("q1"), up: false }).unwrap();
+        assert!(board.questions[&mid("q1")].votes.is_empty());
     }
 
     #[test]
     fn askers_withdraw_their_own_questions_before_they_go_live() {
         let mut board = QaBoard::new(false);
         ask(&mut board, "ada", "q1");
-        assert_eq!(run(&mut board, &attendee("lin"), QaCommand::Withdraw { id: "q1".into() }), Err(QaError::Forbidden));
-        run(&mut board, &moderator(), QaCommand::Highlight { id: "q1".into(), version: 1 }).unwrap();
+        assert_eq!(run(&mut board, &attendee("lin"), QaCommand::Withdraw { id: mid("q1") }), Err(QaError::Forbidden));
+        run(&mut board, &moderator(), QaCommand::Highlight { id: mid("q1"), version: 1 }).unwrap();
         assert!(matches!(
-            run(&mut board, &attendee("ada"), QaCommand::Withdraw { id: "q1".into() }),
+            run(&mut board, &attendee("ada"), QaCommand::Withdraw { id: mid("q1") }),
             Err(QaError::InvalidTransition { from: Live, .. })
         ));
     }
@@ -623,23 +623,23 @@ mod tests {
         let mut board = QaBoard::new(false);
         ask(&mut board, "ada", "q1");
         let speaker = Actor { user: user("spk"), name: "Speaker".into(), moderator: false, speaker: true };
-        let highlight = |v| QaCommand::Highlight { id: "q1".into(), version: v };
+        let highlight = |v| QaCommand::Highlight { id: mid("q1"), version: v };
         assert_eq!(run(&mut board, &speaker, highlight(1)), Err(QaError::Forbidden));
-        run(&mut board, &moderator(), QaCommand::Star { id: "q1".into(), version: 1, starred: true }).unwrap();
+        run(&mut board, &moderator(), QaCommand::Star { id: mid("q1"), version: 1, starred: true }).unwrap();
         run(&mut board, &speaker, highlight(2)).unwrap();
-        run(&mut board, &speaker, QaCommand::MarkAnswered { id: "q1".into(), version: 3 }).unwrap();
-        assert_eq!(board.questions["q1"].answered_by, Some(user("spk")));
+        run(&mut board, &speaker, QaCommand::MarkAnswered { id: mid("q1"), version: 3 }).unwrap();
+        assert_eq!(board.questions[&mid("q1")].answered_by, Some(user("spk")));
     }
 
     #[test]
     fn the_session_ending_answers_the_live_question_and_freezes_votes() {
         let mut board = QaBoard::new(false);
         ask(&mut board, "ada", "q1");
-        run(&mut board, &moderator(), QaCommand::Highlight { id: "q1".into(), version: 1 }).unwrap();
+        run(&mut board, &moderator(), QaCommand::Highlight { id: mid("q1"), version: 1 }).unwrap();
         run(&mut board, &moderator(), QaCommand::SessionEnded).unwrap();
-        assert_eq!(board.questions["q1"].state, Answered);
+        assert_eq!(board.questions[&mid("q1")].state, Answered);
         assert_eq!(
-            run(&mut board, &attendee("x"), QaCommand::Vote { id: "q1".into(), up: true }),
+            run(&mut board, &attendee("x"), QaCommand::Vote { id: mid("q1"), up: true }),
             Err(QaError::VotingClosed)
         );
     }
@@ -648,8 +648,8 @@ mod tests {
     fn hidden_questions_are_seen_by_moderators_and_askers_only() {
         let mut board = QaBoard::new(false);
         ask(&mut board, "ada", "q1");
-        run(&mut board, &moderator(), QaCommand::Hide { id: "q1".into(), version: 1 }).unwrap();
-        let q = &board.questions["q1"];
+        run(&mut board, &moderator(), QaCommand::Hide { id: mid("q1"), version: 1 }).unwrap();
+        let q = &board.questions[&mid("q1")];
         assert!(!visible_to(q, &user("lin"), false));
         assert!(visible_to(q, &user("ada"), false));
         assert!(visible_to(q, &user("mod"), true));
@@ -670,10 +670,10 @@ mod tests {
         }
 
         fn command(board: &QaBoard, (kind, a, b, user, skew, flag): (u8, u8, u8, u8, u8, bool)) -> (Actor, QaCommand) {
-            let id = IDS[a as usize].to_owned();
-            let into = IDS[b as usize].to_owned();
+            let id = mid(IDS[a as usize]);
+            let into = mid(IDS[b as usize]);
             // Usually the current version, sometimes a stale or future one.
-            let version = |id: &str| {
+            let version = |id: &MessageId| {
                 let current = board.questions.get(id).map_or(1, |q| q.version);
                 match skew {
                     1 => current + 1,

@@ -34,7 +34,7 @@ pub struct StepViews {
     /// Each asker involved (a question of theirs changed or left), with its own view.
     pub askers: Vec<(UserId, ViewChange)>,
     /// Questions whose votes changed (their counts go out coalesced).
-    pub votes_changed: BTreeSet<String>,
+    pub votes_changed: BTreeSet<MessageId>,
     /// Voting closed in this step.
     pub voting_closed: bool,
 }
@@ -49,7 +49,7 @@ impl StepViews {
 /// Applies `events` to `board` and returns what each audience sees of them.
 pub fn apply_step(board: &mut QaBoard, events: &[QaEvent], reveal_anonymous: bool) -> StepViews {
     // Who could see each question before the step (for removals from a view).
-    let mut before: HashMap<String, (bool, UserId)> = HashMap::new();
+    let mut before: HashMap<MessageId, (bool, UserId)> = HashMap::new();
     let mut put = Vec::new();
     let mut removed = Vec::new();
     let mut views = StepViews::default();
@@ -77,9 +77,8 @@ pub fn apply_step(board: &mut QaBoard, events: &[QaEvent], reveal_anonymous: boo
     if put.is_empty() && removed.is_empty() {
         return views;
     }
-    let was_public = |id: &String| before.get(id).is_some_and(|(public, _)| *public);
+    let was_public = |id: &MessageId| before.get(id).is_some_and(|(public, _)| *public);
     let current: Vec<&qa::Question> = put.iter().filter_map(|id| board.questions.get(id)).collect();
-    let message_id = |id: &String| MessageId::parse(id.clone()).ok();
 
     views.audience = ViewChange {
         changed: current.iter().filter(|q| q.state.is_public()).map(|q| qa::view(q, Audience::Public)).collect(),
@@ -88,12 +87,12 @@ pub fn apply_step(board: &mut QaBoard, events: &[QaEvent], reveal_anonymous: boo
             .filter(|q| !q.state.is_public() && was_public(&q.id))
             .map(|q| &q.id)
             .chain(removed.iter().filter(|id| was_public(id)))
-            .filter_map(message_id)
+            .cloned()
             .collect(),
     };
     views.moderators = ViewChange {
         changed: current.iter().map(|q| qa::view(q, Audience::Moderators { reveal_anonymous })).collect(),
-        removed: removed.iter().filter_map(message_id).collect(),
+        removed: removed.clone(),
     };
     let mut askers: Vec<UserId> = current.iter().map(|q| q.asker.clone()).collect();
     askers.extend(before.values().map(|(_, asker)| asker.clone()));
@@ -116,7 +115,7 @@ pub fn apply_step(board: &mut QaBoard, events: &[QaEvent], reveal_anonymous: boo
                         .iter()
                         .filter(|id| before.get(*id).is_some_and(|(public, owner)| *public || *owner == asker)),
                 )
-                .filter_map(message_id)
+                .cloned()
                 .collect();
             (asker, ViewChange { changed, removed: gone })
         })
@@ -130,6 +129,7 @@ mod tests {
     use plenary_proto::QuestionState;
 
     use super::*;
+    use crate::domain::mid;
     use crate::domain::qa::Question;
 
     fn user(id: &str) -> UserId {
@@ -138,7 +138,7 @@ mod tests {
 
     fn question(id: &str, asker: &str, state: QuestionState) -> Question {
         Question {
-            id: id.into(),
+            id: mid(id),
             asker: user(asker),
             asker_name: asker.to_uppercase(),
             anonymous: false,
@@ -221,7 +221,7 @@ mod tests {
         apply_step(&mut board, &[QaEvent::Put(question("q1", "ada", QuestionState::Pending))], false);
         check(
             &mut board,
-            &[QaEvent::Removed { id: "q1".into() }],
+            &[QaEvent::Removed { id: mid("q1") }],
             expect![[r#"
                 audience: changed [] removed []
                 moderators: changed [] removed ["q1"]
@@ -252,7 +252,7 @@ mod tests {
         apply_step(&mut board, &[QaEvent::Put(question("q1", "ada", QuestionState::Published))], false);
         let views = apply_step(
             &mut board,
-            &[QaEvent::Voted { id: "q1".into(), user: user("grace"), up: true }, QaEvent::VotingClosed],
+            &[QaEvent::Voted { id: mid("q1"), user: user("grace"), up: true }, QaEvent::VotingClosed],
             false,
         );
         assert!(views.no_questions());

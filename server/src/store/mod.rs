@@ -74,13 +74,13 @@ pub enum Record {
     },
     QuestionRemoved {
         room: RoomId,
-        id: String,
+        id: MessageId,
         by: UserId,
         at: i64,
     },
     QuestionVote {
         room: RoomId,
-        question: String,
+        question: MessageId,
         voter: UserId,
         up: bool,
         at: i64,
@@ -92,13 +92,13 @@ pub enum Record {
     },
     PollRemoved {
         room: RoomId,
-        id: String,
+        id: MessageId,
         by: UserId,
         at: i64,
     },
     PollAnswer {
         room: RoomId,
-        poll: String,
+        poll: MessageId,
         voter: UserId,
         choices: std::collections::BTreeSet<u8>,
         at: i64,
@@ -136,7 +136,7 @@ pub struct StoredRoom {
     pub questions: Vec<crate::domain::qa::Question>,
     /// The room's polls, oldest first, and every answer: poll, user, choices.
     pub polls: Vec<crate::domain::poll::Poll>,
-    pub poll_answers: Vec<(String, UserId, std::collections::BTreeSet<u8>)>,
+    pub poll_answers: Vec<(MessageId, UserId, std::collections::BTreeSet<u8>)>,
     /// A booth's contact requests that are waiting, or changed since `now` minus
     /// [`RECENT_REQUESTS_MS`], oldest first.
     pub requests: Vec<crate::domain::booth::ContactRequest>,
@@ -211,7 +211,7 @@ pub trait Store: Send + Sync + 'static {
     async fn polls(
         &self,
         room: &RoomId,
-    ) -> Result<(Vec<crate::domain::poll::Poll>, Vec<(String, UserId, std::collections::BTreeSet<u8>)>), StoreError>;
+    ) -> Result<(Vec<crate::domain::poll::Poll>, Vec<(MessageId, UserId, std::collections::BTreeSet<u8>)>), StoreError>;
     /// A room's questions with their voters, oldest first.
     async fn questions(&self, room: &RoomId) -> Result<Vec<crate::domain::qa::Question>, StoreError>;
     /// A room's Q&A and poll audit log, oldest first.

@@ -97,7 +97,7 @@ impl SqlStore {
     async fn polls_of(
         &self,
         room: &RoomId,
-    ) -> Result<(Vec<crate::domain::poll::Poll>, Vec<(String, UserId, std::collections::BTreeSet<u8>)>), StoreError>
+    ) -> Result<(Vec<crate::domain::poll::Poll>, Vec<(MessageId, UserId, std::collections::BTreeSet<u8>)>), StoreError>
     {
         let rows = sqlx::query("SELECT body FROM polls WHERE room = $1 ORDER BY created_at, id")
             .bind(room.as_str())
@@ -119,7 +119,8 @@ impl SqlStore {
                 let choices: String = row.try_get("choices")?;
                 let choices =
                     serde_json::from_str(&choices).map_err(|e| StoreError::Corrupt(format!("poll answer: {e}")))?;
-                answers.push((row.try_get("poll")?, voter, choices));
+                let poll = MessageId::parse(row.try_get::<String, _>("poll")?).map_err(corrupt)?;
+                answers.push((poll, voter, choices));
             }
         }
         Ok((polls, answers))
@@ -144,10 +145,11 @@ impl SqlStore {
                 .bind(room.as_str())
                 .fetch_all(&self.pool)
                 .await?;
-            let mut by_question: std::collections::HashMap<String, Vec<UserId>> = std::collections::HashMap::new();
+            let mut by_question: std::collections::HashMap<MessageId, Vec<UserId>> = std::collections::HashMap::new();
             for row in &votes {
                 let voter = UserId::parse(row.try_get::<String, _>("voter")?).map_err(corrupt)?;
-                by_question.entry(row.try_get("question")?).or_default().push(voter);
+                let question = MessageId::parse(row.try_get::<String, _>("question")?).map_err(corrupt)?;
+                by_question.entry(question).or_default().push(voter);
             }
             for question in &mut questions {
                 question.votes = by_question.remove(&question.id).unwrap_or_default().into_iter().collect();
@@ -331,7 +333,8 @@ impl Store for SqlStore {
                             .await?;
                         }
                     }
-                    audit(&mut tx, room, &question.id, &state, question.version, by, question.updated_at).await?;
+                    audit(&mut tx, room, question.id.as_str(), &state, question.version, by, question.updated_at)
+                        .await?;
                 }
                 Record::QuestionRemoved { room, id, by, at } => {
                     for table in [
@@ -340,7 +343,7 @@ impl Store for SqlStore {
                     ] {
                         sqlx::query(table).bind(room.as_str()).bind(id.as_str()).execute(&mut *tx).await?;
                     }
-                    audit(&mut tx, room, id, "deleted", 0, by, *at).await?;
+                    audit(&mut tx, room, id.as_str(), "deleted", 0, by, *at).await?;
                 }
                 Record::QuestionVote { room, question, voter, up, at } => {
                     let query = if *up {
@@ -376,7 +379,8 @@ impl Store for SqlStore {
                     .bind(poll.updated_at)
                     .execute(&mut *tx)
                     .await?;
-                    audit(&mut tx, room, &poll.id, &format!("poll:{state}"), poll.version, by, poll.updated_at).await?;
+                    audit(&mut tx, room, poll.id.as_str(), &format!("poll:{state}"), poll.version, by, poll.updated_at)
+                        .await?;
                 }
                 Record::ContactRequest { room, request } => {
                     let json = serde_json::to_string(request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -427,7 +431,7 @@ impl Store for SqlStore {
                     ] {
                         sqlx::query(query).bind(room.as_str()).bind(id.as_str()).execute(&mut *tx).await?;
                     }
-                    audit(&mut tx, room, id, "poll:deleted", 0, by, *at).await?;
+                    audit(&mut tx, room, id.as_str(), "poll:deleted", 0, by, *at).await?;
                 }
                 Record::PollAnswer { room, poll, voter, choices, at } => {
                     let choices = serde_json::to_string(choices).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -686,7 +690,7 @@ impl Store for SqlStore {
     async fn polls(
         &self,
         room: &RoomId,
-    ) -> Result<(Vec<crate::domain::poll::Poll>, Vec<(String, UserId, std::collections::BTreeSet<u8>)>), StoreError>
+    ) -> Result<(Vec<crate::domain::poll::Poll>, Vec<(MessageId, UserId, std::collections::BTreeSet<u8>)>), StoreError>
     {
         self.polls_of(room).await
     }

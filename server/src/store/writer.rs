@@ -269,8 +269,10 @@ mod tests {
         async fn polls(
             &self,
             _: &RoomId,
-        ) -> Result<(Vec<crate::domain::poll::Poll>, Vec<(String, UserId, std::collections::BTreeSet<u8>)>), StoreError>
-        {
+        ) -> Result<
+            (Vec<crate::domain::poll::Poll>, Vec<(MessageId, UserId, std::collections::BTreeSet<u8>)>),
+            StoreError,
+        > {
             Ok((Vec::new(), Vec::new()))
         }
         async fn call(&self, _: &RoomId) -> Result<Option<plenary_proto::CallInfo>, StoreError> {

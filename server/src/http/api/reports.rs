@@ -100,7 +100,7 @@ pub(super) async fn session_questions(
         let named = !q.anonymous || reveal;
         let state_name = serde_json::to_value(q.state).ok().and_then(|v| v.as_str().map(str::to_owned));
         let _ = csv.write_record([
-            q.id.clone(),
+            q.id.to_string(),
             crate::programme::model::format_time(q.asked_at),
             state_name.unwrap_or_default(),
             q.votes.len().to_string(),
@@ -160,7 +160,7 @@ pub(super) async fn session_polls(
         let state_name = serde_json::to_value(poll.state).ok().and_then(|v| v.as_str().map(str::to_owned));
         for (index, (option, count)) in poll.options.iter().zip(counts).enumerate() {
             let _ = csv.write_record([
-                poll.id.clone(),
+                poll.id.to_string(),
                 cell(poll.question.clone()),
                 state_name.clone().unwrap_or_default(),
                 crate::programme::model::format_time(poll.created_at),

@@ -166,15 +166,15 @@ impl BoothRoom {
                 }
                 // Requests count against the same per-user budget as chat messages.
                 core.take_chat_token(identity.user())?;
-                let id = uuid::Uuid::now_v7().simple().to_string();
+                let id = crate::domain::new_id();
                 (BoothCommand::Request { id, message }, true)
             }
-            BoothRequest::Cancel { id } => (BoothCommand::Cancel { id: id.as_str().to_owned() }, true),
+            BoothRequest::Cancel { id } => (BoothCommand::Cancel { id }, true),
             BoothRequest::Accept { id } => {
                 if !staff {
                     return Err(BoothError::Forbidden.into());
                 }
-                (BoothCommand::Accept { id: id.as_str().to_owned() }, true)
+                (BoothCommand::Accept { id }, true)
             }
         };
         // Identity-checked staff: the board's roster learns grants it did not list.
@@ -228,7 +228,7 @@ impl BoothRoom {
 
     /// The request `id` was accepted by `identity`: its call room learns who may join (the
     /// first event of its stream, and the record).
-    async fn open_call(&mut self, core: &mut RoomCore, id: &str, identity: &Identity) {
+    async fn open_call(&mut self, core: &mut RoomCore, id: &MessageId, identity: &Identity) {
         let Some(request) = self.board.requests.get(id).cloned() else { return };
         if request.state != (RequestState::Accepted { by: identity.user().clone() }) {
             return;
@@ -378,7 +378,7 @@ impl BoothRoom {
         let board = &self.board;
         let staff = is_staff(core, identity);
         let positions = board.positions();
-        let lower = after.map_or(Bound::Unbounded, |id| Bound::Excluded(id.as_str().to_owned()));
+        let lower = after.map_or(Bound::Unbounded, |id| Bound::Excluded(id.clone()));
         let requests = board
             .requests
             .range((lower, Bound::Unbounded))

@@ -22,7 +22,7 @@ impl RoomCore {
         let now = unix_millis();
         let event = match request {
             ChatRequest::Send { text } => {
-                let id = MessageId::parse(uuid::Uuid::now_v7().simple().to_string()).expect("hex is a valid id");
+                let id = crate::domain::new_id();
                 let event = self.decide_chat(identity, you, ChatCommand::Send { id, text }, now)?;
                 self.take_chat_token(identity.user())?;
                 event

@@ -52,10 +52,7 @@ impl SessionRoom {
             .iter()
             .filter_map(|(id, answers)| {
                 let choices = answers.get(user)?;
-                Some(plenary_proto::PollChoice {
-                    id: MessageId::parse(id.clone()).ok()?,
-                    choices: choices.iter().copied().collect(),
-                })
+                Some(plenary_proto::PollChoice { id: id.clone(), choices: choices.iter().copied().collect() })
             })
             .collect()
     }
@@ -95,11 +92,10 @@ impl SessionRoom {
         let now = unix_millis();
         let (command, conditional) = match request {
             PollRequest::Create { question, options, multiple, changeable, results } => {
-                let id = uuid::Uuid::now_v7().simple().to_string();
+                let id = crate::domain::new_id();
                 (PollCommand::Create { id, question, options, multiple, changeable, results }, false)
             }
             PollRequest::Control { id, version, action, results } => {
-                let id = id.as_str().to_owned();
                 let command = match action {
                     plenary_proto::PollAction::Open => PollCommand::Open { id, version },
                     plenary_proto::PollAction::Close => PollCommand::Close { id, version },
@@ -114,8 +110,8 @@ impl SessionRoom {
                 (command, true)
             }
             PollRequest::Answer { id, choices } => {
-                let fixed = self.polls.polls.get(id.as_str()).is_some_and(|p| !p.changeable);
-                (PollCommand::Answer { id: id.as_str().to_owned(), choices }, fixed)
+                let fixed = self.polls.polls.get(&id).is_some_and(|p| !p.changeable);
+                (PollCommand::Answer { id, choices }, fixed)
             }
         };
         let decide = |session: &SessionRoom, core: &RoomCore| {

@@ -95,13 +95,12 @@ impl SessionRoom {
                 }
                 // Questions count against the same per-user budget as chat messages.
                 core.take_chat_token(identity.user())?;
-                let id = uuid::Uuid::now_v7().simple().to_string();
+                let id = crate::domain::new_id();
                 (QaCommand::Ask { id, text, anonymous }, false)
             }
-            QaRequest::Vote { id, up } => (QaCommand::Vote { id: id.as_str().to_owned(), up }, false),
-            QaRequest::Withdraw { id } => (QaCommand::Withdraw { id: id.as_str().to_owned() }, true),
+            QaRequest::Vote { id, up } => (QaCommand::Vote { id, up }, false),
+            QaRequest::Withdraw { id } => (QaCommand::Withdraw { id }, true),
             QaRequest::Moderate { id, version, action, text, reason, into, into_version, rank } => {
-                let id = id.as_str().to_owned();
                 let command = match action {
                     QaAction::Approve => QaCommand::Approve { id, version, text },
                     QaAction::Dismiss => QaCommand::Dismiss { id, version, reason },
@@ -120,7 +119,7 @@ impl SessionRoom {
                         let (Some(into), Some(into_version)) = (into, into_version) else {
                             return Err(Refusal::new(ErrorCode::BadRequest, "merge needs into and into_version"));
                         };
-                        QaCommand::Merge { id, version, into: into.as_str().to_owned(), into_version }
+                        QaCommand::Merge { id, version, into, into_version }
                     }
                 };
                 (command, true)
@@ -213,7 +212,7 @@ impl SessionRoom {
     ) -> Result<(), Refusal> {
         let user = identity.user();
         let moderator = self.privileged(&self.membership(core, identity));
-        let upper = before.map_or(Bound::Unbounded, |id| Bound::Excluded(id.as_str().to_owned()));
+        let upper = before.map_or(Bound::Unbounded, |id| Bound::Excluded(id.clone()));
         let older = self.qa.questions.range((Bound::Unbounded, upper)).rev().map(|(_, q)| q);
         let page = page::take(
             older.filter(|q| shown(q, user, moderator)).map(|q| question_view(core, q, user, moderator)),
@@ -231,7 +230,7 @@ impl SessionRoom {
     fn votes_among(&self, questions: &[QuestionView], user: &UserId) -> Vec<MessageId> {
         questions
             .iter()
-            .filter(|view| self.qa.questions.get(view.id.as_str()).is_some_and(|q| q.votes.contains(user)))
+            .filter(|view| self.qa.questions.get(&view.id).is_some_and(|q| q.votes.contains(user)))
             .map(|view| view.id.clone())
             .collect()
     }
@@ -285,8 +284,5 @@ fn qa_records(core: &RoomCore, events: &[QaEvent], by: &UserId, votes_changed: b
 
 /// A question's vote count as clients get it.
 fn vote_count(question: &Question) -> Option<QuestionVotes> {
-    Some(QuestionVotes {
-        id: MessageId::parse(question.id.clone()).ok()?,
-        votes: u32::try_from(question.votes.len()).unwrap_or(u32::MAX),
-    })
+    Some(QuestionVotes { id: question.id.clone(), votes: u32::try_from(question.votes.len()).unwrap_or(u32::MAX) })
 }

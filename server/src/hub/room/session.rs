@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use plenary_proto::{Stage, StageState};
+use plenary_proto::{MessageId, Stage, StageState};
 
 use super::kinds::{KindSnapshot, RoomKindState, unsupported};
 use super::*;
@@ -22,9 +22,9 @@ pub(super) struct SessionRoom {
     pub(super) qa: QaBoard,
     pub(super) polls: PollBoard,
     /// Polls whose results changed since the last `poll_results`.
-    pub(super) tallies_dirty: BTreeSet<String>,
+    pub(super) tallies_dirty: BTreeSet<MessageId>,
     /// Questions whose vote counts changed since the last `qa_votes`.
-    pub(super) votes_dirty: BTreeSet<String>,
+    pub(super) votes_dirty: BTreeSet<MessageId>,
     pub(super) votes_due: Option<Instant>,
 }
 
