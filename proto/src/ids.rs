@@ -128,6 +128,10 @@ fn is_room_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-' | '.')
 }
 
+fn is_slug_char(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
+}
+
 fn is_printable(c: char) -> bool {
     !c.is_control()
 }
@@ -142,6 +146,11 @@ string_id!(
 string_id!(
     /// A user, as the `sub` claim of their token names them. Printable, at most 128 bytes.
     UserId, "user id", 128, is_printable
+);
+string_id!(
+    /// A session's or booth's slug, the name in its room id (`session:<slug>`): lowercase
+    /// ASCII letters, digits and `-`, at most 48 bytes.
+    Slug, "slug", 48, is_slug_char
 );
 string_id!(
     /// A chat message, unique within its room; ids sort in the order the node accepted them.

@@ -16,7 +16,7 @@ pub mod msg;
 pub mod views;
 
 pub use codes::{CloseCode, ErrorCode};
-pub use ids::{ConnectionId, Epoch, IdError, MessageId, RequestId, RoomId, RoomKind, Seq, UserId};
+pub use ids::{ConnectionId, Epoch, IdError, MessageId, RequestId, RoomId, RoomKind, Seq, Slug, UserId};
 pub use msg::*;
 pub use views::*;
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
-use plenary_proto::{CloseCode, Role, RoomId, UserId, UserProfile};
+use plenary_proto::{CloseCode, Role, RoomId, Slug, UserId, UserProfile};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{JwtKeySpec, Settings};
@@ -231,11 +231,9 @@ pub fn identity_from_claims(claims: Claims) -> Result<Identity, AuthError> {
         if let Some(room) = scope.strip_prefix("moderate:") {
             moderated.push(RoomId::parse(room).map_err(|e| AuthError::InvalidClaims(format!("scope {scope:?}: {e}")))?);
         } else if let Some(booth) = scope.strip_prefix("staff:") {
-            RoomId::booth(booth).map_err(|e| AuthError::InvalidClaims(format!("scope {scope:?}: {e}")))?;
-            staffs.push(booth.to_owned());
+            staffs.push(Slug::parse(booth).map_err(|e| AuthError::InvalidClaims(format!("scope {scope:?}: {e}")))?);
         } else if let Some(session) = scope.strip_prefix("speak:") {
-            RoomId::green(session).map_err(|e| AuthError::InvalidClaims(format!("scope {scope:?}: {e}")))?;
-            speaks.push(session.to_owned());
+            speaks.push(Slug::parse(session).map_err(|e| AuthError::InvalidClaims(format!("scope {scope:?}: {e}")))?);
         }
     }
     Ok(Identity {

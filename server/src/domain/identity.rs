@@ -2,7 +2,7 @@
 //! ([`Identity`]), and the role grants organisers add to them ([`RoleGrant`]). Pure data
 //! and rules, so the domain's permission checks use them without knowing about JWTs.
 
-use plenary_proto::{Role, RoomId, UserId, UserProfile};
+use plenary_proto::{Role, RoomId, Slug, UserId, UserProfile};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -27,10 +27,10 @@ pub struct Identity {
     pub moderates: Option<Vec<RoomId>>,
     /// Booths an organiser made this user staff of (exhibitor grants scoped to a booth),
     /// besides the staff the programme lists on each booth.
-    pub staffs: Vec<String>,
+    pub staffs: Vec<Slug>,
     /// Sessions this user speaks at (speaker grants scoped to a session, or `speak:<session>`
     /// token scopes): their green rooms admit it.
-    pub speaks: Vec<String>,
+    pub speaks: Vec<Slug>,
     /// Unix seconds.
     pub expires_at: i64,
     /// The token's `jti`, when it has one.
@@ -60,14 +60,20 @@ impl Identity {
                 }
                 (Role::Moderator, None) => self.moderates = None,
                 (Role::Exhibitor, Some(booth)) => {
-                    if !self.staffs.contains(booth) {
-                        self.staffs.push(booth.clone());
+                    // The programme checks slugs when grants are made; one it would refuse
+                    // names no booth.
+                    if let Ok(booth) = Slug::parse(booth.as_str())
+                        && !self.staffs.contains(&booth)
+                    {
+                        self.staffs.push(booth);
                     }
                     continue;
                 }
                 (Role::Speaker, Some(session)) => {
-                    if !self.speaks.contains(session) {
-                        self.speaks.push(session.clone());
+                    if let Ok(session) = Slug::parse(session.as_str())
+                        && !self.speaks.contains(&session)
+                    {
+                        self.speaks.push(session);
                     }
                     continue;
                 }
@@ -120,6 +126,9 @@ mod tests {
         assert_eq!(id.roles, vec![Role::Attendee], "staff of one booth only");
         assert_eq!(id.staffs, ["itu"]);
         let id = base(vec![Role::Attendee]).with_grants(&[grant("speaker", Some("opening"))]);
-        assert_eq!((id.roles.clone(), id.speaks.clone()), (vec![Role::Attendee], vec!["opening".to_owned()]));
+        assert_eq!(
+            (id.roles.clone(), id.speaks.clone()),
+            (vec![Role::Attendee], vec![Slug::parse("opening").unwrap()])
+        );
     }
 }

@@ -54,13 +54,13 @@ pub fn may_enter_green_room(identity: &Identity, session_slug: &str) -> bool {
     identity.has(Role::Organiser)
         || (identity.has(Role::Moderator)
             && identity.moderates.as_ref().is_none_or(|rooms| session.as_ref().is_some_and(|s| rooms.contains(s))))
-        || identity.speaks.iter().any(|s| s == session_slug)
+        || identity.speaks.iter().any(|s| *s == session_slug)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use plenary_proto::{UserId, UserProfile};
+    use plenary_proto::{Slug, UserId, UserProfile};
 
     fn identity(roles: &[Role], moderates: Option<Vec<&str>>) -> Identity {
         Identity {
@@ -120,16 +120,20 @@ mod tests {
             ("moderator of another session", identity(&[Role::Moderator], Some(vec!["session:b"])), false),
             (
                 "speaker of this session",
-                Identity { speaks: vec!["a".into()], ..identity(&[Role::Speaker], None) },
+                Identity { speaks: vec![Slug::parse("a").unwrap()], ..identity(&[Role::Speaker], None) },
                 true,
             ),
             (
                 "speaker of another session",
-                Identity { speaks: vec!["b".into()], ..identity(&[Role::Speaker], None) },
+                Identity { speaks: vec![Slug::parse("b").unwrap()], ..identity(&[Role::Speaker], None) },
                 false,
             ),
             ("attendee", identity(&[Role::Attendee], None), false),
-            ("exhibitor", Identity { staffs: vec!["a".into()], ..identity(&[Role::Exhibitor], None) }, false),
+            (
+                "exhibitor",
+                Identity { staffs: vec![Slug::parse("a").unwrap()], ..identity(&[Role::Exhibitor], None) },
+                false,
+            ),
         ];
         for (who, person, admitted) in cases {
             assert_eq!(may_enter_green_room(person, "a"), *admitted, "{who}");

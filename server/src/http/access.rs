@@ -106,7 +106,7 @@ fn may_remove(state: &AppState, identity: &Identity, room: Option<&RoomId>) -> A
         return Err(Problem::forbidden("only organisers remove someone from the whole event"));
     };
     let staff = room.kind() == Some(RoomKind::Booth)
-        && (identity.staffs.iter().any(|b| b == room.name())
+        && (identity.staffs.iter().any(|b| *b == room.name())
             || state.sessions.as_ref().is_some_and(|index| {
                 index.booth(room.name()).is_some_and(|booth| booth.staff.iter().any(|s| s == identity.user().as_str()))
             }));

@@ -94,7 +94,7 @@ async fn booth(state: &AppState, id: &str) -> ApiResult<Booth> {
 
 /// Whether `identity` is one of `booth`'s staff: named on it, or granted `exhibitor` for it.
 fn is_staff(identity: &Identity, booth: &Booth) -> bool {
-    identity.staffs.contains(&booth.id) || booth.staff.iter().any(|s| s == identity.user().as_str())
+    identity.staffs.iter().any(|s| *s == booth.id.as_str()) || booth.staff.iter().any(|s| s == identity.user().as_str())
 }
 
 /// The caller, who must be one of `booth`'s staff.

@@ -55,13 +55,13 @@ pub enum Record {
     },
     /// A connection joined a room; `visit` names this stay until the matching `Left`.
     Joined {
-        visit: String,
+        visit: MessageId,
         room: RoomId,
         user: UserProfile,
         at: i64,
     },
     Left {
-        visit: String,
+        visit: MessageId,
         at: i64,
     },
     /// A question's new state (votes written only when `votes_changed`: a merge); also

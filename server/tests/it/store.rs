@@ -120,9 +120,9 @@ async fn visits_are_kept(kind: Kind) {
     let ada = UserProfile { id: user("ada"), name: "Ada".into(), country: Some("CH".into()) };
     store
         .write(&[
-            Record::Joined { visit: "v1".into(), room: room(), user: ada.clone(), at: 1_000 },
-            Record::Joined { visit: "v2".into(), room: room(), user: ada, at: 1_500 },
-            Record::Left { visit: "v1".into(), at: 61_000 },
+            Record::Joined { visit: MessageId::parse("v1").unwrap(), room: room(), user: ada.clone(), at: 1_000 },
+            Record::Joined { visit: MessageId::parse("v2").unwrap(), room: room(), user: ada, at: 1_500 },
+            Record::Left { visit: MessageId::parse("v1").unwrap(), at: 61_000 },
         ])
         .await
         .unwrap();

@@ -93,7 +93,7 @@ fn roster(core: &RoomCore) -> Vec<UserId> {
 /// or granted `exhibitor` for this booth.
 fn is_staff(core: &RoomCore, identity: &Identity) -> bool {
     let slug = core.id.name();
-    identity.staffs.iter().any(|b| b == slug)
+    identity.staffs.iter().any(|b| *b == slug)
         || core
             .ctx
             .sessions

@@ -23,7 +23,7 @@ pub(super) struct Member {
     /// in a booth its staff's (every contact request).
     pub(super) moderator: bool,
     /// Names this stay in the attendance record.
-    pub(super) visit: String,
+    pub(super) visit: plenary_proto::MessageId,
 }
 
 pub(super) struct RoomCore {

@@ -9,7 +9,7 @@ impl RoomCore {
     /// Adds a member; `moderator` when it gets the privileged audience's frames.
     pub(super) fn add_member(&mut self, peer: &Arc<Peer>, identity: &Identity, moderator: bool) {
         let user = identity.user();
-        let visit = uuid::Uuid::now_v7().simple().to_string();
+        let visit = crate::domain::new_id();
         let member = Member { peer: peer.clone(), user: user.clone(), moderator, visit: visit.clone() };
         match self.members.insert(peer.id, member) {
             None => {
@@ -94,7 +94,7 @@ impl RoomCore {
     /// The node is stopping: every stay in this room ends now.
     pub(super) async fn close_visits(&mut self) {
         let now = unix_millis();
-        let visits: Vec<String> = self.members.values().map(|m| m.visit.clone()).collect();
+        let visits: Vec<_> = self.members.values().map(|m| m.visit.clone()).collect();
         for visit in visits {
             self.record(Record::Left { visit, at: now });
         }
