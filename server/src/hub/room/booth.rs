@@ -449,7 +449,7 @@ impl RoomKindState for BoothRoom {
         match request {
             RoomRequest::Booth(request) => self.booth_request(core, peer, identity, rid, request).await,
             RoomRequest::BoothPage { after } => self.booth_page(core, peer, identity, rid, after.as_ref()),
-            request => Err(unsupported(core, &request)),
+            request => Err(unsupported(&core.id, &request)),
         }
     }
 

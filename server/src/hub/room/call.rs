@@ -78,7 +78,7 @@ impl RoomKindState for CallRoom {
         rid: RequestId,
         request: RoomRequest,
     ) -> Result<(), Refusal> {
-        let RoomRequest::Signal { to, signal } = request else { return Err(unsupported(core, &request)) };
+        let RoomRequest::Signal { to, signal } = request else { return Err(unsupported(&core.id, &request)) };
         let Some(call) = &self.call else {
             return Err(Refusal::new(ErrorCode::NotFound, format!("{} is not a call", core.id)));
         };

@@ -55,7 +55,7 @@ impl RoomKindState for EventRoom {
         rid: RequestId,
         request: RoomRequest,
     ) -> Result<(), Refusal> {
-        let RoomRequest::Announce { text } = request else { return Err(unsupported(core, &request)) };
+        let RoomRequest::Announce { text } = request else { return Err(unsupported(&core.id, &request)) };
         let you = self.membership(core, identity);
         let event = core.decide_chat(identity, &you, ChatCommand::Announce { text }, unix_millis())?;
         core.publish(self, event).await?;

@@ -29,6 +29,6 @@ impl RoomKindState for ExpoRoom {
         _rid: RequestId,
         request: RoomRequest,
     ) -> Result<(), Refusal> {
-        Err(unsupported(core, &request))
+        Err(unsupported(&core.id, &request))
     }
 }

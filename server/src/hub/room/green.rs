@@ -129,7 +129,7 @@ impl RoomKindState for GreenRoom {
         rid: RequestId,
         request: RoomRequest,
     ) -> Result<(), Refusal> {
-        let RoomRequest::Signal { to, signal } = request else { return Err(unsupported(core, &request)) };
+        let RoomRequest::Signal { to, signal } = request else { return Err(unsupported(&core.id, &request)) };
         relay_signal(core, &self.call, identity.user(), to, signal).await?;
         let _ = peer.send_msg(&ServerMsg::Ack { rid });
         Ok(())

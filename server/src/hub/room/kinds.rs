@@ -132,7 +132,7 @@ pub(super) trait RoomKindState: StreamState {
 }
 
 /// The refusal for a request this kind of room does not take.
-pub(super) fn unsupported(core: &RoomCore, request: &RoomRequest) -> Refusal {
+pub(super) fn unsupported(room: &RoomId, request: &RoomRequest) -> Refusal {
     let what = match request {
         RoomRequest::Stage(_) => "has no stage",
         RoomRequest::Qa(_) | RoomRequest::QaPage { .. } => "has no Q&A",
@@ -142,7 +142,7 @@ pub(super) fn unsupported(core: &RoomCore, request: &RoomRequest) -> Refusal {
         RoomRequest::Announce { .. } => "takes no announcements",
         RoomRequest::Chat(_) => "has no chat",
     };
-    Refusal::new(ErrorCode::NotFound, format!("{} {what}", core.id))
+    Refusal::new(ErrorCode::NotFound, format!("{room} {what}"))
 }
 
 /// The state of a room's kind.
@@ -266,5 +266,32 @@ impl RoomKindState for KindState {
 
     fn idle_ttl(&self, default: Duration) -> Duration {
         dispatch!(self, kind => kind.idle_ttl(default))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use plenary_proto::{MessageId, StaffStatus};
+
+    use super::*;
+    use crate::domain::stage::StageChange;
+
+    #[test]
+    fn a_room_refuses_what_its_kind_does_not_take_saying_what_it_lacks() {
+        let id = || MessageId::parse("m1").unwrap();
+        let cases: Vec<(RoomRequest, &str)> = vec![
+            (RoomRequest::Stage(StageChange { state: None, title: None, speaker: None }), "booth:itu has no stage"),
+            (RoomRequest::Qa(QaRequest::Withdraw { id: id() }), "booth:itu has no Q&A"),
+            (RoomRequest::QaPage { before: None }, "booth:itu has no Q&A"),
+            (RoomRequest::Poll(PollRequest::Answer { id: id(), choices: vec![0] }), "booth:itu has no polls"),
+            (RoomRequest::Booth(BoothRequest::Status { status: StaffStatus::Away }), "booth:itu is not a booth"),
+            (RoomRequest::BoothPage { after: None }, "booth:itu is not a booth"),
+            (RoomRequest::Announce { text: "Hi".into() }, "booth:itu takes no announcements"),
+        ];
+        let room = RoomId::booth("itu").unwrap();
+        for (request, message) in cases {
+            let refusal = unsupported(&room, &request);
+            assert_eq!((refusal.code, refusal.message.as_str()), (ErrorCode::NotFound, message));
+        }
     }
 }

@@ -156,7 +156,7 @@ impl RoomKindState for SessionRoom {
             RoomRequest::Qa(request) => self.qa_request(core, peer, identity, rid, request).await,
             RoomRequest::QaPage { before } => self.questions_page(core, peer, identity, rid, before.as_ref()),
             RoomRequest::Poll(request) => self.poll_request(core, peer, identity, rid, request).await,
-            request => Err(unsupported(core, &request)),
+            request => Err(unsupported(&core.id, &request)),
         }
     }
 
