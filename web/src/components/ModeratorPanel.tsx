@@ -1,7 +1,7 @@
 import { useSignal } from "@preact/signals";
 import type { RequestError } from "../connection";
 import { t } from "../i18n";
-import type { Stage, StageState } from "../proto.gen";
+import { InputLimits, type Stage, type StageState } from "../proto.gen";
 import type { SessionRoom } from "../room";
 
 /** The transitions each state allows (PROTOCOL.md, stage_update), as buttons. */
@@ -73,7 +73,7 @@ export function ModeratorPanel(props: { room: SessionRoom; stage: Stage | null }
           <input
             id="mod-speaker"
             value={speaker.value}
-            maxLength={200}
+            maxLength={InputLimits.stage_speaker_max_chars}
             onInput={(e) => {
               speaker.value = e.currentTarget.value;
             }}

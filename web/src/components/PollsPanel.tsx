@@ -2,7 +2,7 @@ import { useSignal } from "@preact/signals";
 import type { RequestError } from "../connection";
 import { formatNumber, t } from "../i18n";
 import type { MessageKey } from "../i18n/en";
-import type { Membership, PollResults, PollView } from "../proto.gen";
+import { InputLimits, type Membership, type PollResults, type PollView } from "../proto.gen";
 import type { SessionRoom } from "../room";
 import { Checkbox } from "./Checkbox";
 import { ErrorAlert } from "./ErrorAlert";
@@ -184,6 +184,7 @@ function CreatePoll(props: { room: SessionRoom }) {
         <input
           id="poll-question"
           value={question.value}
+          maxLength={InputLimits.poll_text_max_chars}
           onInput={(e) => {
             question.value = e.currentTarget.value;
           }}

@@ -3,13 +3,22 @@ import { useEffect, useRef } from "preact/hooks";
 import type { RequestError } from "../connection";
 import { formatNumber, t } from "../i18n";
 import type { MessageKey } from "../i18n/en";
-import type { Membership, MessageId, QaAction, QuestionState, QuestionView, UserId } from "../proto.gen";
+import {
+  InputLimits,
+  type Membership,
+  type MessageId,
+  type QaAction,
+  type QuestionState,
+  type QuestionView,
+  type UserId,
+} from "../proto.gen";
 import type { SessionRoom } from "../room";
 import { followLink } from "../router";
 import { Checkbox } from "./Checkbox";
 import { ErrorAlert } from "./ErrorAlert";
 
-const MAX_QUESTION_CHARS = 500;
+/** Longest question the node accepts, in characters. */
+const MAX_QUESTION_CHARS = InputLimits.question_max_chars;
 /** Shortest gap between two spoken announcements of new questions. */
 const ANNOUNCE_INTERVAL_MS = 5_000;
 

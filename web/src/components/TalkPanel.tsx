@@ -3,12 +3,9 @@ import { useEffect, useRef } from "preact/hooks";
 import { type BoothRoom, type ContactRequestView, callPath, staffOnDuty, visitorRequest } from "../booth";
 import { RequestError } from "../connection";
 import { formatNumber, t } from "../i18n";
-import { ErrorCode, type UserId } from "../proto.gen";
+import { ErrorCode, InputLimits, type UserId } from "../proto.gen";
 import { followLink } from "../router";
 import { ErrorAlert } from "./ErrorAlert";
-
-/** Longest callback message, in characters (the node's limit). */
-const MAX_MESSAGE_CHARS = 500;
 
 /** What the status region says about the visitor's request. */
 function statusText(request: ContactRequestView | null): string {
@@ -153,7 +150,7 @@ export function TalkPanel(props: { room: BoothRoom; me: UserId }) {
             id="callback-message"
             rows={3}
             dir="auto"
-            maxLength={MAX_MESSAGE_CHARS}
+            maxLength={InputLimits.callback_note_max_chars}
             aria-describedby="callback-help"
             value={message.value}
             onInput={(e) => {
@@ -161,7 +158,7 @@ export function TalkPanel(props: { room: BoothRoom; me: UserId }) {
             }}
           />
           <p id="callback-help" class="help">
-            {t("talk.messageHelp", { count: formatNumber(MAX_MESSAGE_CHARS - length) })}
+            {t("talk.messageHelp", { count: formatNumber(InputLimits.callback_note_max_chars - length) })}
           </p>
           <button type="submit" class="primary" aria-disabled={busy.value || undefined}>
             {t("talk.askCallback")}
