@@ -51,6 +51,7 @@ export class GreenPart implements RoomPart {
   /** `call` holds the member list, which the snapshot fills. */
   constructor(readonly call: CallPart) {}
 
+  /** Nothing of its own to take: the call part takes the member list from the snapshot. */
   snapshot(_s: Snapshot): void {}
 
   event(event: RoomEvent): boolean {
