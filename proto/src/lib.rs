@@ -6,12 +6,15 @@
 //! - [`views`]: the values messages carry (questions, polls, booths, stages, people, limits).
 //! - [`codes`]: error codes carried by `error` messages and WebSocket close codes, in ranges that
 //!   tell a client whether retrying or reconnecting can help.
+//! - [`input`]: the fixed lengths of what people type (questions, poll texts, names, ...), which
+//!   the node enforces and clients show.
 //!
 //! This crate is types only: no tokio, axum or Redis. `proto/PROTOCOL.md` is the prose
 //! specification; `tests/protocol_doc.rs` checks that every example in it decodes.
 
 pub mod codes;
 pub mod ids;
+pub mod input;
 pub mod msg;
 pub mod views;
 

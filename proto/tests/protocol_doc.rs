@@ -7,7 +7,8 @@
 //! - no other ```` ```json ```` block exists, so no example escapes these checks;
 //! - every `ClientMsg`, `ServerMsg` and `RoomEvent` variant appears in at least one example
 //!   (by its `type` tag);
-//! - every [`ErrorCode`] and [`CloseCode`] has a table row giving its number and name.
+//! - every [`ErrorCode`] and [`CloseCode`] has a table row giving its number and name;
+//! - every limit of [`input`] has a table row giving its name and value.
 
 mod common;
 
@@ -15,7 +16,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use common::{CLIENT_TAGS, EVENT_TAGS, SERVER_TAGS, client_tag, event_tag, server_tag, type_of};
-use plenary_proto::{ClientMsg, CloseCode, ErrorCode, ServerMsg};
+use plenary_proto::{ClientMsg, CloseCode, ErrorCode, ServerMsg, input};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -185,6 +186,20 @@ fn every_error_code_and_close_code_is_in_a_table() {
         .map(ToString::to_string)
         .collect();
     assert!(missing_closes.is_empty(), "close codes without a `| code | name | ... |` row: {missing_closes:?}");
+}
+
+#[test]
+fn every_input_limit_is_in_a_table() {
+    let doc = document();
+    let rows = table_rows(&doc);
+    let missing: Vec<String> = input::ALL
+        .iter()
+        .filter(|(name, max_chars)| {
+            !rows.iter().any(|cells| cells.len() >= 3 && cells[0] == *name && cells[1] == max_chars.to_string())
+        })
+        .map(|(name, max_chars)| format!("{name} {max_chars}"))
+        .collect();
+    assert!(missing.is_empty(), "input limits without a `| name | characters | ... |` row: {missing:?}");
 }
 
 #[test]

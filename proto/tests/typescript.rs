@@ -24,6 +24,12 @@ fn generate() -> String {
         out += &format!("  {}: {},\n", code.label(), code.as_u16());
     }
     out += "} as const;\nexport type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];\n\n";
+    out += "/** The longest text the node accepts in each field, in characters (proto/PROTOCOL.md, section 20). */\n\
+             export const InputLimits = {\n";
+    for (name, max_chars) in input::ALL {
+        out += &format!("  {name}: {max_chars},\n");
+    }
+    out += "} as const;\n\n";
     out += &format!(
         "/** The protocol versions this client and the node speak. */\nexport const SUPPORTED_PROTOCOLS = {:?};\n\n",
         SUPPORTED_PROTOCOLS

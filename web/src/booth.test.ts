@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
 import {
-  BoothRoom,
-  CallRoom,
   type ContactRequestView,
   callPath,
   consoleQueue,
@@ -14,23 +12,8 @@ import {
   staffOnDuty,
   visitorRequest,
 } from "./booth";
-import type { Connection, RequestBody, RoomHandler, Snapshot } from "./connection";
-
-function fakeConnection() {
-  const handlers = new Map<string, RoomHandler>();
-  const requests: RequestBody[] = [];
-  const connection = {
-    join(room: string, handler: RoomHandler) {
-      handlers.set(room, handler);
-      return () => handlers.delete(room);
-    },
-    async request(body: RequestBody) {
-      requests.push(body);
-      return { type: "ack", rid: 1 };
-    },
-  } as unknown as Connection;
-  return { connection, requests, handler: (room: string) => handlers.get(room) as RoomHandler };
-}
+import { fakeConnection, snapshotOf as snapshot } from "./fakes";
+import { boothRoom, callRoom } from "./rooms";
 
 const request = (id: string, extra: Partial<ContactRequestView> = {}): ContactRequestView => ({
   id,
@@ -47,27 +30,6 @@ const staff = (user: string, name: string, status: StaffView["status"]): StaffVi
   name,
   status,
 });
-
-function snapshot(room: string, extra: Partial<Snapshot>): Snapshot {
-  return {
-    type: "snapshot",
-    rid: 1,
-    room,
-    epoch: "e1",
-    seq: 3,
-    attendance: { present: 2, unique: 2 },
-    chat: [],
-    chat_more: false,
-    you: {
-      role: "attendee",
-      can_chat: true,
-      can_moderate: false,
-      can_manage_stage: false,
-      can_announce: false,
-    },
-    ...extra,
-  };
-}
 
 describe("mergeStaff", () => {
   it("replaces a member by user, adds new ones and sorts by name", () => {
@@ -157,37 +119,38 @@ describe("splitList", () => {
   });
 });
 
-describe("BoothRoom", () => {
+describe("a booth room", () => {
   it("applies the snapshot's booth, then booth events, and keeps the chat", () => {
     const fake = fakeConnection();
-    const room = new BoothRoom(fake.connection, "booth:itu");
+    const room = boothRoom(fake.connection, "booth:itu");
+    const { booth, chat } = room.parts;
     const handler = fake.handler("booth:itu");
     handler.snapshot(
       snapshot("booth:itu", {
         booth: { staff: [staff("s1", "Ana", "available")], requests: [request("a", { position: 1 })] },
       }),
     );
-    expect(staffOnDuty(room.staff.value)).toBe(1);
+    expect(staffOnDuty(booth.staff.value)).toBe(1);
     handler.event({ type: "booth", staff: [staff("s1", "Ana", "busy")] }, 4);
     handler.event({ type: "booth", requests: [request("a", { state: "accepted", call: "call:a" })] }, 5);
     handler.event(
       { type: "chat", message: { id: "m1", author: { id: "u", name: "U" }, text: "hi", at: 1 } },
       6,
     );
-    expect(room.staff.value[0]?.status).toBe("busy");
-    expect(staffOnDuty(room.staff.value)).toBe(0);
-    expect(room.requests.value.get("a")?.call).toBe("call:a");
-    expect(room.messages.map((m) => m.text)).toEqual(["hi"]);
+    expect(booth.staff.value[0]?.status).toBe("busy");
+    expect(staffOnDuty(booth.staff.value)).toBe(0);
+    expect(booth.requests.value.get("a")?.call).toBe("call:a");
+    expect(chat.messages.map((m) => m.text)).toEqual(["hi"]);
   });
 
   it("sends the booth commands", async () => {
     const fake = fakeConnection();
-    const room = new BoothRoom(fake.connection, "booth:itu");
-    await room.askToTalk();
-    await room.askToTalk("Please call me");
-    await room.cancel("a");
-    await room.accept("b");
-    await room.setStatus("away");
+    const { booth } = boothRoom(fake.connection, "booth:itu").parts;
+    await booth.askToTalk();
+    await booth.askToTalk("Please call me");
+    await booth.cancel("a");
+    await booth.accept("b");
+    await booth.setStatus("away");
     expect(fake.requests).toEqual([
       { type: "booth_request", room: "booth:itu" },
       { type: "booth_request", room: "booth:itu", message: "Please call me" },
@@ -198,14 +161,15 @@ describe("BoothRoom", () => {
   });
 });
 
-describe("CallRoom", () => {
+describe("a call room", () => {
   it("takes its members from the snapshot and from call_opened", () => {
     const fake = fakeConnection();
-    const room = new CallRoom(fake.connection, "call:ab");
+    const room = callRoom(fake.connection, "call:ab");
+    const { call } = room.parts;
     const handler = fake.handler("call:ab");
     handler.snapshot(snapshot("call:ab", {}));
-    expect(room.call.value).toBeNull();
-    const call = {
+    expect(call.info.value).toBeNull();
+    const opened = {
       members: [
         { id: "v", name: "Vi" },
         { id: "s", name: "Sam" },
@@ -213,20 +177,21 @@ describe("CallRoom", () => {
       booth: "itu",
       opened_at: 1,
     };
-    handler.event({ type: "call_opened", call }, 4);
-    expect(room.call.value?.members.map((m) => m.name)).toEqual(["Vi", "Sam"]);
+    handler.event({ type: "call_opened", call: opened }, 4);
+    expect(call.info.value?.members.map((m) => m.name)).toEqual(["Vi", "Sam"]);
   });
 
   it("keeps the ICE servers, tells of each join, and passes signals both ways", async () => {
     const fake = fakeConnection();
-    const room = new CallRoom(fake.connection, "call:ab");
+    const room = callRoom(fake.connection, "call:ab");
+    const { call } = room.parts;
     const handler = fake.handler("call:ab");
     const joins: boolean[] = [];
     const signals: string[] = [];
-    room.onJoined = (first) => joins.push(first);
-    room.onSignal = (from, signal) => signals.push(`${from}:${signal.kind}`);
+    call.onJoined = (first) => joins.push(first);
+    call.onSignal = (from, signal) => signals.push(`${from}:${signal.kind}`);
     handler.snapshot(snapshot("call:ab", { ice_servers: [{ urls: ["stun:127.0.0.1:3478"] }] }));
-    expect(room.iceServers.value).toEqual([{ urls: ["stun:127.0.0.1:3478"] }]);
+    expect(call.iceServers.value).toEqual([{ urls: ["stun:127.0.0.1:3478"] }]);
     handler.resumed?.({
       type: "resumed",
       rid: 2,
@@ -239,7 +204,7 @@ describe("CallRoom", () => {
     expect(joins).toEqual([true, false]);
     handler.signal?.("s", { kind: "ready" });
     expect(signals).toEqual(["s:ready"]);
-    await room.sendSignal("s", { kind: "bye" });
+    await call.sendSignal("s", { kind: "bye" });
     expect(fake.requests.at(-1)).toEqual({
       type: "call_signal",
       room: "call:ab",

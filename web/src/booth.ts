@@ -1,8 +1,8 @@
-// A booth room and a private call room in this tab: a session room's chat, attendance and
-// moderation (src/room.ts), plus the booth's staff and contact requests, or the call's
-// members. The merging and ordering are plain functions, tested on their own.
+// The exhibition's room parts (src/room.ts): a booth's staff and contact requests
+// (`BoothPart`), and a call's members, ICE servers and WebRTC signalling (`CallPart`, also
+// used by the green room). The merging and ordering are plain functions, tested on their own.
 import { batch, signal } from "@preact/signals";
-import type { Resumed, Snapshot } from "./connection";
+import type { Snapshot } from "./connection";
 import type {
   CallInfo,
   ContactRequestView,
@@ -15,7 +15,7 @@ import type {
   StaffView,
   UserId,
 } from "./proto.gen";
-import { SessionRoom } from "./room";
+import type { RoomLink, RoomPart } from "./room";
 
 /** Pages of requests fetched after a snapshot at most (50 requests each). */
 const MAX_REQUEST_PAGES = 100;
@@ -136,28 +136,27 @@ export function splitList(text: string, separator: RegExp): string[] {
 export const staffOnDuty = (staff: readonly StaffView[]): number =>
   staff.filter((s) => s.status === "available").length;
 
-/** A booth room: the session room's chat and attendance (visitors), the staff, the requests. */
-export class BoothRoom extends SessionRoom {
+/** A booth's staff and contact requests, and the booth commands. */
+export class BoothPart implements RoomPart {
   /** Sorted by name. */
   readonly staff = signal<readonly StaffView[]>([]);
   /** Staff: every waiting request and the recent others. A visitor: its own. */
   readonly requests = signal<ReadonlyMap<MessageId, ContactRequestView>>(new Map());
 
-  protected override applySnapshot(s: Snapshot): void {
-    batch(() => {
-      super.applySnapshot(s);
-      this.staff.value = mergeStaff([], s.booth?.staff ?? []);
-      this.requests.value = mergeRequests(new Map(), s.booth?.requests ?? []);
-    });
+  constructor(private readonly link: RoomLink) {}
+
+  snapshot(s: Snapshot): void {
+    this.staff.value = mergeStaff([], s.booth?.staff ?? []);
+    this.requests.value = mergeRequests(new Map(), s.booth?.requests ?? []);
     if (s.booth?.more) void this.loadAllRequests(s.booth.requests.at(-1)?.id);
   }
 
   /** The node sends requests a page at a time: fetches the rest, oldest first. */
   private async loadAllRequests(after: MessageId | undefined): Promise<void> {
     for (let pages = 0; pages < MAX_REQUEST_PAGES; pages++) {
-      const reply = await this.connection.request({
+      const reply = await this.link.request({
         type: "booth_page",
-        room: this.room,
+        room: this.link.room,
         ...(after ? { after } : {}),
       });
       if (reply.type !== "booth_requests") return;
@@ -173,89 +172,79 @@ export class BoothRoom extends SessionRoom {
     }
   }
 
-  protected override apply(event: RoomEvent): void {
-    if (event.type !== "booth") {
-      super.apply(event);
-      return;
-    }
+  event(event: RoomEvent): boolean {
+    if (event.type !== "booth") return false;
     batch(() => {
       if (event.staff?.length) this.staff.value = mergeStaff(this.staff.value, event.staff);
       if (event.requests?.length) this.requests.value = mergeRequests(this.requests.value, event.requests);
     });
+    return true;
   }
 
   setStatus(status: StaffStatus) {
-    return this.connection.request({ type: "booth_status", room: this.room, status });
+    return this.link.request({ type: "booth_status", room: this.link.room, status });
   }
 
   /** Asks to talk; with a message and nobody available, asks for a callback. */
   askToTalk(message?: string) {
-    return this.connection.request({
+    return this.link.request({
       type: "booth_request",
-      room: this.room,
+      room: this.link.room,
       ...(message ? { message } : {}),
     });
   }
 
   cancel(id: MessageId) {
-    return this.connection.request({ type: "booth_cancel", room: this.room, id });
+    return this.link.request({ type: "booth_cancel", room: this.link.room, id });
   }
 
   accept(id: MessageId) {
-    return this.connection.request({ type: "booth_accept", room: this.room, id });
+    return this.link.request({ type: "booth_accept", room: this.link.room, id });
   }
 }
 
 /**
- * A private call room: its chat, who the call is for, the ICE servers for this member's
- * peer connection, and the WebRTC signalling between the two members (src/call.ts uses it).
+ * A call: who it is for, the ICE servers for this member's peer connection, and the WebRTC
+ * signalling between the members (src/call.ts uses it).
  */
-export class CallRoom extends SessionRoom {
-  readonly call = signal<CallInfo | null>(null);
+export class CallPart implements RoomPart {
+  /** The call's members (and its booth, for a private call); null until there is a call. */
+  readonly info = signal<CallInfo | null>(null);
   /** From the latest snapshot: STUN, and TURN with this member's own credentials. */
   readonly iceServers = signal<readonly IceServer[]>([]);
   /** Called after every join (the first and each one after a reconnect), once the state is in. */
   onJoined: ((first: boolean) => void) | null = null;
   /** Called for each signal from another member. */
   onSignal: ((from: UserId, signal: Signal) => void) | null = null;
-  private joins = 0;
 
-  protected override applySnapshot(s: Snapshot): void {
-    batch(() => {
-      super.applySnapshot(s);
-      this.call.value = s.call ?? null;
-      this.iceServers.value = s.ice_servers ?? [];
-    });
-    this.joined();
+  constructor(private readonly link: RoomLink) {}
+
+  snapshot(s: Snapshot): void {
+    this.info.value = s.call ?? null;
+    this.iceServers.value = s.ice_servers ?? [];
   }
 
-  protected override applyResumed(r: Resumed): void {
-    super.applyResumed(r);
-    this.joined();
+  event(event: RoomEvent): boolean {
+    if (event.type !== "call_opened") return false;
+    this.info.value = event.call;
+    return true;
   }
 
-  protected override apply(event: RoomEvent): void {
-    if (event.type === "call_opened") this.call.value = event.call;
-    else super.apply(event);
+  joined(first: boolean): void {
+    this.onJoined?.(first);
   }
 
-  protected override receiveSignal(from: UserId, signal: Signal): void {
+  signal(from: UserId, signal: Signal): void {
     this.onSignal?.(from, signal);
   }
 
   /** Sends `signal` to the member `to` (lost if it has no tab in the call now). */
   sendSignal(to: UserId, signal: Signal) {
-    return this.connection.request({ type: "call_signal", room: this.room, to, signal });
+    return this.link.request({ type: "call_signal", room: this.link.room, to, signal });
   }
 
-  override dispose(): void {
+  dispose(): void {
     this.onJoined = null;
     this.onSignal = null;
-    super.dispose();
-  }
-
-  private joined(): void {
-    this.joins += 1;
-    this.onJoined?.(this.joins === 1);
   }
 }

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { CallRoom } from "./booth";
 import {
   type CallDeps,
   CallSession,
@@ -16,6 +15,7 @@ import {
 } from "./call";
 import type { Connection, RequestBody, RoomHandler, Snapshot } from "./connection";
 import type { Signal } from "./proto.gen";
+import { callRoom } from "./rooms";
 
 const VISITOR = "guest-kofi";
 const STAFF = "auth0|ana";
@@ -320,7 +320,7 @@ function setup(me: string, media: { fail?: (c: MediaStreamConstraints) => unknow
       return { type: "ack", rid: 1 };
     },
   } as unknown as Connection;
-  const room = new CallRoom(connection, "call:ab");
+  const room = callRoom(connection, "call:ab");
   const peers: FakePeer[] = [];
   const requests: MediaStreamConstraints[] = [];
   const storage = memoryStorage();
@@ -353,7 +353,7 @@ function setup(me: string, media: { fail?: (c: MediaStreamConstraints) => unknow
     media: () => devices as unknown as MediaDevices,
     storage: () => storage,
   };
-  const session = new CallSession(room, () => me, deps);
+  const session = new CallSession(room.parts.call, () => me, deps);
   const handler = handlers.get("call:ab") as RoomHandler;
   const join = () =>
     handler.snapshot({
@@ -526,7 +526,7 @@ describe("CallSession", () => {
   it("ignores signals from anyone but the other member", () => {
     const visitor = setup(VISITOR);
     visitor.join();
-    visitor.room.onSignal?.("someone-else", { kind: "ready" });
+    visitor.room.parts.call.onSignal?.("someone-else", { kind: "ready" });
     expect(visitor.peers).toHaveLength(0);
   });
 

@@ -12,7 +12,7 @@
 // the connection is made (and the other side's video received) even before, or without, a
 // camera; local tracks are attached to those lines when they start (a renegotiation).
 import { batch, signal } from "@preact/signals";
-import type { CallRoom } from "./booth";
+import type { CallPart } from "./booth";
 import {
   type CallPhase,
   candidateFromSignal,
@@ -375,7 +375,7 @@ export abstract class MediaSession implements PeerHost {
   private readonly onDeviceChange = () => void this.refreshDevices();
 
   constructor(
-    protected readonly room: CallRoom,
+    protected readonly call: CallPart,
     protected readonly me: () => UserId | null,
     readonly deps: CallDeps = browser,
   ) {
@@ -391,7 +391,7 @@ export abstract class MediaSession implements PeerHost {
   // --- PeerHost ---------------------------------------------------------------------
 
   send(to: UserId, signal: Signal): void {
-    this.room.sendSignal(to, signal).catch(() => undefined);
+    this.call.sendSignal(to, signal).catch(() => undefined);
   }
 
   currentStream(): MediaStream | null {
@@ -399,7 +399,7 @@ export abstract class MediaSession implements PeerHost {
   }
 
   configuration(): RTCConfiguration {
-    return iceConfiguration(this.room.iceServers.value, this.relayOnly.value);
+    return iceConfiguration(this.call.iceServers.value, this.relayOnly.value);
   }
 
   mediaSignal(): Signal | null {
@@ -620,8 +620,8 @@ export abstract class MediaSession implements PeerHost {
       track.stop();
     }
     if (this.watchingDevices) this.deps.media()?.removeEventListener?.("devicechange", this.onDeviceChange);
-    this.room.onJoined = null;
-    this.room.onSignal = null;
+    this.call.onJoined = null;
+    this.call.onSignal = null;
   }
 }
 
@@ -634,7 +634,7 @@ export class CallSession extends MediaSession {
     () => {
       const me = this.me();
       const peer = this.peerUser();
-      return me && peer ? isPolite(me, peer, this.room.call.value?.members ?? []) : true;
+      return me && peer ? isPolite(me, peer, this.call.info.value?.members ?? []) : true;
     },
   );
   readonly phase = this.peer.phase;
@@ -642,10 +642,10 @@ export class CallSession extends MediaSession {
   readonly peerMedia = this.peer.peerMedia;
   readonly remoteStream = this.peer.remoteStream;
 
-  constructor(room: CallRoom, me: () => UserId | null, deps: CallDeps = browser) {
-    super(room, me, deps);
-    room.onJoined = (first) => this.joined(first);
-    room.onSignal = (from, s) => this.receive(from, s);
+  constructor(call: CallPart, me: () => UserId | null, deps: CallDeps = browser) {
+    super(call, me, deps);
+    call.onJoined = (first) => this.joined(first);
+    call.onSignal = (from, s) => this.receive(from, s);
   }
 
   protected peers(): Iterable<PeerSession> {
@@ -663,7 +663,7 @@ export class CallSession extends MediaSession {
   }
 
   private peerUser(): UserId | null {
-    return otherMember(this.room.call.value?.members ?? [], this.me())?.id ?? this.peerId;
+    return otherMember(this.call.info.value?.members ?? [], this.me())?.id ?? this.peerId;
   }
 
   private joined(first: boolean): void {
@@ -678,7 +678,7 @@ export class CallSession extends MediaSession {
   /** Handles one signal from the other member. */
   receive(from: UserId, signal: Signal): void {
     if (this.closed || from === this.me()) return;
-    const expected = otherMember(this.room.call.value?.members ?? [], this.me())?.id;
+    const expected = otherMember(this.call.info.value?.members ?? [], this.me())?.id;
     if (expected && from !== expected) return;
     this.peerId = from;
     this.peer.receive(signal);

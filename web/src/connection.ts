@@ -36,7 +36,7 @@ export type ConnectionStatus =
   | { kind: "waiting"; retryAt: number; attempt: number }
   | { kind: "closed"; code: number; reason: string };
 
-/** What a page does with one room's messages. */
+/** What a joined room does with its messages: a `Room` (src/room.ts), the event room, the hall. */
 export interface RoomHandler {
   snapshot(snapshot: Snapshot): void;
   resumed?(resumed: Resumed): void;

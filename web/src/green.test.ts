@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { CallDeps } from "./call";
 import type { Connection, RequestBody, RoomHandler, Snapshot } from "./connection";
-import { applyMemberEvent, GreenRoom, GreenSession, politeInPair, withMember, withoutMember } from "./green";
+import { applyMemberEvent, GreenSession, politeInPair, withMember, withoutMember } from "./green";
 import type { CallInfo, RoomEvent, Signal, UserProfile } from "./proto.gen";
+import { greenRoom } from "./rooms";
 
 const MIA = { id: "auth0|mia", name: "Mia" };
 const ANA = { id: "speaker-ana", name: "Ana" };
@@ -97,8 +98,8 @@ function setup(me: UserProfile, members: UserProfile[]) {
     media: () => undefined,
     storage: () => undefined,
   };
-  const room = new GreenRoom(connection, "green:opening");
-  const session = new GreenSession(room, () => me.id, deps);
+  const room = greenRoom(connection, "green:opening");
+  const session = new GreenSession(room.parts.green, () => me.id, deps);
   const h = handler as unknown as RoomHandler;
   h.snapshot({
     type: "snapshot",
@@ -156,13 +157,13 @@ describe("GreenSession", () => {
     const { room, session, peers, event } = setup(MIA, [MIA]);
     event({ type: "call_joined", member: ANA });
     event({ type: "call_joined", member: BEN });
-    expect(room.call.value?.members.map((m) => m.id)).toEqual([MIA.id, ANA.id, BEN.id]);
+    expect(room.parts.call.info.value?.members.map((m) => m.id)).toEqual([MIA.id, ANA.id, BEN.id]);
     expect(session.peerSessions.value.get(ANA.id)?.phase.value).toBe("waiting");
     session.receive(ANA.id, { kind: "ready" });
     session.receive(BEN.id, { kind: "ready" });
     expect(peers).toHaveLength(2);
     event({ type: "call_left", user: ANA.id });
-    expect(room.call.value?.members.map((m) => m.id)).toEqual([MIA.id, BEN.id]);
+    expect(room.parts.call.info.value?.members.map((m) => m.id)).toEqual([MIA.id, BEN.id]);
     expect(peers[0]?.closed).toBe(true);
     expect(session.peerSessions.value.has(ANA.id)).toBe(false);
     session.receive(BEN.id, { kind: "bye" });

@@ -1,12 +1,15 @@
 // A session's green room (`green:<slug>`, `/sessions/<slug>/green`): its speakers and
-// moderators meet on video before going on stage. A mesh: one peer session (src/call.ts) per
-// other member, all sending the same local camera and microphone. The member list comes from
-// the snapshot and follows `call_joined` and `call_left`; signals are routed to the peer
-// session of their sender. The decisions are plain functions, tested on their own.
+// moderators meet on video before going on stage. `GreenPart` is the room part (src/room.ts)
+// that keeps the call's member list (src/booth.ts, `CallPart`) following `call_joined` and
+// `call_left`. The mesh: one peer session (src/call.ts) per other member, all sending the same
+// local camera and microphone; signals are routed to the peer session of their sender. The
+// decisions are plain functions, tested on their own.
 import { batch, signal } from "@preact/signals";
-import { CallRoom } from "./booth";
+import type { CallPart } from "./booth";
 import { type CallDeps, MediaSession, PeerSession } from "./call";
+import type { Snapshot } from "./connection";
 import type { CallInfo, RoomEvent, RoomId, Signal, UserId, UserProfile } from "./proto.gen";
+import type { RoomPart } from "./room";
 
 /** At most this many people at once (the node refuses a seventh with `409 conflict`). */
 export const GREEN_ROOM_LIMIT = 6;
@@ -38,29 +41,36 @@ export function applyMemberEvent(call: CallInfo | null, event: RoomEvent): CallI
   return call;
 }
 
-/** The green room: a call room whose members come and go. */
-export class GreenRoom extends CallRoom {
+/** A green room's comings and goings, kept in the call's member list. */
+export class GreenPart implements RoomPart {
   /** Someone came in (not called for this member's own arrival). */
   onMemberJoined: ((member: UserProfile) => void) | null = null;
   /** Someone left (every tab of theirs). */
   onMemberLeft: ((user: UserId) => void) | null = null;
 
-  protected override apply(event: RoomEvent): void {
+  /** `call` holds the member list, which the snapshot fills. */
+  constructor(readonly call: CallPart) {}
+
+  /** Nothing of its own to take: the call part takes the member list from the snapshot. */
+  snapshot(_s: Snapshot): void {}
+
+  event(event: RoomEvent): boolean {
     if (event.type === "call_joined") {
-      this.call.value = applyMemberEvent(this.call.value, event);
+      this.call.info.value = applyMemberEvent(this.call.info.value, event);
       this.onMemberJoined?.(event.member);
-    } else if (event.type === "call_left") {
-      this.call.value = applyMemberEvent(this.call.value, event);
-      this.onMemberLeft?.(event.user);
-    } else {
-      super.apply(event);
+      return true;
     }
+    if (event.type === "call_left") {
+      this.call.info.value = applyMemberEvent(this.call.info.value, event);
+      this.onMemberLeft?.(event.user);
+      return true;
+    }
+    return false;
   }
 
-  override dispose(): void {
+  dispose(): void {
     this.onMemberJoined = null;
     this.onMemberLeft = null;
-    super.dispose();
   }
 }
 
@@ -75,13 +85,13 @@ export class GreenSession extends MediaSession {
   readonly peerSessions = signal<ReadonlyMap<UserId, PeerSession>>(new Map());
 
   constructor(
-    private readonly green: GreenRoom,
+    private readonly green: GreenPart,
     me: () => UserId | null,
     deps?: CallDeps,
   ) {
-    super(green, me, deps);
-    green.onJoined = (first) => this.joined(first);
-    green.onSignal = (from, s) => this.receive(from, s);
+    super(green.call, me, deps);
+    green.call.onJoined = (first) => this.joined(first);
+    green.call.onSignal = (from, s) => this.receive(from, s);
     green.onMemberJoined = (m) => this.memberJoined(m.id);
     green.onMemberLeft = (user) => this.memberLeft(user);
   }
@@ -118,7 +128,7 @@ export class GreenSession extends MediaSession {
 
   private others(): UserId[] {
     const me = this.me();
-    return (this.green.call.value?.members ?? []).map((m) => m.id).filter((id) => id !== me);
+    return (this.green.call.info.value?.members ?? []).map((m) => m.id).filter((id) => id !== me);
   }
 
   private joined(first: boolean): void {

@@ -39,6 +39,17 @@ export const CloseCode = {
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
+/** The longest text the node accepts in each field, in characters (proto/PROTOCOL.md, section 20). */
+export const InputLimits = {
+  question_max_chars: 500,
+  poll_text_max_chars: 200,
+  stage_title_max_chars: 200,
+  stage_speaker_max_chars: 120,
+  callback_note_max_chars: 500,
+  card_field_max_chars: 200,
+  name_max_chars: 64,
+} as const;
+
 /** The protocol versions this client and the node speak. */
 export const SUPPORTED_PROTOCOLS = [1];
 

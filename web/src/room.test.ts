@@ -1,132 +1,130 @@
 import { describe, expect, it } from "vitest";
-import type { Connection, RequestBody, RoomHandler, Snapshot } from "./connection";
-import type { ChatMessage, ServerMsg } from "./proto.gen";
-import { MAX_MESSAGES, SessionRoom } from "./room";
+import { RequestError, type Snapshot } from "./connection";
+import { fakeConnection, snapshotOf } from "./fakes";
+import type { PollTally, QuestionVotes, RoomEvent, Signal, UserId } from "./proto.gen";
+import { Room, type RoomPart } from "./room";
 
-/** A connection that records requests and lets the test play the node. */
-function fakeConnection() {
-  const handlers = new Map<string, RoomHandler>();
-  const requests: RequestBody[] = [];
-  let reply: (body: RequestBody) => ServerMsg = () => ({ type: "ack", rid: 1 });
-  const connection = {
-    join(room: string, handler: RoomHandler) {
-      handlers.set(room, handler);
-      return () => handlers.delete(room);
-    },
-    async request(body: RequestBody) {
-      requests.push(body);
-      return reply(body);
-    },
-  } as unknown as Connection;
-  return {
-    connection,
-    requests,
-    handler: (room: string) => handlers.get(room) as RoomHandler,
-    joined: (room: string) => handlers.has(room),
-    answer(f: (body: RequestBody) => ServerMsg) {
-      reply = f;
-    },
-  };
+/** A part that owns `owns` and writes down everything it is told. */
+class RecordingPart implements RoomPart {
+  readonly heard: string[] = [];
+  constructor(private readonly owns: RoomEvent["type"]) {}
+  snapshot(s: Snapshot): void {
+    this.heard.push(`snapshot ${s.seq}`);
+  }
+  event(event: RoomEvent): boolean {
+    if (event.type !== this.owns) return false;
+    this.heard.push(`event ${event.type}`);
+    return true;
+  }
+  joined(first: boolean): void {
+    this.heard.push(`joined ${first}`);
+  }
+  votes(votes: QuestionVotes[]): void {
+    this.heard.push(`votes ${votes.length}`);
+  }
+  tallies(tallies: PollTally[]): void {
+    this.heard.push(`tallies ${tallies.length}`);
+  }
+  signal(from: UserId, signal: Signal): void {
+    this.heard.push(`signal ${from} ${signal.kind}`);
+  }
+  dispose(): void {
+    this.heard.push("dispose");
+  }
 }
 
-const message = (n: number): ChatMessage => ({
-  id: `m${String(n).padStart(6, "0")}`,
-  author: { id: `u${n % 3}`, name: `User ${n % 3}` },
-  text: `message ${n}`,
-  at: 1_700_000_000_000 + n,
-});
-
-function snapshot(chat: ChatMessage[], more: boolean): Snapshot {
-  return {
-    type: "snapshot",
-    rid: 1,
-    room: "session:s",
-    epoch: "e1",
-    seq: 10,
-    stage: { state: "scheduled", title: "S", updated_at: 0 },
-    attendance: { present: 1, unique: 1 },
-    chat,
-    chat_more: more,
-    you: {
-      role: "attendee",
-      can_chat: true,
-      can_moderate: false,
-      can_manage_stage: false,
-      can_announce: false,
-    },
-  };
+function setup() {
+  const fake = fakeConnection();
+  const room = new Room(fake.connection, "session:s", () => ({
+    chat: new RecordingPart("chat"),
+    stage: new RecordingPart("stage"),
+  }));
+  return { fake, room, handler: fake.handler("session:s"), ...room.parts };
 }
 
-describe("SessionRoom", () => {
-  it("applies a snapshot, then events in order", () => {
-    const fake = fakeConnection();
-    const room = new SessionRoom(fake.connection, "session:s");
-    const handler = fake.handler("session:s");
-    handler.snapshot(snapshot([message(1), message(2)], false));
-    expect(room.messages.map((m) => m.text)).toEqual(["message 1", "message 2"]);
-    handler.event({ type: "chat", message: message(3) }, 11);
-    handler.event({ type: "chat_deleted", id: message(2).id, by: "mod" }, 12);
-    handler.event({ type: "user_muted", user: "u1", until: 5, by: "mod" }, 13);
-    handler.event({ type: "stage", stage: { state: "live", title: "S", updated_at: 1 }, by: "mod" }, 14);
-    expect(room.messages.map((m) => m.text)).toEqual(["message 1", "message 3"]);
-    expect(room.muted.value.get("u1")).toBe(5);
-    expect(room.stage.value?.state).toBe("live");
-    handler.event({ type: "user_unmuted", user: "u1", by: "mod" }, 15);
-    expect(room.muted.value.has("u1")).toBe(false);
-  });
+const resumed = {
+  type: "resumed",
+  rid: 2,
+  room: "session:s",
+  epoch: "e1",
+  replayed: 0,
+  attendance: { present: 5, unique: 4 },
+  you: { ...snapshotOf("session:s").you, can_moderate: true },
+} as const;
 
-  it("a second snapshot (a resume that could not replay) replaces the chat", () => {
-    const fake = fakeConnection();
-    const room = new SessionRoom(fake.connection, "session:s");
-    const handler = fake.handler("session:s");
-    handler.snapshot(snapshot([message(1)], false));
-    handler.event({ type: "chat", message: message(2) }, 11);
-    handler.snapshot(snapshot([message(1), message(2), message(3)], false));
-    expect(room.messages.map((m) => m.text)).toEqual(["message 1", "message 2", "message 3"]);
-  });
-
-  it("keeps at most MAX_MESSAGES, dropping the oldest", () => {
-    const fake = fakeConnection();
-    const room = new SessionRoom(fake.connection, "session:s");
-    const handler = fake.handler("session:s");
-    handler.snapshot(snapshot([], false));
-    for (let n = 0; n < MAX_MESSAGES + 10; n++) handler.event({ type: "chat", message: message(n) }, 11 + n);
-    expect(room.messages.length).toBe(MAX_MESSAGES);
-    expect(room.messages[0]?.text).toBe("message 10");
-    expect(room.chatMore.value).toBe(true);
-  });
-
-  it("loads older messages before the oldest one, without duplicates", async () => {
-    const fake = fakeConnection();
-    const room = new SessionRoom(fake.connection, "session:s");
-    fake.handler("session:s").snapshot(snapshot([message(50), message(51)], true));
-    fake.answer(() => ({
-      type: "chat_history",
-      rid: 2,
-      room: "session:s",
-      messages: [message(48), message(49), message(50)],
-      more: false,
-    }));
-    await room.loadOlder();
-    expect(fake.requests).toEqual([
-      { type: "chat_history", room: "session:s", limit: 50, before: message(50).id },
-    ]);
-    expect(room.messages.map((m) => m.text)).toEqual([
-      "message 48",
-      "message 49",
-      "message 50",
-      "message 51",
-    ]);
-    expect(room.chatMore.value).toBe(false);
-    await room.loadOlder();
-    expect(fake.requests.length).toBe(1);
-  });
-
-  it("leaves the room when disposed", () => {
-    const fake = fakeConnection();
-    const room = new SessionRoom(fake.connection, "session:s");
+describe("Room", () => {
+  it("joins at once, and leaves and disposes its parts on dispose", () => {
+    const { fake, room, chat, stage } = setup();
     expect(fake.joined("session:s")).toBe(true);
     room.dispose();
     expect(fake.joined("session:s")).toBe(false);
+    expect(chat.heard).toEqual(["dispose"]);
+    expect(stage.heard).toEqual(["dispose"]);
+  });
+
+  it("keeps you and attendance from the snapshot, and gives every part the snapshot", () => {
+    const { room, handler, chat, stage } = setup();
+    handler.snapshot(snapshotOf("session:s", { attendance: { present: 7, unique: 6 } }));
+    expect(room.you.value?.role).toBe("attendee");
+    expect(room.attendance.value).toEqual({ present: 7, unique: 6 });
+    expect(chat.heard).toEqual(["snapshot 3", "joined true"]);
+    expect(stage.heard).toEqual(["snapshot 3", "joined true"]);
+  });
+
+  it("gives each event to the part that owns it, and drops one nobody owns", () => {
+    const { handler, chat, stage } = setup();
+    handler.snapshot(snapshotOf("session:s"));
+    handler.event(
+      { type: "chat", message: { id: "m1", author: { id: "u", name: "U" }, text: "hi", at: 1 } },
+      4,
+    );
+    handler.event({ type: "stage", stage: { state: "live", title: "S", updated_at: 1 }, by: "mod" }, 5);
+    handler.event(
+      { type: "announcement", announcement: { text: "Hello", by: { id: "org", name: "Org" }, at: 1 } },
+      6,
+    );
+    expect(chat.heard.slice(2)).toEqual(["event chat"]);
+    expect(stage.heard.slice(2)).toEqual(["event stage"]);
+  });
+
+  it("tells the parts of every join: the first, then each after a reconnect", () => {
+    const { room, handler, chat } = setup();
+    handler.snapshot(snapshotOf("session:s"));
+    handler.resumed?.(resumed);
+    handler.attendance?.(resumed.attendance);
+    handler.snapshot(snapshotOf("session:s", { seq: 9 }));
+    expect(chat.heard).toEqual(["snapshot 3", "joined true", "joined false", "snapshot 9", "joined false"]);
+    expect(room.attendance.value).toEqual({ present: 2, unique: 2 });
+  });
+
+  it("takes you and attendance from a resume", () => {
+    const { room, handler } = setup();
+    handler.snapshot(snapshotOf("session:s"));
+    handler.resumed?.(resumed);
+    handler.attendance?.(resumed.attendance);
+    expect(room.you.value?.can_moderate).toBe(true);
+    expect(room.attendance.value).toEqual({ present: 5, unique: 4 });
+  });
+
+  it("passes vote counts, tallies and signals to the parts", () => {
+    const { handler, chat } = setup();
+    handler.votes?.([{ id: "q1", votes: 3 }]);
+    handler.tallies?.([]);
+    handler.signal?.("u2", { kind: "ready" });
+    expect(chat.heard).toEqual(["votes 1", "tallies 0", "signal u2 ready"]);
+  });
+
+  it("keeps why joining failed until a snapshot comes", () => {
+    const { room, handler } = setup();
+    handler.failed?.(new RequestError(403, "not allowed"));
+    expect(room.joinError.value?.code).toBe(403);
+    handler.snapshot(snapshotOf("session:s"));
+    expect(room.joinError.value).toBeNull();
+  });
+
+  it("sends requests through the connection", async () => {
+    const { fake, room } = setup();
+    await room.request({ type: "chat_send", room: room.room, text: "hi" });
+    expect(fake.requests).toEqual([{ type: "chat_send", room: "session:s", text: "hi" }]);
   });
 });

@@ -1,8 +1,8 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
+import type { ChatPart } from "../chat";
 import { t } from "../i18n";
 import type { ChatMessage, UserId } from "../proto.gen";
-import type { SessionRoom } from "../room";
 
 type Mode = "all" | "summary" | "off";
 const STORAGE_KEY = "plenary.announce";
@@ -19,7 +19,7 @@ function storedMode(): Mode {
  * Announces new chat messages to screen readers through a polite live region, throttled
  * and summarised, with a setting to turn it down or off (remembered across visits).
  */
-export function Announcer(props: { room: SessionRoom; me: UserId }) {
+export function Announcer(props: { chat: ChatPart; me: UserId }) {
   const mode = useSignal<Mode>(storedMode());
   const spoken = useSignal("");
   const pending = useRef<ChatMessage[]>([]);
@@ -41,7 +41,7 @@ export function Announcer(props: { room: SessionRoom; me: UserId }) {
           : t("chat.announce.many", { count: batch.length, name: latest.author.name, text });
       lastSpoke.current = Date.now();
     };
-    props.room.onNewMessage = (message) => {
+    props.chat.onNewMessage = (message) => {
       if (mode.value === "off" || message.author.id === props.me) return;
       pending.current.push(message);
       if (timer.current === undefined) {
@@ -50,10 +50,10 @@ export function Announcer(props: { room: SessionRoom; me: UserId }) {
       }
     };
     return () => {
-      props.room.onNewMessage = null;
+      props.chat.onNewMessage = null;
       window.clearTimeout(timer.current);
     };
-  }, [props.room, props.me]);
+  }, [props.chat, props.me]);
 
   return (
     <div class="announcer">

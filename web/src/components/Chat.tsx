@@ -1,17 +1,17 @@
 import { useSignal } from "@preact/signals";
 import { useLayoutEffect, useRef } from "preact/hooks";
 import { api } from "../api";
+import type { ChatPart } from "../chat";
 import type { RequestError } from "../connection";
 import { formatTime } from "../format";
 import { t } from "../i18n";
 import { linkify } from "../linkify";
 import type { ChatMessage, Membership, UserId } from "../proto.gen";
-import type { SessionRoom } from "../room";
 import { connection } from "../session";
 import { Announcer } from "./Announcer";
 import { ErrorAlert } from "./ErrorAlert";
 
-/** Messages in the page at once, however many the room holds: the list is windowed. */
+/** Messages in the page at once, however many the chat holds: the list is windowed. */
 export const WINDOW = 120;
 /** How far the window moves when the reader scrolls past its edge. */
 const STEP = 60;
@@ -29,15 +29,15 @@ interface Anchor {
   firstId: string | undefined;
 }
 
-export function Chat(props: { room: SessionRoom; you: Membership; me: UserId; maxChars: number }) {
-  const { room, you, me } = props;
+export function Chat(props: { chat: ChatPart; you: Membership; me: UserId; maxChars: number }) {
+  const { chat, you, me } = props;
   // null: follow the newest message; else the id of the newest message in the window.
   const windowEndId = useSignal<string | null>(null);
   const list = useRef<HTMLElement>(null);
   const anchor = useRef<Anchor | null>(null);
-  room.chatVersion.value; // re-render on every chat change
+  chat.version.value; // re-render on every chat change
 
-  const messages = room.messages;
+  const messages = chat.messages;
   const total = messages.length;
   let end = total;
   if (windowEndId.value !== null) {
@@ -115,7 +115,7 @@ export function Chat(props: { room: SessionRoom; you: Membership; me: UserId; ma
         rememberAnchor();
         const next = Math.max(WINDOW, end - STEP);
         windowEndId.value = messages[Math.min(next, total) - 1]?.id ?? null;
-      } else if (room.chatMore.value && !room.loadingOlder.value) {
+      } else if (chat.more.value && !chat.loadingOlder.value) {
         loadOlder();
       }
     }
@@ -124,10 +124,10 @@ export function Chat(props: { room: SessionRoom; you: Membership; me: UserId; ma
   /** Fetches the page before the oldest message and moves the window up onto it. */
   const loadOlder = () => {
     rememberAnchor();
-    room
+    chat
       .loadOlder()
       .then(() => {
-        const top = room.messages[Math.min(room.messages.length, WINDOW) - 1];
+        const top = chat.messages[Math.min(chat.messages.length, WINDOW) - 1];
         if (top) windowEndId.value = top.id;
       })
       .catch(() => undefined);
@@ -141,7 +141,7 @@ export function Chat(props: { room: SessionRoom; you: Membership; me: UserId; ma
     <section class="chat" aria-labelledby="chat-heading">
       <div class="chat-header">
         <h2 id="chat-heading">{t("chat.title")}</h2>
-        <Announcer room={room} me={me} />
+        <Announcer chat={chat} me={me} />
       </div>
       <section
         ref={list}
@@ -151,16 +151,16 @@ export function Chat(props: { room: SessionRoom; you: Membership; me: UserId; ma
         aria-label={t("chat.log")}
         onScroll={onScroll}
       >
-        {start === 0 && !room.chatMore.value && total > 0 && <p class="chat-start">{t("chat.start")}</p>}
-        {start === 0 && room.chatMore.value && (
-          <button type="button" class="link" disabled={room.loadingOlder.value} onClick={loadOlder}>
-            {room.loadingOlder.value ? t("chat.loadingOlder") : t("chat.loadOlder")}
+        {start === 0 && !chat.more.value && total > 0 && <p class="chat-start">{t("chat.start")}</p>}
+        {start === 0 && chat.more.value && (
+          <button type="button" class="link" disabled={chat.loadingOlder.value} onClick={loadOlder}>
+            {chat.loadingOlder.value ? t("chat.loadingOlder") : t("chat.loadOlder")}
           </button>
         )}
         {total === 0 && <p class="chat-start">{t("chat.empty")}</p>}
         <ol class="messages">
           {visible.map((m) => (
-            <Message key={m.id} message={m} room={room} you={you} me={me} />
+            <Message key={m.id} message={m} chat={chat} you={you} me={me} />
           ))}
         </ol>
       </section>
@@ -169,17 +169,17 @@ export function Chat(props: { room: SessionRoom; you: Membership; me: UserId; ma
           {unseen > 0 ? t("chat.jumpLatest", { count: unseen }) : t("chat.jumpLatestNone")}
         </button>
       )}
-      <Composer room={room} you={you} me={me} maxChars={props.maxChars} onSent={jumpToLatest} />
+      <Composer chat={chat} you={you} me={me} maxChars={props.maxChars} onSent={jumpToLatest} />
     </section>
   );
 }
 
-function Message(props: { message: ChatMessage; room: SessionRoom; you: Membership; me: UserId }) {
-  const { message, room, you, me } = props;
+function Message(props: { message: ChatMessage; chat: ChatPart; you: Membership; me: UserId }) {
+  const { message, chat, you, me } = props;
   const failure = useSignal<string | null>(null);
   const author = message.author;
   const mine = author.id === me;
-  const muted = room.muted.value.has(author.id);
+  const muted = chat.muted.value.has(author.id);
   const act = (action: () => Promise<unknown>) => {
     failure.value = null;
     action().catch((e: RequestError) => {
@@ -218,7 +218,7 @@ function Message(props: { message: ChatMessage; room: SessionRoom; you: Membersh
             type="button"
             class="small"
             aria-label={t("chat.deleteLabel", { name: author.name })}
-            onClick={() => act(() => room.deleteMessage(message.id))}
+            onClick={() => act(() => chat.deleteMessage(message.id))}
           >
             {t("chat.delete")}
           </button>
@@ -227,7 +227,7 @@ function Message(props: { message: ChatMessage; room: SessionRoom; you: Membersh
               type="button"
               class="small"
               aria-label={t("chat.muteLabel", { name: author.name })}
-              onClick={() => act(() => room.mute(author.id, MUTE_MINUTES))}
+              onClick={() => act(() => chat.mute(author.id, MUTE_MINUTES))}
             >
               {t("chat.mute")}
             </button>
@@ -237,7 +237,7 @@ function Message(props: { message: ChatMessage; room: SessionRoom; you: Membersh
               type="button"
               class="small"
               aria-label={t("chat.unmuteLabel", { name: author.name })}
-              onClick={() => act(() => room.unmute(author.id))}
+              onClick={() => act(() => chat.unmute(author.id))}
             >
               {t("chat.unmute")}
             </button>
@@ -249,7 +249,7 @@ function Message(props: { message: ChatMessage; room: SessionRoom; you: Membersh
               aria-label={t("chat.removeLabel", { name: author.name })}
               onClick={() => {
                 if (window.confirm(t("chat.removeConfirm", { name: author.name }))) {
-                  act(() => api.removeFromRoom(author.id, room.room, REMOVE_MINUTES));
+                  act(() => api.removeFromRoom(author.id, chat.room, REMOVE_MINUTES));
                 }
               }}
             >
@@ -264,18 +264,18 @@ function Message(props: { message: ChatMessage; room: SessionRoom; you: Membersh
 }
 
 function Composer(props: {
-  room: SessionRoom;
+  chat: ChatPart;
   you: Membership;
   me: UserId;
   maxChars: number;
   onSent: () => void;
 }) {
-  const { room, you } = props;
+  const { chat, you } = props;
   const text = useSignal("");
   const sending = useSignal(false);
   const error = useSignal<string | null>(null);
-  const mutedUntil = room.muted.value.get(props.me);
-  const isMuted = room.muted.value.has(props.me);
+  const mutedUntil = chat.muted.value.get(props.me);
+  const isMuted = chat.muted.value.has(props.me);
   const length = [...text.value].length;
   const over = length - props.maxChars;
   const connected = connection.status.value.kind === "open";
@@ -289,7 +289,7 @@ function Composer(props: {
     sending.value = true;
     error.value = null;
     try {
-      await room.send(value);
+      await chat.send(value);
       text.value = "";
       props.onSent();
     } catch (e) {

@@ -2,7 +2,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { ApiError, api, type Booth, type BoothAnalytics, type Lead } from "../api";
 import {
-  type BoothRoom,
+  type BoothPart,
   CHOSEN_STATUSES,
   type ContactRequestView,
   callPath,
@@ -22,17 +22,18 @@ import { ErrorAlert } from "./ErrorAlert";
  * and its profile.
  */
 export function ExhibitorConsole(props: {
-  room: BoothRoom;
+  /** The booth's live state from its room: staff and requests. */
+  live: BoothPart;
   booth: Booth;
   me: UserId;
   onProfileSaved: (booth: Booth) => void;
 }) {
-  const { room, booth, me } = props;
+  const { live, booth, me } = props;
   return (
     <section class="card console" aria-labelledby="console-heading">
       <h2 id="console-heading">{t("console.title")}</h2>
-      <StatusSwitch room={room} me={me} />
-      <RequestQueue room={room} me={me} />
+      <StatusSwitch live={live} me={me} />
+      <RequestQueue live={live} me={me} />
       <section class="console-part" aria-labelledby="leads-heading">
         <h3 id="leads-heading">{t("console.leads")}</h3>
         <LeadsTable booth={booth} />
@@ -145,12 +146,12 @@ function ProfileEditor(props: { booth: Booth; onSaved: (booth: Booth) => void })
   );
 }
 
-function StatusSwitch(props: { room: BoothRoom; me: UserId }) {
-  const { room, me } = props;
+function StatusSwitch(props: { live: BoothPart; me: UserId }) {
+  const { live, me } = props;
   /** The status just chosen, shown until the node's view of it arrives. */
   const chosen = useSignal<StaffStatus | null>(null);
   const result = useSignal<{ ok: boolean; text: string } | null>(null);
-  const mine = room.staff.value.find((s) => s.user === me)?.status;
+  const mine = live.staff.value.find((s) => s.user === me)?.status;
   const shown = chosen.value ?? mine;
 
   useEffect(() => {
@@ -163,7 +164,7 @@ function StatusSwitch(props: { room: BoothRoom; me: UserId }) {
     chosen.value = status;
     result.value = null;
     try {
-      await room.setStatus(status);
+      await live.setStatus(status);
       result.value = { ok: true, text: t("console.statusSet", { status: t(`staff.${status}`) }) };
     } catch (e) {
       if (chosen.value === status) chosen.value = null;
@@ -196,8 +197,8 @@ function StatusSwitch(props: { room: BoothRoom; me: UserId }) {
   );
 }
 
-function RequestQueue(props: { room: BoothRoom; me: UserId }) {
-  const { room, me } = props;
+function RequestQueue(props: { live: BoothPart; me: UserId }) {
+  const { live, me } = props;
   const failure = useSignal<string | null>(null);
   const queueHeading = useRef<HTMLHeadingElement>(null);
   const pending = useSignal<MessageId | null>(null);
@@ -206,7 +207,7 @@ function RequestQueue(props: { room: BoothRoom; me: UserId }) {
   const known = useRef<Set<MessageId> | null>(null);
   const callLink = useRef<HTMLAnchorElement>(null);
 
-  const requests = room.requests.value;
+  const requests = live.requests.value;
   const queue = consoleQueue(requests.values());
   const accepted = justAccepted.value ? requests.get(justAccepted.value) : undefined;
   const acceptedCall = accepted?.state === "accepted" ? callPath(accepted.call) : null;
@@ -244,7 +245,7 @@ function RequestQueue(props: { room: BoothRoom; me: UserId }) {
     pending.value = request.id;
     failure.value = null;
     try {
-      await room.accept(request.id);
+      await live.accept(request.id);
       justAccepted.value = request.id;
     } catch (e) {
       const error = e instanceof RequestError ? e : new RequestError(0, String(e));

@@ -5,12 +5,9 @@ import { formatDay, formatTime } from "../format";
 import { t } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import { type CardField, cardOf, EMPTY_CARD, fieldOf, looksLikeEmail } from "../lead";
+import { InputLimits } from "../proto.gen";
 import { Checkbox } from "./Checkbox";
 import { ErrorAlert } from "./ErrorAlert";
-
-/** Longest field of a card, and longest note, in characters (the node's limits). */
-const MAX_FIELD_CHARS = 200;
-const MAX_NOTE_CHARS = 500;
 
 type Field = CardField;
 const FIELDS: Array<{
@@ -173,7 +170,7 @@ export function LeadForm(props: { booth: Booth; defaultName: string }) {
                 type={f.type}
                 autoComplete={f.autoComplete}
                 required={f.required}
-                maxLength={MAX_FIELD_CHARS}
+                maxLength={InputLimits.card_field_max_chars}
                 dir="auto"
                 value={values.value[f.field]}
                 aria-invalid={errors.value[f.field] ? true : undefined}
@@ -192,7 +189,7 @@ export function LeadForm(props: { booth: Booth; defaultName: string }) {
               id="lead-note"
               rows={3}
               dir="auto"
-              maxLength={MAX_NOTE_CHARS}
+              maxLength={InputLimits.callback_note_max_chars}
               value={values.value.note}
               aria-invalid={errors.value.note ? true : undefined}
               aria-describedby={describedBy("note")}

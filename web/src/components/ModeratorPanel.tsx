@@ -1,8 +1,8 @@
 import { useSignal } from "@preact/signals";
 import type { RequestError } from "../connection";
 import { t } from "../i18n";
-import type { Stage, StageState } from "../proto.gen";
-import type { SessionRoom } from "../room";
+import { InputLimits, type StageState } from "../proto.gen";
+import type { StagePart } from "../stage";
 
 /** The transitions each state allows (PROTOCOL.md, stage_update), as buttons. */
 const ACTIONS: Record<StageState, Array<{ to: StageState; label: () => string }>> = {
@@ -19,10 +19,11 @@ const ACTIONS: Record<StageState, Array<{ to: StageState; label: () => string }>
 };
 
 /** Stage controls for moderators: state and current speaker. */
-export function ModeratorPanel(props: { room: SessionRoom; stage: Stage | null }) {
-  const { room } = props;
-  const state = props.stage?.state ?? "scheduled";
-  const speaker = useSignal(props.stage?.speaker ?? "");
+export function ModeratorPanel(props: { stage: StagePart }) {
+  const { stage } = props;
+  const current = stage.current.value;
+  const state = current?.state ?? "scheduled";
+  const speaker = useSignal(current?.speaker ?? "");
   const busy = useSignal(false);
   const result = useSignal<{ ok: boolean; text: string } | null>(null);
 
@@ -30,7 +31,7 @@ export function ModeratorPanel(props: { room: SessionRoom; stage: Stage | null }
     busy.value = true;
     result.value = null;
     try {
-      await room.setStage(change);
+      await stage.update(change);
       result.value = { ok: true, text: t("mod.done") };
     } catch (e) {
       result.value = { ok: false, text: t("mod.failed", { message: (e as RequestError).message }) };
@@ -73,7 +74,7 @@ export function ModeratorPanel(props: { room: SessionRoom; stage: Stage | null }
           <input
             id="mod-speaker"
             value={speaker.value}
-            maxLength={200}
+            maxLength={InputLimits.stage_speaker_max_chars}
             onInput={(e) => {
               speaker.value = e.currentTarget.value;
             }}

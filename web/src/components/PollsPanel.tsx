@@ -2,26 +2,26 @@ import { useSignal } from "@preact/signals";
 import type { RequestError } from "../connection";
 import { formatNumber, t } from "../i18n";
 import type { MessageKey } from "../i18n/en";
-import type { Membership, PollResults, PollView } from "../proto.gen";
-import type { SessionRoom } from "../room";
+import type { PollsPart } from "../polls";
+import { InputLimits, type Membership, type PollResults, type PollView } from "../proto.gen";
 import { Checkbox } from "./Checkbox";
 import { ErrorAlert } from "./ErrorAlert";
 
 /** The session's polls: answer them; moderators draft, open, close and delete them. */
-export function PollsPanel(props: { room: SessionRoom; you: Membership }) {
-  const { room, you } = props;
-  room.pollsVersion.value; // re-render on every poll change
-  const polls = [...room.polls.values()].sort((a, b) => b.created_at - a.created_at);
-  const visible = you.can_moderate ? polls : polls.filter((p) => p.state !== "draft");
+export function PollsPanel(props: { polls: PollsPart; you: Membership }) {
+  const { polls, you } = props;
+  polls.version.value; // re-render on every poll change
+  const all = [...polls.polls.values()].sort((a, b) => b.created_at - a.created_at);
+  const visible = you.can_moderate ? all : all.filter((p) => p.state !== "draft");
   return (
     <section class="polls card" aria-labelledby="polls-heading">
       <h2 id="polls-heading">{t("poll.title")}</h2>
-      {you.can_moderate && <CreatePoll room={room} />}
+      {you.can_moderate && <CreatePoll polls={polls} />}
       {visible.length === 0 && <p class="help">{t("poll.empty")}</p>}
       <ul class="questions">
         {visible.map((p) => (
           <li key={p.id}>
-            <Poll room={room} poll={p} moderator={you.can_moderate} />
+            <Poll polls={polls} poll={p} moderator={you.can_moderate} />
           </li>
         ))}
       </ul>
@@ -29,9 +29,9 @@ export function PollsPanel(props: { room: SessionRoom; you: Membership }) {
   );
 }
 
-function Poll(props: { room: SessionRoom; poll: PollView; moderator: boolean }) {
-  const { room, poll } = props;
-  const mine = room.myAnswers.value.get(poll.id);
+function Poll(props: { polls: PollsPart; poll: PollView; moderator: boolean }) {
+  const { polls, poll } = props;
+  const mine = polls.myAnswers.value.get(poll.id);
   const picked = useSignal<number[]>(mine ?? []);
   const failure = useSignal<string | null>(null);
   const inputName = `poll-${poll.id}`;
@@ -39,14 +39,14 @@ function Poll(props: { room: SessionRoom; poll: PollView; moderator: boolean }) 
   const submit = (event: Event) => {
     event.preventDefault();
     failure.value = null;
-    room.answerPoll(poll.id, picked.value).catch((e: RequestError) => {
+    polls.answer(poll.id, picked.value).catch((e: RequestError) => {
       failure.value = t("poll.failed", { message: e.message });
     });
   };
   const act = (action: "open" | "close" | "delete") => {
     if (action === "delete" && !window.confirm(t("poll.action.deleteConfirm"))) return;
     failure.value = null;
-    room.controlPoll(poll, action).catch((e: RequestError) => {
+    polls.control(poll, action).catch((e: RequestError) => {
       failure.value = t("mod.failed", { message: e.message });
     });
   };
@@ -152,7 +152,7 @@ function Tally(props: { poll: PollView }) {
   );
 }
 
-function CreatePoll(props: { room: SessionRoom }) {
+function CreatePoll(props: { polls: PollsPart }) {
   const question = useSignal("");
   const options = useSignal("");
   const multiple = useSignal(false);
@@ -166,7 +166,7 @@ function CreatePoll(props: { room: SessionRoom }) {
       .split("\n")
       .map((o) => o.trim())
       .filter(Boolean);
-    props.room.createPoll(question.value.trim(), list, multiple.value, changeable.value, results.value).then(
+    props.polls.create(question.value.trim(), list, multiple.value, changeable.value, results.value).then(
       () => {
         question.value = "";
         options.value = "";
@@ -184,6 +184,7 @@ function CreatePoll(props: { room: SessionRoom }) {
         <input
           id="poll-question"
           value={question.value}
+          maxLength={InputLimits.poll_text_max_chars}
           onInput={(e) => {
             question.value = e.currentTarget.value;
           }}

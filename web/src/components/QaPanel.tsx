@@ -3,13 +3,22 @@ import { useEffect, useRef } from "preact/hooks";
 import type { RequestError } from "../connection";
 import { formatNumber, t } from "../i18n";
 import type { MessageKey } from "../i18n/en";
-import type { Membership, MessageId, QaAction, QuestionState, QuestionView, UserId } from "../proto.gen";
-import type { SessionRoom } from "../room";
+import {
+  InputLimits,
+  type Membership,
+  type MessageId,
+  type QaAction,
+  type QuestionState,
+  type QuestionView,
+  type UserId,
+} from "../proto.gen";
+import type { QaPart } from "../qa";
 import { followLink } from "../router";
 import { Checkbox } from "./Checkbox";
 import { ErrorAlert } from "./ErrorAlert";
 
-const MAX_QUESTION_CHARS = 500;
+/** Longest question the node accepts, in characters. */
+const MAX_QUESTION_CHARS = InputLimits.question_max_chars;
 /** Shortest gap between two spoken announcements of new questions. */
 const ANNOUNCE_INTERVAL_MS = 5_000;
 
@@ -20,15 +29,15 @@ const byTime = (a: QuestionView, b: QuestionView) => b.asked_at - a.asked_at;
 
 /** The session's Q&A: ask, vote, see what is on stage; for moderators, the desk. */
 export function QaPanel(props: {
-  room: SessionRoom;
+  qa: QaPart;
   you: Membership;
   me: UserId;
   sessionId: string;
   settings: { moderated: boolean; anonymous: boolean };
 }) {
-  const { room, you, me } = props;
-  room.qaVersion.value; // re-render on every Q&A change
-  const all = [...room.questions.values()];
+  const { qa, you, me } = props;
+  qa.version.value; // re-render on every Q&A change
+  const all = [...qa.questions.values()];
   return (
     <section class="qa card" aria-labelledby="qa-heading">
       <div class="qa-header">
@@ -37,18 +46,14 @@ export function QaPanel(props: {
           {t("qa.presenter.open")}
         </a>
       </div>
-      <QuestionAnnouncer room={room} me={me} />
-      {you.can_chat && <AskForm room={room} settings={props.settings} />}
-      {you.can_moderate ? (
-        <Desk room={room} questions={all} />
-      ) : (
-        <AudienceList room={room} questions={all} me={me} />
-      )}
+      <QuestionAnnouncer qa={qa} me={me} />
+      {you.can_chat && <AskForm qa={qa} settings={props.settings} />}
+      {you.can_moderate ? <Desk qa={qa} questions={all} /> : <AudienceList qa={qa} questions={all} me={me} />}
     </section>
   );
 }
 
-function AskForm(props: { room: SessionRoom; settings: { moderated: boolean; anonymous: boolean } }) {
+function AskForm(props: { qa: QaPart; settings: { moderated: boolean; anonymous: boolean } }) {
   const text = useSignal("");
   const anonymous = useSignal(false);
   const busy = useSignal(false);
@@ -61,7 +66,7 @@ function AskForm(props: { room: SessionRoom; settings: { moderated: boolean; ano
     busy.value = true;
     result.value = null;
     try {
-      await props.room.ask(value, anonymous.value && props.settings.anonymous);
+      await props.qa.ask(value, anonymous.value && props.settings.anonymous);
       text.value = "";
       result.value = { ok: true, text: props.settings.moderated ? t("qa.ask.sent") : t("qa.ask.published") };
     } catch (e) {
@@ -110,7 +115,7 @@ function AskForm(props: { room: SessionRoom; settings: { moderated: boolean; ano
   );
 }
 
-function AudienceList(props: { room: SessionRoom; questions: QuestionView[]; me: UserId }) {
+function AudienceList(props: { qa: QaPart; questions: QuestionView[]; me: UserId }) {
   const sort = useSignal<"top" | "newest">("top");
   const { questions, me } = props;
   const live = questions.find((q) => q.state === "live");
@@ -124,7 +129,7 @@ function AudienceList(props: { room: SessionRoom; questions: QuestionView[]; me:
       {live && (
         <div class="qa-live">
           <h3>{t("qa.live")}</h3>
-          <QuestionItem room={props.room} question={live} me={me} />
+          <QuestionItem qa={props.qa} question={live} me={me} />
         </div>
       )}
       <fieldset class="qa-sort">
@@ -148,7 +153,7 @@ function AudienceList(props: { room: SessionRoom; questions: QuestionView[]; me:
       <ul class="questions">
         {open.map((q) => (
           <li key={q.id}>
-            <QuestionItem room={props.room} question={q} me={me} />
+            <QuestionItem qa={props.qa} question={q} me={me} />
           </li>
         ))}
       </ul>
@@ -158,7 +163,7 @@ function AudienceList(props: { room: SessionRoom; questions: QuestionView[]; me:
           <ul class="questions">
             {mine.map((q) => (
               <li key={q.id}>
-                <QuestionItem room={props.room} question={q} me={me} />
+                <QuestionItem qa={props.qa} question={q} me={me} />
               </li>
             ))}
           </ul>
@@ -170,7 +175,7 @@ function AudienceList(props: { room: SessionRoom; questions: QuestionView[]; me:
           <ul class="questions">
             {answered.map((q) => (
               <li key={q.id}>
-                <QuestionItem room={props.room} question={q} me={me} />
+                <QuestionItem qa={props.qa} question={q} me={me} />
               </li>
             ))}
           </ul>
@@ -180,10 +185,10 @@ function AudienceList(props: { room: SessionRoom; questions: QuestionView[]; me:
   );
 }
 
-function QuestionItem(props: { room: SessionRoom; question: QuestionView; me: UserId }) {
-  const { room, question: q } = props;
+function QuestionItem(props: { qa: QaPart; question: QuestionView; me: UserId }) {
+  const { qa, question: q } = props;
   const failure = useSignal<string | null>(null);
-  const voted = room.myVotes.value.has(q.id);
+  const voted = qa.myVotes.value.has(q.id);
   const votable = q.state === "published" || q.state === "live";
   const mine = q.asker?.id === props.me;
   return (
@@ -201,7 +206,7 @@ function QuestionItem(props: { room: SessionRoom; question: QuestionView; me: Us
             aria-label={voted ? t("qa.unvote") : t("qa.vote")}
             onClick={() => {
               failure.value = null;
-              room.vote(q.id, !voted).catch((e: RequestError) => {
+              qa.vote(q.id, !voted).catch((e: RequestError) => {
                 failure.value = e.message;
               });
             }}
@@ -215,7 +220,7 @@ function QuestionItem(props: { room: SessionRoom; question: QuestionView; me: Us
             type="button"
             class="small"
             onClick={() => {
-              room.withdraw(q.id).catch((e: RequestError) => {
+              qa.withdraw(q.id).catch((e: RequestError) => {
                 failure.value = e.message;
               });
             }}
@@ -262,7 +267,7 @@ const SHORTCUTS: Record<string, QaAction[]> = {
   x: ["answered"],
 };
 
-function Desk(props: { room: SessionRoom; questions: QuestionView[] }) {
+function Desk(props: { qa: QaPart; questions: QuestionView[] }) {
   const filter = useSignal<DeskFilter>("queue");
   const list = useRef<HTMLUListElement>(null);
   // Shortcuts act on the question whose controls have focus: the desk is driven from the
@@ -336,7 +341,7 @@ function Desk(props: { room: SessionRoom; questions: QuestionView[] }) {
         {shown.map((q) => (
           <li key={q.id}>
             <DeskItem
-              room={props.room}
+              qa={props.qa}
               question={q}
               mergeTargets={mergeTargets.filter((m) => m.id !== q.id)}
               topRank={Math.min(0, ...props.questions.map((x) => x.rank ?? 0))}
@@ -361,18 +366,18 @@ const DESK_ACTIONS: Record<QuestionState, QaAction[]> = {
 };
 
 function DeskItem(props: {
-  room: SessionRoom;
+  qa: QaPart;
   question: QuestionView;
   mergeTargets: QuestionView[];
   topRank: number;
 }) {
-  const { room, question: q } = props;
+  const { qa, question: q } = props;
   const editing = useSignal<string | null>(null);
   const failure = useSignal<string | null>(null);
   const mergeInto = useSignal("");
   const run = (action: QaAction, extra: { text?: string; into?: QuestionView; rank?: number } = {}) => {
     failure.value = null;
-    room.moderate(q, action, extra).then(
+    qa.moderate(q, action, extra).then(
       () => {
         editing.value = null;
       },
@@ -498,7 +503,7 @@ function DeskItem(props: {
 }
 
 /** Announces new questions politely, at most one announcement every few seconds. */
-function QuestionAnnouncer(props: { room: SessionRoom; me: UserId }) {
+function QuestionAnnouncer(props: { qa: QaPart; me: UserId }) {
   const spoken = useSignal("");
   useEffect(() => {
     let last = 0;
@@ -514,17 +519,17 @@ function QuestionAnnouncer(props: { room: SessionRoom; me: UserId }) {
       pending = null;
       last = Date.now();
     };
-    props.room.onNewQuestion = (q) => {
+    props.qa.onNewQuestion = (q) => {
       if (q.asker?.id === props.me) return;
       pending = q;
       if (timer === undefined)
         timer = window.setTimeout(speak, Math.max(0, last + ANNOUNCE_INTERVAL_MS - Date.now()));
     };
     return () => {
-      props.room.onNewQuestion = null;
+      props.qa.onNewQuestion = null;
       window.clearTimeout(timer);
     };
-  }, [props.room, props.me]);
+  }, [props.qa, props.me]);
   return (
     <div class="visually-hidden" aria-live="polite" aria-atomic="true">
       {spoken.value}
@@ -533,9 +538,9 @@ function QuestionAnnouncer(props: { room: SessionRoom; me: UserId }) {
 }
 
 /** For a speaker's screen or a projector: the question on stage, large, and the top ones. */
-export function PresenterQuestions(props: { room: SessionRoom }) {
-  props.room.qaVersion.value;
-  const questions = [...props.room.questions.values()];
+export function PresenterQuestions(props: { qa: QaPart }) {
+  props.qa.version.value;
+  const questions = [...props.qa.questions.values()];
   const live = questions.find((q) => q.state === "live");
   const next = questions
     .filter((q) => q.state === "published")

@@ -1,14 +1,11 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
-import { type BoothRoom, type ContactRequestView, callPath, staffOnDuty, visitorRequest } from "../booth";
+import { type BoothPart, type ContactRequestView, callPath, staffOnDuty, visitorRequest } from "../booth";
 import { RequestError } from "../connection";
 import { formatNumber, t } from "../i18n";
-import { ErrorCode, type UserId } from "../proto.gen";
+import { ErrorCode, InputLimits, type UserId } from "../proto.gen";
 import { followLink } from "../router";
 import { ErrorAlert } from "./ErrorAlert";
-
-/** Longest callback message, in characters (the node's limit). */
-const MAX_MESSAGE_CHARS = 500;
 
 /** What the status region says about the visitor's request. */
 function statusText(request: ContactRequestView | null): string {
@@ -31,8 +28,8 @@ function statusText(request: ContactRequestView | null): string {
  * A visitor's way to talk to the booth's staff: ask (or leave a callback message when
  * nobody is on duty), see the place in the queue, cancel, and join the call once accepted.
  */
-export function TalkPanel(props: { room: BoothRoom; me: UserId }) {
-  const { room, me } = props;
+export function TalkPanel(props: { booth: BoothPart; me: UserId }) {
+  const { booth, me } = props;
   const message = useSignal("");
   const busy = useSignal(false);
   const error = useSignal<string | null>(null);
@@ -43,8 +40,8 @@ export function TalkPanel(props: { room: BoothRoom; me: UserId }) {
   const heading = useRef<HTMLHeadingElement>(null);
   const previous = useRef<ContactRequestView | null>(null);
 
-  const request = visitorRequest(room.requests.value.values(), me);
-  const onDuty = staffOnDuty(room.staff.value);
+  const request = visitorRequest(booth.requests.value.values(), me);
+  const onDuty = staffOnDuty(booth.staff.value);
   /** A waiting request: no new one until it is accepted or cancelled. */
   const waiting = request?.state === "waiting";
   const call = request?.state === "accepted" ? callPath(request.call) : null;
@@ -115,7 +112,7 @@ export function TalkPanel(props: { room: BoothRoom; me: UserId }) {
         <button
           type="button"
           aria-disabled={busy.value || undefined}
-          onClick={() => void run(() => room.cancel(request.id))}
+          onClick={() => void run(() => booth.cancel(request.id))}
         >
           {t("talk.cancel")}
         </button>
@@ -128,7 +125,7 @@ export function TalkPanel(props: { room: BoothRoom; me: UserId }) {
             // After a call, asking again is the lesser action.
             class={call ? undefined : "primary"}
             aria-disabled={busy.value || undefined}
-            onClick={() => void run(() => room.askToTalk())}
+            onClick={() => void run(() => booth.askToTalk())}
           >
             {call ? t("talk.askAgain") : t("talk.ask")}
           </button>
@@ -144,7 +141,7 @@ export function TalkPanel(props: { room: BoothRoom; me: UserId }) {
               error.value = t("talk.messageNeeded");
               return;
             }
-            void run(() => room.askToTalk(text));
+            void run(() => booth.askToTalk(text));
           }}
         >
           <p>{t("talk.nobody")}</p>
@@ -153,7 +150,7 @@ export function TalkPanel(props: { room: BoothRoom; me: UserId }) {
             id="callback-message"
             rows={3}
             dir="auto"
-            maxLength={MAX_MESSAGE_CHARS}
+            maxLength={InputLimits.callback_note_max_chars}
             aria-describedby="callback-help"
             value={message.value}
             onInput={(e) => {
@@ -161,7 +158,7 @@ export function TalkPanel(props: { room: BoothRoom; me: UserId }) {
             }}
           />
           <p id="callback-help" class="help">
-            {t("talk.messageHelp", { count: formatNumber(MAX_MESSAGE_CHARS - length) })}
+            {t("talk.messageHelp", { count: formatNumber(InputLimits.callback_note_max_chars - length) })}
           </p>
           <button type="submit" class="primary" aria-disabled={busy.value || undefined}>
             {t("talk.askCallback")}

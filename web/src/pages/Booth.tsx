@@ -1,13 +1,14 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { ApiError, api, type Booth as BoothInfo } from "../api";
-import { BoothRoom, boothRoomId, type StaffStatus, type StaffView, staffOnDuty } from "../booth";
+import { boothRoomId, type StaffStatus, type StaffView, staffOnDuty } from "../booth";
 import { Chat } from "../components/Chat";
 import { AnalyticsPanel, ExhibitorConsole } from "../components/ExhibitorConsole";
 import { LeadForm } from "../components/LeadForm";
 import { TalkPanel } from "../components/TalkPanel";
 import { t } from "../i18n";
 import { ErrorCode } from "../proto.gen";
+import { type BoothRoom, boothRoom } from "../rooms";
 import { followLink } from "../router";
 import { connection } from "../session";
 import { onDutyText, visitorsText } from "./Expo";
@@ -23,7 +24,7 @@ export function Booth(props: { id: string }) {
     let cancelled = false;
     booth.value = null;
     error.value = null;
-    const current = new BoothRoom(connection, boothRoomId(props.id));
+    const current = boothRoom(connection, boothRoomId(props.id));
     room.value = current;
     api
       .booth(props.id)
@@ -77,7 +78,8 @@ export function Booth(props: { id: string }) {
   const you = r.you.value;
   const attendance = r.attendance.value;
   const welcome = connection.welcome.value;
-  const staff = r.staff.value;
+  const { chat, booth: live } = r.parts;
+  const staff = live.staff.value;
   const isStaff = you?.booth_staff === true;
   const organiser = welcome?.roles.includes("organiser") ?? false;
 
@@ -106,7 +108,7 @@ export function Booth(props: { id: string }) {
         <div class="room-main">
           {isStaff && welcome && (
             <ExhibitorConsole
-              room={r}
+              live={live}
               booth={b}
               me={welcome.user.id}
               onProfileSaved={(saved) => {
@@ -114,7 +116,7 @@ export function Booth(props: { id: string }) {
               }}
             />
           )}
-          {!isStaff && you && welcome && <TalkPanel room={r} me={welcome.user.id} />}
+          {!isStaff && you && welcome && <TalkPanel booth={live} me={welcome.user.id} />}
           <section class="card booth-profile" aria-labelledby="about-heading">
             <h2 id="about-heading">{t("booth.about", { name: b.organisation })}</h2>
             {b.description ? (
@@ -143,7 +145,7 @@ export function Booth(props: { id: string }) {
           )}
         </div>
         {you && welcome && (
-          <Chat room={r} you={you} me={welcome.user.id} maxChars={welcome.limits.chat_max_chars} />
+          <Chat chat={chat} you={you} me={welcome.user.id} maxChars={welcome.limits.chat_max_chars} />
         )}
       </div>
     </div>

@@ -1,12 +1,13 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
-import { BoothRoom, boothRoomId, CallRoom, callRoomId } from "../booth";
+import { boothRoomId, callRoomId } from "../booth";
 import { CallSession } from "../call";
 import { CallVideo } from "../components/CallVideo";
 import { Chat } from "../components/Chat";
 import { formatTime } from "../format";
 import { t } from "../i18n";
 import { ErrorCode } from "../proto.gen";
+import { boothRoom, type CallRoom, callRoom } from "../rooms";
 import { followLink, navigate } from "../router";
 import { connection } from "../session";
 
@@ -20,9 +21,9 @@ export function Call(props: { id: string }) {
   const heading = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
-    const current = new CallRoom(connection, callRoomId(props.id.toLowerCase()));
+    const current = callRoom(connection, callRoomId(props.id.toLowerCase()));
     // Before the room's snapshot arrives, so the session announces itself on joining.
-    const call = new CallSession(current, () => connection.welcome.value?.user.id ?? null);
+    const call = new CallSession(current.parts.call, () => connection.welcome.value?.user.id ?? null);
     room.value = current;
     session.value = call;
     document.title = `${t("call.title")} · ${t("app.name")}`;
@@ -41,7 +42,7 @@ export function Call(props: { id: string }) {
 
   const r = room.value;
   const s = session.value;
-  const call = r?.call.value ?? null;
+  const call = r?.parts.call.info.value ?? null;
   const you = r?.you.value ?? null;
   const error = r?.joinError.value ?? null;
   const welcome = connection.welcome.value;
@@ -55,7 +56,7 @@ export function Call(props: { id: string }) {
   const staffBooth = call?.booth && welcome && call.members[1]?.id === welcome.user.id ? call.booth : null;
   useEffect(() => {
     if (!staffBooth) return;
-    const booth = new BoothRoom(connection, boothRoomId(staffBooth));
+    const booth = boothRoom(connection, boothRoomId(staffBooth));
     return () => booth.dispose();
   }, [staffBooth]);
 
@@ -114,7 +115,7 @@ export function Call(props: { id: string }) {
             <CallVideo
               session={s}
               peerName={others[0].name}
-              iceServers={r.iceServers.value}
+              iceServers={r.parts.call.iceServers.value}
               onLeave={leaveCall}
             />
           )}
@@ -140,7 +141,7 @@ export function Call(props: { id: string }) {
             <p class="help">{t("call.private")}</p>
           </section>
         </div>
-        <Chat room={r} you={you} me={welcome.user.id} maxChars={welcome.limits.chat_max_chars} />
+        <Chat chat={r.parts.chat} you={you} me={welcome.user.id} maxChars={welcome.limits.chat_max_chars} />
       </div>
     </div>
   );

@@ -5,10 +5,11 @@ import type { PeerMedia, PeerSession } from "../call";
 import { MediaControls } from "../components/CallVideo";
 import { Chat } from "../components/Chat";
 import { LocalVideo, RemoteVideo } from "../components/VideoTiles";
-import { GREEN_ROOM_LIMIT, GreenRoom, GreenSession, greenRoomId } from "../green";
+import { GREEN_ROOM_LIMIT, GreenSession, greenRoomId } from "../green";
 import { formatNumber, t } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import { ErrorCode, type UserProfile } from "../proto.gen";
+import { type GreenRoom, greenRoom } from "../rooms";
 import { followLink, navigate } from "../router";
 import { connection } from "../session";
 
@@ -63,9 +64,9 @@ export function Green(props: { id: string }) {
   }, [props.id]);
 
   useEffect(() => {
-    const current = new GreenRoom(connection, greenRoomId(props.id));
+    const current = greenRoom(connection, greenRoomId(props.id));
     // Before the room's snapshot arrives, so the session announces itself on joining.
-    const green = new GreenSession(current, () => connection.welcome.value?.user.id ?? null);
+    const green = new GreenSession(current.parts.green, () => connection.welcome.value?.user.id ?? null);
     room.value = current;
     session.value = green;
     known.current = new Map();
@@ -82,7 +83,7 @@ export function Green(props: { id: string }) {
 
   const r = room.value;
   const s = session.value;
-  const call = r?.call.value ?? null;
+  const call = r?.parts.call.info.value ?? null;
   const you = r?.you.value ?? null;
   const error = r?.joinError.value ?? null;
   const welcome = connection.welcome.value;
@@ -178,7 +179,7 @@ export function Green(props: { id: string }) {
             <MediaControls
               session={s}
               name={t("green.others")}
-              iceServers={r.iceServers.value}
+              iceServers={r.parts.call.iceServers.value}
               onLeave={leaveRoom}
               leaveLabel={t("green.leave")}
             />
@@ -199,7 +200,7 @@ export function Green(props: { id: string }) {
             <p class="help">{t("green.private")}</p>
           </section>
         </div>
-        <Chat room={r} you={you} me={welcome.user.id} maxChars={welcome.limits.chat_max_chars} />
+        <Chat chat={r.parts.chat} you={you} me={welcome.user.id} maxChars={welcome.limits.chat_max_chars} />
       </div>
     </div>
   );

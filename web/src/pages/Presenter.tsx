@@ -3,7 +3,7 @@ import { useEffect } from "preact/hooks";
 import { api, type SessionView } from "../api";
 import { PresenterQuestions } from "../components/QaPanel";
 import { t } from "../i18n";
-import { SessionRoom } from "../room";
+import { type SessionRoom, sessionRoom } from "../rooms";
 import { followLink } from "../router";
 import { connection } from "../session";
 
@@ -19,7 +19,7 @@ export function Presenter(props: { id: string }) {
       (s) => {
         if (cancelled) return;
         session.value = s;
-        current = new SessionRoom(connection, s.room);
+        current = sessionRoom(connection, s.room);
         room.value = current;
       },
       (e: unknown) => {
@@ -49,7 +49,7 @@ export function Presenter(props: { id: string }) {
         </a>
       </p>
       <h1>{t("qa.presenter.title")}</h1>
-      <PresenterQuestions room={room.value} />
+      <PresenterQuestions qa={room.value.parts.qa} />
     </div>
   );
 }

@@ -8,7 +8,7 @@ import { QaPanel } from "../components/QaPanel";
 import { Stage } from "../components/Stage";
 import { formatDay, formatTime } from "../format";
 import { formatNumber, t } from "../i18n";
-import { SessionRoom } from "../room";
+import { type SessionRoom, sessionRoom } from "../rooms";
 import { followLink } from "../router";
 import { connection } from "../session";
 
@@ -30,7 +30,7 @@ export function Room(props: { id: string }) {
         if (cancelled) return;
         session.value = s;
         document.title = `${s.title} · ${t("app.name")}`;
-        current = new SessionRoom(connection, s.room);
+        current = sessionRoom(connection, s.room);
         room.value = current;
       })
       .catch((e: unknown) => {
@@ -74,6 +74,7 @@ export function Room(props: { id: string }) {
   const r = room.value;
   if (!s || !r) return <p>{t("app.loading")}</p>;
 
+  const { stage, chat, qa, polls } = r.parts;
   const you = r.you.value;
   const attendance = r.attendance.value;
   const welcome = connection.welcome.value;
@@ -110,18 +111,18 @@ export function Room(props: { id: string }) {
       )}
       <div class="room-layout">
         <div class="room-main">
-          <Stage session={s} stage={r.stage.value} />
-          {you?.can_manage_stage && <ModeratorPanel room={r} stage={r.stage.value} />}
+          <Stage session={s} stage={stage.current.value} />
+          {you?.can_manage_stage && <ModeratorPanel stage={stage} />}
           {you && welcome && (
             <QaPanel
-              room={r}
+              qa={qa}
               you={you}
               me={welcome.user.id}
               sessionId={s.id}
               settings={s.qa ?? { moderated: true, anonymous: true }}
             />
           )}
-          {you && <PollsPanel room={r} you={you} />}
+          {you && <PollsPanel polls={polls} you={you} />}
           {greenRoom && (
             <p class="green-link">
               <a href={`/sessions/${props.id}/green`} onClick={followLink} aria-describedby="green-link-help">
@@ -135,7 +136,7 @@ export function Room(props: { id: string }) {
           {s.description && <p class="description">{s.description}</p>}
         </div>
         {you && welcome && (
-          <Chat room={r} you={you} me={welcome.user.id} maxChars={welcome.limits.chat_max_chars} />
+          <Chat chat={chat} you={you} me={welcome.user.id} maxChars={welcome.limits.chat_max_chars} />
         )}
       </div>
     </div>

@@ -6,8 +6,7 @@ import { ErrorAlert } from "../components/ErrorAlert";
 import { COUNTRY_CODES } from "../countries";
 import { countryName } from "../format";
 import { t } from "../i18n";
-
-const MAX_NAME_CHARS = 64;
+import { InputLimits } from "../proto.gen";
 
 export function SignIn() {
   const config = useSignal<ClientConfig | null>(null);
@@ -40,7 +39,7 @@ export function SignIn() {
   const submit = async (event: Event) => {
     event.preventDefault();
     const trimmed = name.value.trim();
-    if (trimmed.length === 0 || [...trimmed].length > MAX_NAME_CHARS) {
+    if (trimmed.length === 0 || [...trimmed].length > InputLimits.name_max_chars) {
       error.value = t("signin.error.name");
       return;
     }
@@ -76,7 +75,7 @@ export function SignIn() {
             name="name"
             autoComplete="name"
             required
-            maxLength={MAX_NAME_CHARS}
+            maxLength={InputLimits.name_max_chars}
             aria-describedby="guest-name-help"
             value={name.value}
             onInput={(e) => {

@@ -1,0 +1,46 @@
+// The kinds of room a page joins, each the room core (src/room.ts) with the parts it needs:
+// a session has a stage, chat, Q&A and polls; a booth a chat and its staff and requests; a
+// private call a chat and the call; a green room a chat, the call and its comings and goings.
+// A part a kind lacks is not there at all (a booth has no Q&A to keep up to date).
+import { BoothPart, CallPart } from "./booth";
+import { ChatPart } from "./chat";
+import type { Connection } from "./connection";
+import { GreenPart } from "./green";
+import { PollsPart } from "./polls";
+import type { RoomId } from "./proto.gen";
+import { QaPart } from "./qa";
+import { Room } from "./room";
+import { StagePart } from "./stage";
+
+export type SessionRoom = Room<{ stage: StagePart; chat: ChatPart; qa: QaPart; polls: PollsPart }>;
+export type BoothRoom = Room<{ chat: ChatPart; booth: BoothPart }>;
+export type CallRoom = Room<{ chat: ChatPart; call: CallPart }>;
+export type GreenRoom = Room<{ chat: ChatPart; call: CallPart; green: GreenPart }>;
+
+/** A session's room (`session:<slug>`, the session and presenter pages). */
+export function sessionRoom(connection: Connection, room: RoomId): SessionRoom {
+  return new Room(connection, room, (link) => ({
+    stage: new StagePart(link),
+    chat: new ChatPart(link),
+    qa: new QaPart(link),
+    polls: new PollsPart(link),
+  }));
+}
+
+/** A booth's room (`booth:<slug>`). */
+export function boothRoom(connection: Connection, room: RoomId): BoothRoom {
+  return new Room(connection, room, (link) => ({ chat: new ChatPart(link), booth: new BoothPart(link) }));
+}
+
+/** A private call's room (`call:<id>`). */
+export function callRoom(connection: Connection, room: RoomId): CallRoom {
+  return new Room(connection, room, (link) => ({ chat: new ChatPart(link), call: new CallPart(link) }));
+}
+
+/** A session's green room (`green:<slug>`). */
+export function greenRoom(connection: Connection, room: RoomId): GreenRoom {
+  return new Room(connection, room, (link) => {
+    const call = new CallPart(link);
+    return { chat: new ChatPart(link), call, green: new GreenPart(call) };
+  });
+}
