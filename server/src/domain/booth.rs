@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::text::{has_control, normalise_line, normalise_text};
 
 /// Longest callback message, in characters.
-pub const MAX_CALLBACK_CHARS: usize = 500;
+pub const MAX_CALLBACK_CHARS: usize = plenary_proto::input::CALLBACK_NOTE_MAX_CHARS;
 
 /// One staff member's presence at the booth.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -393,7 +393,7 @@ pub fn request_view(
 }
 
 /// Longest field of a contact card, in characters.
-pub const MAX_CARD_FIELD_CHARS: usize = 200;
+pub const MAX_CARD_FIELD_CHARS: usize = plenary_proto::input::CARD_FIELD_MAX_CHARS;
 
 /// The contact card a visitor shares with a booth, with consent given explicitly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -5,7 +5,7 @@
 use crate::domain::text::{has_control, normalise_line};
 
 /// The longest display name a token may carry, in characters.
-pub const MAX_NAME_CHARS: usize = 64;
+pub const MAX_NAME_CHARS: usize = plenary_proto::input::NAME_MAX_CHARS;
 
 /// Normalises a display name (the text rules, [`normalise_line`]) and checks it is 1 to
 /// [`MAX_NAME_CHARS`] characters. Line breaks and tabs fold into spaces; other control

@@ -15,7 +15,7 @@ use crate::domain::text::{has_control, normalise_line};
 /// Options per poll.
 pub const MAX_OPTIONS: usize = 10;
 /// Longest poll question or option, in characters.
-pub const MAX_POLL_TEXT_CHARS: usize = 200;
+pub const MAX_POLL_TEXT_CHARS: usize = plenary_proto::input::POLL_TEXT_MAX_CHARS;
 
 pub use plenary_proto::{PollResults, PollState};
 

@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::text::{has_control, normalise_line, normalise_text};
 
-/// Longest question, in characters.
-pub const MAX_QUESTION_CHARS: usize = 500;
+/// Longest question, in characters (the limit clients learn from `plenary_proto::input`).
+pub const MAX_QUESTION_CHARS: usize = plenary_proto::input::QUESTION_MAX_CHARS;
 /// Longest dismissal reason code.
 pub const MAX_REASON_CHARS: usize = 40;
 

@@ -6,9 +6,9 @@ use plenary_proto::{Stage, StageState};
 use crate::domain::text::{has_control, normalise_line};
 
 /// Longest stage title, in characters.
-pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_TITLE_CHARS: usize = plenary_proto::input::STAGE_TITLE_MAX_CHARS;
 /// Longest speaker line, in characters.
-pub const MAX_SPEAKER_CHARS: usize = 120;
+pub const MAX_SPEAKER_CHARS: usize = plenary_proto::input::STAGE_SPEAKER_MAX_CHARS;
 
 /// A requested change; a field left `None` stays as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
