@@ -166,6 +166,24 @@ pub enum ClientMsg {
     /// A call member: WebRTC signalling for one other member of the call, relayed to that
     /// member's connections (on any node) and to nobody else. The node does not read it.
     CallSignal { rid: RequestId, room: RoomId, to: UserId, signal: Signal },
+    /// A speaker or moderator of a session whose stage is WebRTC: publish to the stage (an
+    /// SDP offer, and the source each media line carries). Answered with `media_published`;
+    /// sending it again renegotiates (a track added or stopped).
+    MediaPublish { rid: RequestId, room: RoomId, sdp: String, tracks: Vec<PublishedTrack> },
+    /// A member of the session: receive its stage over one peer connection. Answered with
+    /// `media_offer`, which the client answers with `media_answer`.
+    MediaView {
+        rid: RequestId,
+        room: RoomId,
+        #[serde(default)]
+        quality: StageQuality,
+    },
+    /// A viewer's answer to the last `media_offer` it got.
+    MediaAnswer { rid: RequestId, room: RoomId, sdp: String },
+    /// A viewer changes what it receives (audio only and back), without joining again.
+    MediaQuality { rid: RequestId, room: RoomId, quality: StageQuality },
+    /// Stops publishing and viewing this room's stage.
+    MediaStop { rid: RequestId, room: RoomId },
 }
 
 impl ClientMsg {
@@ -196,7 +214,12 @@ impl ClientMsg {
             | ClientMsg::BoothCancel { rid, .. }
             | ClientMsg::BoothAccept { rid, .. }
             | ClientMsg::BoothPage { rid, .. }
-            | ClientMsg::CallSignal { rid, .. } => Some(*rid),
+            | ClientMsg::CallSignal { rid, .. }
+            | ClientMsg::MediaPublish { rid, .. }
+            | ClientMsg::MediaView { rid, .. }
+            | ClientMsg::MediaAnswer { rid, .. }
+            | ClientMsg::MediaQuality { rid, .. }
+            | ClientMsg::MediaStop { rid, .. } => Some(*rid),
         }
     }
 }
@@ -283,6 +306,9 @@ pub enum ServerMsg {
         /// credentials) for its peer connections.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         ice_servers: Vec<IceServer>,
+        /// In a session room with a WebRTC stage: the tracks on it now.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        stage_tracks: Vec<StageTrack>,
         you: Membership,
     },
     /// Answers a `join` whose `since` could be served: exactly the `replayed` events after
@@ -311,6 +337,17 @@ pub enum ServerMsg {
     /// WebRTC signalling from another member of a call (`call_signal`'s `signal`). Not
     /// sequenced, not kept: a member that is not connected misses it.
     Signal { room: RoomId, from: UserId, signal: Signal },
+    /// Answers `media_publish`: the node's SDP answer.
+    MediaPublished { rid: RequestId, room: RoomId, sdp: String },
+    /// An SDP offer for the caller's stage viewer connection: the answer to `media_view`
+    /// (with its `rid`), or unasked (no `rid`) when the stage's tracks changed. Answer each
+    /// with `media_answer`; one is out at a time.
+    MediaOffer {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<RequestId>,
+        room: RoomId,
+        sdp: String,
+    },
     /// In the `expo` room: every booth's visitors and staff on duty over every node, sent
     /// every few seconds when it changed (and to each member that joins). Not sequenced.
     BoothSummary { booths: Vec<BoothCounts> },
@@ -397,6 +434,8 @@ pub enum RoomEvent {
     CallJoined { member: UserProfile },
     /// In a green room: `user` left (its last connection anywhere closed).
     CallLeft { user: UserId },
+    /// The tracks on the session's WebRTC stage now (a speaker published, stopped or left).
+    StageTracks { tracks: Vec<StageTrack> },
 }
 
 impl ServerMsg {

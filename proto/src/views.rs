@@ -465,3 +465,51 @@ pub struct Limits {
     /// it; a frame that would exceed it is replaced by an `error` (code 500).
     pub max_frame_bytes: u32,
 }
+
+/// What a track on a session's WebRTC stage carries.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrackSource {
+    Camera,
+    Microphone,
+    Screen,
+}
+
+/// A track on a session's WebRTC stage, as viewers lay it out.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageTrack {
+    /// Unique on the stage; the `msid` track id of the track in the viewer's SDP.
+    pub id: String,
+    /// Who publishes it (the `msid` stream id of all of their tracks).
+    pub user: UserId,
+    /// Their display name.
+    pub name: String,
+    pub source: TrackSource,
+    /// The simulcast layers the speaker sends (`rid`s), lowest first; empty: one layer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<String>,
+}
+
+/// Which source a publisher's media line (`mid`) carries.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedTrack {
+    pub mid: String,
+    pub source: TrackSource,
+}
+
+/// What a viewer receives of the stage.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageQuality {
+    /// The best layer the viewer's bandwidth allows.
+    #[default]
+    Auto,
+    /// The lowest layer.
+    Low,
+    /// No video at all.
+    AudioOnly,
+}

@@ -14,9 +14,9 @@ use expect_test::expect;
 use plenary_proto::{
     Announcement, Attendance, BoothCounts, BoothView, CallInfo, ChatMessage, ClientMsg, ConnectionId, ContactKind,
     ContactRequestView, ContactState, Epoch, ErrorCode, IceServer, Limits, Membership, MessageId, PollAction,
-    PollResults, PollState, PollTally, PollView, QaAction, QuestionState, QuestionView, QuestionVotes, RequestId, Role,
-    RoomEvent, RoomId, Seq, ServerMsg, SessionAttendance, Signal, StaffStatus, StaffView, Stage, StageState,
-    StreamPosition, UserId, UserProfile,
+    PollResults, PollState, PollTally, PollView, PublishedTrack, QaAction, QuestionState, QuestionView, QuestionVotes,
+    RequestId, Role, RoomEvent, RoomId, Seq, ServerMsg, SessionAttendance, Signal, StaffStatus, StaffView, Stage,
+    StageQuality, StageState, StageTrack, StreamPosition, TrackSource, UserId, UserProfile,
 };
 
 // ---- values ---------------------------------------------------------------------------------
@@ -205,6 +205,7 @@ fn snapshot() -> ServerMsg {
         booth: None,
         call: None,
         ice_servers: vec![],
+        stage_tracks: vec![],
         you: moderator_membership(),
     }
 }
@@ -524,6 +525,65 @@ fn signal_msg() -> ServerMsg {
     }
 }
 
+const SDP: &str = "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
+
+fn media_publish() -> ClientMsg {
+    ClientMsg::MediaPublish {
+        rid: RequestId(26),
+        room: keynote(),
+        sdp: SDP.into(),
+        tracks: vec![
+            PublishedTrack { mid: "0".into(), source: TrackSource::Camera },
+            PublishedTrack { mid: "1".into(), source: TrackSource::Microphone },
+        ],
+    }
+}
+
+fn media_view() -> ClientMsg {
+    ClientMsg::MediaView { rid: RequestId(27), room: keynote(), quality: StageQuality::Auto }
+}
+
+fn media_answer() -> ClientMsg {
+    ClientMsg::MediaAnswer { rid: RequestId(28), room: keynote(), sdp: SDP.into() }
+}
+
+fn media_quality() -> ClientMsg {
+    ClientMsg::MediaQuality { rid: RequestId(29), room: keynote(), quality: StageQuality::AudioOnly }
+}
+
+fn media_stop() -> ClientMsg {
+    ClientMsg::MediaStop { rid: RequestId(30), room: keynote() }
+}
+
+fn media_published() -> ServerMsg {
+    ServerMsg::MediaPublished { rid: RequestId(26), room: keynote(), sdp: SDP.into() }
+}
+
+fn media_offer() -> ServerMsg {
+    ServerMsg::MediaOffer { rid: None, room: keynote(), sdp: SDP.into() }
+}
+
+fn stage_tracks_event() -> RoomEvent {
+    RoomEvent::StageTracks {
+        tracks: vec![
+            StageTrack {
+                id: "17-0".into(),
+                user: user("auth0|grace"),
+                name: "Grace Hopper".into(),
+                source: TrackSource::Camera,
+                layers: vec!["l".into(), "m".into(), "h".into()],
+            },
+            StageTrack {
+                id: "17-1".into(),
+                user: user("auth0|grace"),
+                name: "Grace Hopper".into(),
+                source: TrackSource::Microphone,
+                layers: vec![],
+            },
+        ],
+    }
+}
+
 fn booth_summary() -> ServerMsg {
     ServerMsg::BoothSummary {
         booths: vec![
@@ -588,6 +648,11 @@ fn every_variant_is_pinned() {
         booth_accept(),
         booth_page_request(),
         call_signal(),
+        media_publish(),
+        media_view(),
+        media_answer(),
+        media_quality(),
+        media_stop(),
     ];
     let servers = [
         welcome(),
@@ -606,6 +671,8 @@ fn every_variant_is_pinned() {
         poll_results(),
         booth_summary(),
         signal_msg(),
+        media_published(),
+        media_offer(),
     ];
     let events = [
         stage_event(),
@@ -620,6 +687,7 @@ fn every_variant_is_pinned() {
         call_opened_event(),
         RoomEvent::CallJoined { member: grace() },
         RoomEvent::CallLeft { user: user("auth0|grace") },
+        stage_tracks_event(),
     ];
     let seen: BTreeSet<&str> = clients.iter().map(client_tag).collect();
     assert_eq!(seen, CLIENT_TAGS.iter().copied().collect(), "client messages");
@@ -787,6 +855,7 @@ fn server_snapshot_minimal() {
         booth: None,
         call: None,
         ice_servers: vec![],
+        stage_tracks: vec![],
     };
     expect![[r#"{"type":"snapshot","rid":1,"room":"event","epoch":"5d0c7f1e9a3b","seq":0,"attendance":{"present":1,"unique":1},"chat":[],"chat_more":false,"you":{"role":"attendee","can_chat":false,"can_moderate":false,"can_manage_stage":false,"can_announce":false}}"#]].assert_eq(&server_json(msg));
 }
@@ -953,6 +1022,7 @@ fn booth_snapshot() {
         booth: Some(BoothView { staff: vec![staff_view()], requests: vec![contact_request()], more: false }),
         call: None,
         ice_servers: vec![],
+        stage_tracks: vec![],
         you: Membership {
             role: Role::Exhibitor,
             can_chat: true,
@@ -1007,6 +1077,7 @@ fn call_messages() {
                 credential: Some("3mG5yJqEGbkAqrgSPCCp1bQOc1A=".into()),
             },
         ],
+        stage_tracks: vec![],
         you: Membership {
             role: Role::Attendee,
             can_chat: true,
@@ -1025,4 +1096,21 @@ fn green_room_events() {
         .assert_eq(&event_json(RoomEvent::CallJoined { member: grace() }));
     expect![[r#"{"type":"call_left","user":"auth0|grace"}"#]]
         .assert_eq(&event_json(RoomEvent::CallLeft { user: user("auth0|grace") }));
+}
+
+// ---- the WebRTC stage -------------------------------------------------------------------------
+
+#[test]
+fn media_messages() {
+    expect![[r#"{"type":"media_publish","rid":26,"room":"session:keynote","sdp":"v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n","tracks":[{"mid":"0","source":"camera"},{"mid":"1","source":"microphone"}]}"#]].assert_eq(&client_json(media_publish()));
+    expect![[r#"{"type":"media_view","rid":27,"room":"session:keynote","quality":"auto"}"#]]
+        .assert_eq(&client_json(media_view()));
+    expect![[r#"{"type":"media_answer","rid":28,"room":"session:keynote","sdp":"v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"}"#]].assert_eq(&client_json(media_answer()));
+    expect![[r#"{"type":"media_quality","rid":29,"room":"session:keynote","quality":"audio_only"}"#]]
+        .assert_eq(&client_json(media_quality()));
+    expect![[r#"{"type":"media_stop","rid":30,"room":"session:keynote"}"#]].assert_eq(&client_json(media_stop()));
+    expect![[r#"{"type":"media_published","rid":26,"room":"session:keynote","sdp":"v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"}"#]].assert_eq(&server_json(media_published()));
+    expect![[r#"{"type":"media_offer","room":"session:keynote","sdp":"v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"}"#]].assert_eq(&server_json(media_offer()));
+    let event = ServerMsg::Event { room: keynote(), seq: Seq(57), event: stage_tracks_event() };
+    expect![[r#"{"type":"event","room":"session:keynote","seq":57,"event":{"type":"stage_tracks","tracks":[{"id":"17-0","user":"auth0|grace","name":"Grace Hopper","source":"camera","layers":["l","m","h"]},{"id":"17-1","user":"auth0|grace","name":"Grace Hopper","source":"microphone"}]}}"#]].assert_eq(&server_json(event));
 }

@@ -76,6 +76,10 @@ fn generate() -> String {
         BoothCounts::decl(),
         Signal::decl(),
         IceServer::decl(),
+        TrackSource::decl(),
+        StageTrack::decl(),
+        PublishedTrack::decl(),
+        StageQuality::decl(),
     ];
     for declaration in declarations {
         // Every integer on the wire is a count, an id or a Unix time in ms: all far below

@@ -73,6 +73,13 @@ pub struct Settings {
     pub turn_secret: Option<String>,
     /// How long TURN credentials stay valid.
     pub turn_ttl_secs: u64,
+    /// The UDP address of the stage's media worker (`off`: no WebRTC stage on this node).
+    pub media_listen: String,
+    /// The address browsers send media to, when not `media_listen`'s (a public address in
+    /// front of the node; needed when `media_listen` binds every interface).
+    pub media_advertise: Option<SocketAddr>,
+    /// Stage viewers this node serves at most.
+    pub media_max_viewers: usize,
     pub max_connections: usize,
     /// Connections one user may hold on this node at once (tabs, devices, scripts).
     pub max_connections_per_user: usize,
@@ -132,6 +139,9 @@ impl Default for Settings {
             turn_urls: Vec::new(),
             turn_secret: None,
             turn_ttl_secs: 4 * 3600,
+            media_listen: "127.0.0.1:0".into(),
+            media_advertise: None,
+            media_max_viewers: 2_000,
             max_connections: 20_000,
             max_connections_per_user: 20,
             outbox_frames: 512,
@@ -204,6 +214,18 @@ impl Settings {
         origins
     }
 
+    /// Where the stage's media worker binds; `None` when the node has no WebRTC stage.
+    pub fn media_address(&self) -> anyhow::Result<Option<SocketAddr>> {
+        if self.media_listen.eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        let address = self
+            .media_listen
+            .parse()
+            .map_err(|_| anyhow::anyhow!("media_listen {:?} is not ADDRESS:PORT (or off)", self.media_listen))?;
+        Ok(Some(address))
+    }
+
     pub fn hello_timeout(&self) -> Duration {
         Duration::from_millis(self.hello_timeout_ms)
     }
@@ -261,6 +283,12 @@ impl Settings {
             "turn_urls need turn_secret (16 bytes or more), the TURN server's static-auth-secret"
         );
         ensure!((60..=7 * 24 * 3600).contains(&self.turn_ttl_secs), "turn_ttl_secs must be between 60 and 604800");
+        if let Some(listen) = self.media_address()? {
+            ensure!(
+                !listen.ip().is_unspecified() || self.media_advertise.is_some(),
+                "media_listen {listen} binds every interface: set media_advertise to the address browsers reach"
+            );
+        }
         ensure!(
             !self.redis_prefix.contains(['{', '}', ' ']),
             "redis_prefix must not contain braces or spaces (room ids form the hash tag)"
@@ -430,6 +458,12 @@ settings_args! {
     outbox_bytes: usize, "PLENARY_OUTBOX_BYTES";
     /// Largest frame read from a client, in bytes; larger closes with 1009 [default: 16384].
     max_message_bytes: usize, "PLENARY_MAX_MESSAGE_BYTES";
+    /// The stage's media worker: UDP ADDRESS:PORT, or `off` for no WebRTC stage [default: 127.0.0.1:0].
+    media_listen: String, "PLENARY_MEDIA_LISTEN";
+    /// The ADDRESS:PORT browsers send stage media to, when not MEDIA_LISTEN's.
+    media_advertise: SocketAddr, "PLENARY_MEDIA_ADVERTISE";
+    /// Stage viewers this node serves at most [default: 2000].
+    media_max_viewers: usize, "PLENARY_MEDIA_MAX_VIEWERS";
     /// Time allowed between the upgrade and `hello`, in ms [default: 5000].
     hello_timeout_ms: u64, "PLENARY_HELLO_TIMEOUT_MS";
     /// Interval between server pings, in ms [default: 20000].

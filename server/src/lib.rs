@@ -267,7 +267,7 @@ impl Application {
             settings.clone(),
             bus.clone(),
             inbox,
-            hub::HubStorage { writer, sessions: session_index.clone() },
+            hub::HubStorage { writer, sessions: session_index.clone(), media: hub::StageMedia::start(&settings)? },
             metrics.clone(),
             tracker.clone(),
             shutdown.clone(),

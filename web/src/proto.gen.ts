@@ -87,7 +87,7 @@ rank?: number | null, } | { "type": "poll_create", rid: RequestId, room: RoomId,
 /**
  * `set_results`: the new visibility.
  */
-results?: PollResults | null, } | { "type": "poll_answer", rid: RequestId, room: RoomId, id: MessageId, choices: Array<number>, } | { "type": "booth_status", rid: RequestId, room: RoomId, status: StaffStatus, } | { "type": "booth_request", rid: RequestId, room: RoomId, message?: string | null, } | { "type": "booth_cancel", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "booth_accept", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "booth_page", rid: RequestId, room: RoomId, after?: MessageId | null, } | { "type": "call_signal", rid: RequestId, room: RoomId, to: UserId, signal: Signal, };
+results?: PollResults | null, } | { "type": "poll_answer", rid: RequestId, room: RoomId, id: MessageId, choices: Array<number>, } | { "type": "booth_status", rid: RequestId, room: RoomId, status: StaffStatus, } | { "type": "booth_request", rid: RequestId, room: RoomId, message?: string | null, } | { "type": "booth_cancel", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "booth_accept", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "booth_page", rid: RequestId, room: RoomId, after?: MessageId | null, } | { "type": "call_signal", rid: RequestId, room: RoomId, to: UserId, signal: Signal, } | { "type": "media_publish", rid: RequestId, room: RoomId, sdp: string, tracks: Array<PublishedTrack>, } | { "type": "media_view", rid: RequestId, room: RoomId, quality: StageQuality, } | { "type": "media_answer", rid: RequestId, room: RoomId, sdp: string, } | { "type": "media_quality", rid: RequestId, room: RoomId, quality: StageQuality, } | { "type": "media_stop", rid: RequestId, room: RoomId, };
 
 export type ServerMsg = { "type": "welcome", protocol: number, connection: ConnectionId, user: UserProfile, roles: Array<Role>, 
 /**
@@ -145,7 +145,11 @@ call?: CallInfo | null,
  * In a call room: the STUN and TURN servers (with this member's time-limited TURN
  * credentials) for its peer connections.
  */
-ice_servers?: Array<IceServer>, you: Membership, } | { "type": "resumed", rid: RequestId, room: RoomId, epoch: Epoch, replayed: number, attendance: Attendance, you: Membership, } | { "type": "event", room: RoomId, seq: Seq, event: RoomEvent, } | { "type": "attendance", room: RoomId, attendance: Attendance, } | { "type": "attendance_summary", sessions: Array<SessionAttendance>, } | { "type": "resync", room: RoomId, epoch: Epoch, } | { "type": "qa_votes", room: RoomId, votes: Array<QuestionVotes>, } | { "type": "poll_results", room: RoomId, tallies: Array<PollTally>, } | { "type": "signal", room: RoomId, from: UserId, signal: Signal, } | { "type": "booth_summary", booths: Array<BoothCounts>, } | { "type": "questions_page", rid: RequestId, room: RoomId, questions: Array<QuestionView>, my_votes?: Array<MessageId>, 
+ice_servers?: Array<IceServer>, 
+/**
+ * In a session room with a WebRTC stage: the tracks on it now.
+ */
+stage_tracks?: Array<StageTrack>, you: Membership, } | { "type": "resumed", rid: RequestId, room: RoomId, epoch: Epoch, replayed: number, attendance: Attendance, you: Membership, } | { "type": "event", room: RoomId, seq: Seq, event: RoomEvent, } | { "type": "attendance", room: RoomId, attendance: Attendance, } | { "type": "attendance_summary", sessions: Array<SessionAttendance>, } | { "type": "resync", room: RoomId, epoch: Epoch, } | { "type": "qa_votes", room: RoomId, votes: Array<QuestionVotes>, } | { "type": "poll_results", room: RoomId, tallies: Array<PollTally>, } | { "type": "signal", room: RoomId, from: UserId, signal: Signal, } | { "type": "media_published", rid: RequestId, room: RoomId, sdp: string, } | { "type": "media_offer", rid?: RequestId | null, room: RoomId, sdp: string, } | { "type": "booth_summary", booths: Array<BoothCounts>, } | { "type": "questions_page", rid: RequestId, room: RoomId, questions: Array<QuestionView>, my_votes?: Array<MessageId>, 
 /**
  * Whether still older questions exist.
  */
@@ -159,7 +163,7 @@ more: boolean, } | { "type": "chat_history", rid: RequestId, room: RoomId, messa
  */
 more: boolean, };
 
-export type RoomEvent = { "type": "stage", stage: Stage, by: UserId, } | { "type": "chat", message: ChatMessage, } | { "type": "chat_deleted", id: MessageId, by: UserId, } | { "type": "user_muted", user: UserId, until?: number | null, by: UserId, } | { "type": "user_unmuted", user: UserId, by: UserId, } | { "type": "announcement", announcement: Announcement, } | { "type": "questions", changed?: Array<QuestionView>, removed?: Array<MessageId>, } | { "type": "polls", changed?: Array<PollView>, removed?: Array<MessageId>, } | { "type": "booth", staff?: Array<StaffView>, requests?: Array<ContactRequestView>, } | { "type": "call_opened", call: CallInfo, } | { "type": "call_joined", member: UserProfile, } | { "type": "call_left", user: UserId, };
+export type RoomEvent = { "type": "stage", stage: Stage, by: UserId, } | { "type": "chat", message: ChatMessage, } | { "type": "chat_deleted", id: MessageId, by: UserId, } | { "type": "user_muted", user: UserId, until?: number | null, by: UserId, } | { "type": "user_unmuted", user: UserId, by: UserId, } | { "type": "announcement", announcement: Announcement, } | { "type": "questions", changed?: Array<QuestionView>, removed?: Array<MessageId>, } | { "type": "polls", changed?: Array<PollView>, removed?: Array<MessageId>, } | { "type": "booth", staff?: Array<StaffView>, requests?: Array<ContactRequestView>, } | { "type": "call_opened", call: CallInfo, } | { "type": "call_joined", member: UserProfile, } | { "type": "call_left", user: UserId, } | { "type": "stage_tracks", tracks: Array<StageTrack>, };
 
 export type Announcement = { text: string, by: UserProfile, at: number, };
 
@@ -366,3 +370,27 @@ username?: string | null,
  * TURN: base64 HMAC-SHA1 of `username` with the TURN server's shared secret.
  */
 credential?: string | null, };
+
+export type TrackSource = "camera" | "microphone" | "screen";
+
+export type StageTrack = { 
+/**
+ * Unique on the stage; the `msid` track id of the track in the viewer's SDP.
+ */
+id: string, 
+/**
+ * Who publishes it (the `msid` stream id of all of their tracks).
+ */
+user: UserId, 
+/**
+ * Their display name.
+ */
+name: string, source: TrackSource, 
+/**
+ * The simulcast layers the speaker sends (`rid`s), lowest first; empty: one layer.
+ */
+layers?: Array<string>, };
+
+export type PublishedTrack = { mid: string, source: TrackSource, };
+
+export type StageQuality = "auto" | "low" | "audio_only";

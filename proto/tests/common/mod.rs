@@ -48,6 +48,11 @@ variant_tags!(ClientMsg, client_tag, CLIENT_TAGS {
     BoothAccept => "booth_accept",
     BoothPage => "booth_page",
     CallSignal => "call_signal",
+    MediaPublish => "media_publish",
+    MediaView => "media_view",
+    MediaAnswer => "media_answer",
+    MediaQuality => "media_quality",
+    MediaStop => "media_stop",
 });
 
 variant_tags!(ServerMsg, server_tag, SERVER_TAGS {
@@ -67,6 +72,8 @@ variant_tags!(ServerMsg, server_tag, SERVER_TAGS {
     PollResults => "poll_results",
     BoothSummary => "booth_summary",
     Signal => "signal",
+    MediaPublished => "media_published",
+    MediaOffer => "media_offer",
 });
 
 variant_tags!(RoomEvent, event_tag, EVENT_TAGS {
@@ -82,6 +89,7 @@ variant_tags!(RoomEvent, event_tag, EVENT_TAGS {
     CallOpened => "call_opened",
     CallJoined => "call_joined",
     CallLeft => "call_left",
+    StageTracks => "stage_tracks",
 });
 
 /// The `type` field of an encoded message or event.

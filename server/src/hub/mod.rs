@@ -8,6 +8,9 @@
 
 pub mod peer;
 pub mod room;
+pub(crate) mod stage_media;
+
+pub use stage_media::StageMedia;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -66,6 +69,8 @@ pub(crate) struct HubContext {
     pub(crate) writer: Option<StoreWriter>,
     /// The programme's sessions, when the node has a programme.
     pub(crate) sessions: Option<Arc<ProgrammeIndex>>,
+    /// The WebRTC stage's media plane, when the node has one.
+    pub(crate) media: Option<Arc<StageMedia>>,
 }
 
 /// What the hub keeps outside memory: where rooms record their events and the programme's
@@ -74,6 +79,8 @@ pub(crate) struct HubContext {
 pub struct HubStorage {
     pub writer: Option<StoreWriter>,
     pub sessions: Option<Arc<ProgrammeIndex>>,
+    /// The WebRTC stage's media plane and its events, when the node has one.
+    pub media: Option<(StageMedia, mpsc::Receiver<plenary_media::MediaEvent>)>,
 }
 
 /// A cheap handle on the node's hub.
@@ -99,7 +106,11 @@ impl Hub {
         tracker: TaskTracker,
         shutdown: CancellationToken,
     ) -> Hub {
-        let HubStorage { writer, sessions } = storage;
+        let HubStorage { writer, sessions, media } = storage;
+        let (media, media_events) = match media {
+            Some((media, events)) => (Some(Arc::new(media)), Some(events)),
+            None => (None, None),
+        };
         let ctx = Arc::new(HubContext {
             settings,
             bus,
@@ -112,13 +123,24 @@ impl Hub {
             latest_booths: std::sync::Mutex::new(None),
             writer,
             sessions,
+            media,
         });
         let hub = Hub { ctx };
+        if let (Some(media), Some(events)) = (hub.ctx.media.clone(), media_events) {
+            hub.ctx.tracker.spawn(media.relay(hub.clone(), events));
+        }
         hub.ctx.tracker.spawn(hub.clone().dispatch(inbox));
         hub.ctx.tracker.spawn(hub.clone().summarise());
         hub.ctx.tracker.spawn(hub.clone().share_presence());
         hub.ctx.tracker.spawn(hub.clone().summarise_booths());
         hub
+    }
+
+    /// Ends a connection's stage publishing and viewing in `room` (in every room: `None`).
+    pub async fn stop_media(&self, connection: peer::PeerId, room: Option<&RoomId>) {
+        if let Some(media) = &self.ctx.media {
+            media.stop(connection, room).await;
+        }
     }
 
     pub fn room_count(&self) -> usize {

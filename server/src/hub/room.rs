@@ -18,7 +18,8 @@
 //! `stream` (publish, sequence, catch up, replay), `members` (membership, attendance,
 //! fan-out, records and acks), `chat` (chat, deletions, mutes), `refusal` (errors to wire
 //! codes), `kinds` (the kind interface and registry), and one file per kind: `event`,
-//! `session` (with `questions` and `polls`), `expo`, `booth`, `call`, `green`.
+//! `session` (with `questions`, `polls` and `media`, its WebRTC stage), `expo`, `booth`,
+//! `call`, `green`.
 
 mod booth;
 mod call;
@@ -29,6 +30,7 @@ mod event;
 mod expo;
 mod green;
 mod kinds;
+mod media;
 mod members;
 mod polls;
 mod questions;
@@ -42,7 +44,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 
 use axum::extract::ws::Utf8Bytes;
 pub use booth::BoothRequest;
-pub use commands::{ChatRequest, PollRequest, QaRequest, RoomCmd, RoomRequest};
+pub use commands::{ChatRequest, MediaRequest, PollRequest, QaRequest, RoomCmd, RoomRequest};
 pub use green::GREEN_ROOM_CAPACITY;
 use plenary_proto::{
     Attendance, ErrorCode, RequestId, RoomEvent, RoomId, RoomKind, Seq, ServerMsg, StageState, StreamPosition, UserId,
@@ -328,6 +330,11 @@ impl Room {
             RoomCmd::PresenceChanged => self.core.attendance_changed(),
             RoomCmd::PresenceRound { everywhere } => self.state.presence_round(&mut self.core, everywhere).await,
             RoomCmd::Notice(payload) => self.core.deliver_notice(&payload),
+            RoomCmd::Publish(event) => {
+                if let Err(refusal) = self.core.publish(&mut self.state, event).await {
+                    tracing::warn!(room = %self.core.id, error = %refusal.message, "a node event was not published");
+                }
+            }
         }
     }
 
@@ -416,6 +423,7 @@ impl Room {
                     booth: parts.booth,
                     call: parts.call,
                     ice_servers: parts.ice_servers,
+                    stage_tracks: parts.stage_tracks,
                     you,
                 };
                 let _ = peer.send_msg(&snapshot);

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
 
-use super::model::{Booth, QaSettings, Session};
+use super::model::{Booth, QaSettings, Session, StageSource};
 
 /// What the hot paths need of a booth.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,9 +16,18 @@ pub struct BoothEntry {
     pub staff: Vec<String>,
 }
 
+/// What the hot paths need of a session.
+#[derive(Debug, Clone)]
+struct SessionEntry {
+    title: String,
+    qa: QaSettings,
+    /// Its stage is carried by the node's own SFU.
+    webrtc: bool,
+}
+
 #[derive(Debug, Default)]
 pub struct ProgrammeIndex {
-    sessions: RwLock<HashMap<String, (String, QaSettings)>>,
+    sessions: RwLock<HashMap<String, SessionEntry>>,
     /// Sorted by id, so the hall's summary lists booths in a stable order.
     booths: RwLock<BTreeMap<String, BoothEntry>>,
 }
@@ -32,7 +41,14 @@ impl ProgrammeIndex {
 
     /// Replaces the index with `sessions` and `booths`.
     pub fn replace(&self, sessions: &[Session], booths: &[Booth]) {
-        let index = sessions.iter().map(|s| (s.id.clone(), (s.title.clone(), s.qa))).collect();
+        let index = sessions
+            .iter()
+            .map(|s| {
+                let entry =
+                    SessionEntry { title: s.title.clone(), qa: s.qa, webrtc: matches!(s.stage, StageSource::Webrtc) };
+                (s.id.clone(), entry)
+            })
+            .collect();
         *self.sessions.write().expect("index lock") = index;
         let booths = booths
             .iter()
@@ -43,12 +59,17 @@ impl ProgrammeIndex {
 
     /// The title of session `id`, if the programme has it.
     pub fn title(&self, id: &str) -> Option<String> {
-        self.sessions.read().expect("index lock").get(id).map(|(title, _)| title.clone())
+        self.sessions.read().expect("index lock").get(id).map(|s| s.title.clone())
     }
 
     /// The Q&A settings of session `id`, if the programme has it.
     pub fn qa(&self, id: &str) -> Option<QaSettings> {
-        self.sessions.read().expect("index lock").get(id).map(|(_, qa)| *qa)
+        self.sessions.read().expect("index lock").get(id).map(|s| s.qa)
+    }
+
+    /// Whether session `id`'s stage is Plenary's own WebRTC stage.
+    pub fn webrtc_stage(&self, id: &str) -> bool {
+        self.sessions.read().expect("index lock").get(id).is_some_and(|s| s.webrtc)
     }
 
     pub fn contains(&self, id: &str) -> bool {

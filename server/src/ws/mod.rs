@@ -32,7 +32,7 @@ use crate::domain::rate::TokenBucket;
 use crate::domain::stage::StageChange;
 use crate::hub::HubError;
 use crate::hub::peer::{MAX_FRAME_BYTES, Outbox, Peer};
-use crate::hub::room::{BoothRequest, ChatRequest, PollRequest, QaRequest, RoomCmd, RoomRequest};
+use crate::hub::room::{BoothRequest, ChatRequest, MediaRequest, PollRequest, QaRequest, RoomCmd, RoomRequest};
 use crate::metrics::{CodeLabel, ReasonLabel};
 
 /// Bytes read from a client's socket at a time.
@@ -471,6 +471,7 @@ impl Connection {
                     self.reply_error(Some(rid), ErrorCode::NotJoined, format!("not in {room}"), None);
                     return Flow::Continue;
                 }
+                self.state.hub.stop_media(self.peer.id, Some(&room)).await;
                 let cmd = RoomCmd::Leave { peer: self.peer.clone(), rid: Some(rid) };
                 self.send_to_room(&room, rid, cmd).await;
                 return Flow::Continue;
@@ -518,6 +519,17 @@ impl Connection {
             ClientMsg::BoothAccept { rid, room, id } => (room, rid, RoomRequest::Booth(BoothRequest::Accept { id })),
             ClientMsg::BoothPage { rid, room, after } => (room, rid, RoomRequest::BoothPage { after }),
             ClientMsg::CallSignal { rid, room, to, signal } => (room, rid, RoomRequest::Signal { to, signal }),
+            ClientMsg::MediaPublish { rid, room, sdp, tracks } => {
+                (room, rid, RoomRequest::Media(MediaRequest::Publish { sdp, tracks }))
+            }
+            ClientMsg::MediaView { rid, room, quality } => {
+                (room, rid, RoomRequest::Media(MediaRequest::View { quality }))
+            }
+            ClientMsg::MediaAnswer { rid, room, sdp } => (room, rid, RoomRequest::Media(MediaRequest::Answer { sdp })),
+            ClientMsg::MediaQuality { rid, room, quality } => {
+                (room, rid, RoomRequest::Media(MediaRequest::Quality { quality }))
+            }
+            ClientMsg::MediaStop { rid, room } => (room, rid, RoomRequest::Media(MediaRequest::Stop)),
         };
         if !self.rooms.contains(&room) && !matches!(request, RoomRequest::Announce { .. }) {
             self.reply_error(Some(rid), ErrorCode::NotJoined, format!("join {room} first"), None);
@@ -577,6 +589,7 @@ impl Connection {
     async fn finish(&mut self) {
         self.state.peers.remove(&self.peer.id);
         self.state.user_connections.release(self.identity.user(), &self.peer);
+        self.state.hub.stop_media(self.peer.id, None).await;
         for room in std::mem::take(&mut self.rooms) {
             let _ = self.state.hub.send(&room, RoomCmd::Leave { peer: self.peer.clone(), rid: None }).await;
         }

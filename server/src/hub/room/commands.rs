@@ -50,6 +50,9 @@ pub enum RoomCmd {
     PresenceRound {
         everywhere: Vec<UserId>,
     },
+    /// A room event the node itself decided (the stage's tracks, from the media plane):
+    /// published like a member's.
+    Publish(plenary_proto::RoomEvent),
     /// An unsequenced notice from the bus ([`crate::bus::Bus::notify`]): call signalling,
     /// `<user id>\n<frame>`, for that user's connections here.
     Notice(Bytes),
@@ -76,6 +79,8 @@ pub enum RoomRequest {
     BoothPage {
         after: Option<MessageId>,
     },
+    /// The session's WebRTC stage.
+    Media(MediaRequest),
     /// WebRTC signalling for one other member of a call.
     Signal {
         to: UserId,
@@ -91,6 +96,16 @@ pub enum ChatRequest {
     Delete { id: MessageId },
     Mute { user: UserId, minutes: Option<u32> },
     Unmute { user: UserId },
+}
+
+/// A stage media command as a client sends it.
+#[derive(Debug)]
+pub enum MediaRequest {
+    Publish { sdp: String, tracks: Vec<plenary_proto::PublishedTrack> },
+    View { quality: plenary_proto::StageQuality },
+    Answer { sdp: String },
+    Quality { quality: plenary_proto::StageQuality },
+    Stop,
 }
 
 /// A poll command as a client sends it.

@@ -54,6 +54,7 @@ pub(super) struct KindSnapshot {
     pub(super) booth: Option<BoothView>,
     pub(super) call: Option<CallInfo>,
     pub(super) ice_servers: Vec<IceServer>,
+    pub(super) stage_tracks: Vec<plenary_proto::StageTrack>,
 }
 
 /// The interface every kind of room answers. Everything has a default but `request`, so a
@@ -139,6 +140,7 @@ pub(super) fn unsupported(room: &RoomId, request: &RoomRequest) -> Refusal {
         RoomRequest::Poll(_) => "has no polls",
         RoomRequest::Booth(_) | RoomRequest::BoothPage { .. } => "is not a booth",
         RoomRequest::Signal { .. } => "is not a call",
+        RoomRequest::Media(_) => "has no WebRTC stage",
         RoomRequest::Announce { .. } => "takes no announcements",
         RoomRequest::Chat(_) => "has no chat",
     };

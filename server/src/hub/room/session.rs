@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use plenary_proto::{MessageId, Stage, StageState};
+use plenary_proto::{MessageId, Stage, StageState, StageTrack};
 
 use super::kinds::{KindSnapshot, RoomKindState, unsupported};
 use super::*;
@@ -26,6 +26,8 @@ pub(super) struct SessionRoom {
     /// Questions whose vote counts changed since the last `qa_votes`.
     pub(super) votes_dirty: BTreeSet<MessageId>,
     pub(super) votes_due: Option<Instant>,
+    /// The tracks on the WebRTC stage now.
+    pub(super) stage_tracks: Vec<StageTrack>,
 }
 
 impl SessionRoom {
@@ -37,6 +39,7 @@ impl SessionRoom {
             tallies_dirty: BTreeSet::new(),
             votes_dirty: BTreeSet::new(),
             votes_due: None,
+            stage_tracks: Vec::new(),
         }
     }
 
@@ -89,9 +92,13 @@ impl SessionRoom {
 
 impl StreamState for SessionRoom {
     fn apply_event(&mut self, core: &RoomCore, event: &RoomEvent) {
-        if let RoomEvent::Stage { stage, .. } = event {
-            core.stats.set_stage_state(stage.state);
-            self.stage = Some(stage.clone());
+        match event {
+            RoomEvent::Stage { stage, .. } => {
+                core.stats.set_stage_state(stage.state);
+                self.stage = Some(stage.clone());
+            }
+            RoomEvent::StageTracks { tracks } => self.stage_tracks = tracks.clone(),
+            _ => {}
         }
     }
 
@@ -135,6 +142,7 @@ impl RoomKindState for SessionRoom {
             my_votes,
             polls: self.snapshot_polls(moderator),
             my_answers: self.answers_of(identity.user()),
+            stage_tracks: self.stage_tracks.clone(),
             ..KindSnapshot::default()
         }
     }
@@ -156,6 +164,7 @@ impl RoomKindState for SessionRoom {
             RoomRequest::Qa(request) => self.qa_request(core, peer, identity, rid, request).await,
             RoomRequest::QaPage { before } => self.questions_page(core, peer, identity, rid, before.as_ref()),
             RoomRequest::Poll(request) => self.poll_request(core, peer, identity, rid, request).await,
+            RoomRequest::Media(request) => self.media_request(core, peer, identity, rid, request),
             request => Err(unsupported(&core.id, &request)),
         }
     }

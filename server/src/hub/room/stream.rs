@@ -121,7 +121,8 @@ impl RoomCore {
             | RoomEvent::Booth { .. }
             | RoomEvent::CallOpened { .. }
             | RoomEvent::CallJoined { .. }
-            | RoomEvent::CallLeft { .. } => return None,
+            | RoomEvent::CallLeft { .. }
+            | RoomEvent::StageTracks { .. } => return None,
         })
     }
 
