@@ -23,6 +23,7 @@ mod revocation;
 mod rooms;
 mod session;
 mod shutdown;
+mod stage_media;
 mod store;
 mod storm;
 mod support;

@@ -329,8 +329,9 @@ pub fn answer_rid(msg: &ServerMsg) -> Option<RequestId> {
         | ServerMsg::Resumed { rid, .. }
         | ServerMsg::ChatHistory { rid, .. }
         | ServerMsg::QuestionsPage { rid, .. }
-        | ServerMsg::BoothRequests { rid, .. } => Some(*rid),
-        ServerMsg::Error { rid, .. } => *rid,
+        | ServerMsg::BoothRequests { rid, .. }
+        | ServerMsg::MediaPublished { rid, .. } => Some(*rid),
+        ServerMsg::Error { rid, .. } | ServerMsg::MediaOffer { rid, .. } => *rid,
         _ => None,
     }
 }
