@@ -272,6 +272,9 @@ impl Application {
             tracker.clone(),
             shutdown.clone(),
         );
+        if settings.demo_event_enabled() {
+            hub.start_demo_stage(programme::demo::LIVE_NOW);
+        }
         let node_label: Arc<str> = uuid::Uuid::new_v4().simple().to_string()[..8].into();
         let web = Arc::new(http::web::WebAssets::load(&settings)?);
         let state = AppState {

@@ -15,6 +15,7 @@
 //! encrypts it for that subscriber (the payload bytes are shared, not copied). Which
 //! simulcast layer a subscriber gets is [`layers`]' pure decision.
 
+pub mod demo;
 pub mod layers;
 mod worker;
 

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-use plenary_media::{MediaConfig, MediaEvent, MediaPlane, PeerId, Quality, Source};
+use plenary_media::{MediaConfig, MediaEvent, MediaPlane, PeerId, Quality, Source, demo};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::format::Codec;
 use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid, Simulcast, SimulcastLayer};
@@ -31,6 +31,8 @@ struct Bot {
     video: Vec<(Mid, u8, u32)>,
     audio: Vec<u32>,
     media: Vec<(Mid, MediaKind)>,
+    /// Every video frame's bytes.
+    payloads: Vec<Vec<u8>>,
 }
 
 impl Bot {
@@ -41,7 +43,16 @@ impl Bot {
         let addr = socket.local_addr().unwrap();
         let mut rtc = Rtc::new(Instant::now());
         rtc.add_local_candidate(Candidate::host(addr, "udp").unwrap());
-        Bot { rtc, socket, addr, connected: false, video: Vec::new(), audio: Vec::new(), media: Vec::new() }
+        Bot {
+            rtc,
+            socket,
+            addr,
+            connected: false,
+            video: Vec::new(),
+            audio: Vec::new(),
+            media: Vec::new(),
+            payloads: Vec::new(),
+        }
     }
 
     async fn drain(&mut self) -> Instant {
@@ -57,7 +68,10 @@ impl Bot {
                     Event::MediaData(data) if data.data.len() >= 5 => {
                         let number = u32::from_be_bytes(data.data[1..5].try_into().unwrap());
                         match self.media.iter().find(|(mid, _)| *mid == data.mid) {
-                            Some((_, MediaKind::Video)) => self.video.push((data.mid, data.data[0], number)),
+                            Some((_, MediaKind::Video)) => {
+                                self.video.push((data.mid, data.data[0], number));
+                                self.payloads.push(data.data.to_vec());
+                            }
                             _ => self.audio.push(number),
                         }
                     }
@@ -317,4 +331,33 @@ async fn bad_signalling_gets_a_clear_error() {
     );
     assert_eq!(plane.subscribe("session:a", PeerId(3), Quality::Auto).await, Err(plenary_media::MediaError::Full(1)));
     assert_eq!(plane.set_quality(PeerId(7), Quality::Low).await, Err(plenary_media::MediaError::NoPeer(PeerId(7))));
+}
+
+#[tokio::test]
+async fn the_demo_publisher_loops_its_clip_to_viewers() {
+    let (plane, events) = MediaPlane::start(MediaConfig::default()).unwrap();
+    let mut plane = Plane { plane, events, viewers: vec![(PeerId(2), 0)], tracks: Vec::new(), offers: 0 };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let publisher =
+        tokio::spawn(demo::publish_loop(plane.plane.clone(), "session:demo".into(), PeerId(1), "demo".into(), async {
+            let _ = stopped.await;
+        }));
+    let mut viewer = Bot::new().await;
+    let offer = plane.plane.subscribe("session:demo", PeerId(2), Quality::Auto).await.unwrap();
+    plane.plane.answer(PeerId(2), viewer_answer(&mut viewer, &offer)).await.unwrap();
+    run_until(
+        &mut plane,
+        &mut [&mut viewer],
+        "the clip's video and sound",
+        |_| {},
+        |_, bots| bots[0].payloads.len() >= 20 && bots[0].audio.len() >= 50,
+    )
+    .await;
+    let clip = demo::ivf_frames(include_bytes!("../assets/demo.ivf")).unwrap();
+    for payload in &viewer.payloads {
+        assert!(clip.iter().any(|f| f.data == payload.as_slice()), "a frame that is not the clip's arrived");
+    }
+    assert_eq!(viewer.payloads[0][0] & 1, 0, "the viewer starts on a keyframe");
+    let _ = stop.send(());
+    publisher.await.unwrap();
 }

@@ -136,6 +136,13 @@ impl Hub {
         hub
     }
 
+    /// Loops the demo clip on the demo event's live sessions whose stage is WebRTC.
+    pub fn start_demo_stage(&self, sessions: &[&str]) {
+        if let Some(media) = &self.ctx.media {
+            media.start_demo(self, sessions);
+        }
+    }
+
     /// Ends a connection's stage publishing and viewing in `room` (in every room: `None`).
     pub async fn stop_media(&self, connection: peer::PeerId, room: Option<&RoomId>) {
         if let Some(media) = &self.ctx.media {

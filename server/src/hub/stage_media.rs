@@ -32,6 +32,9 @@ impl std::fmt::Debug for StageMedia {
     }
 }
 
+/// The user the demo stage's clip is published as.
+const DEMO_SPEAKER: &str = "plenary-demo";
+
 /// A publisher's offer for a room's stage.
 #[derive(Debug)]
 pub(crate) struct Offer {
@@ -180,6 +183,28 @@ impl StageMedia {
                 self.peers.remove(&id);
                 self.plane.close(id).await;
             }
+        }
+    }
+
+    /// Loops the demo clip as a speaker on each of `sessions` whose stage is WebRTC, until
+    /// the node stops: the demo event's live sessions play offline on first run.
+    pub(crate) fn start_demo(&self, hub: &Hub, sessions: &[&str]) {
+        let Some(index) = &hub.ctx.sessions else { return };
+        self.names.insert(DEMO_SPEAKER.to_owned(), "Demo speaker".to_owned());
+        for (n, slug) in sessions.iter().enumerate().filter(|(_, slug)| index.webrtc_stage(slug)) {
+            let Ok(room) = RoomId::session(slug) else { continue };
+            let until = hub.ctx.shutdown.clone().cancelled_owned();
+            // Media peer ids from the top down: connections count up from 1.
+            let peer = MediaPeer(u64::MAX - n as u64);
+            let publishing = plenary_media::demo::publish_loop(
+                self.plane.clone(),
+                room.to_string(),
+                peer,
+                DEMO_SPEAKER.to_owned(),
+                until,
+            );
+            hub.ctx.tracker.spawn(publishing);
+            tracing::info!(%room, "the demo stage plays its clip");
         }
     }
 

@@ -275,7 +275,8 @@ pub fn programme(now: i64) -> Programme {
             languages: ["en", "fr", "es", "ar", "zh", "ru"].map(String::from).to_vec(),
             tags: ["C1", "C11", "SDG9", "SDG17"].map(String::from).to_vec(),
             speakers: vec!["amara-okafor".to_owned(), "sofia-lindqvist".to_owned()],
-            stage: StageSource::Embed { url: "https://www.youtube-nocookie.com/embed/plenary-demo-opening".to_owned() },
+            // Plenary's own stage, with the node's demo clip as its speaker: it plays offline.
+            stage: StageSource::Webrtc,
             qa: Default::default(),
         },
         Session {
@@ -291,7 +292,7 @@ pub fn programme(now: i64) -> Programme {
             languages: vec!["en".to_owned(), "es".to_owned()],
             tags: ["C4", "SDG4", "SDG8"].map(String::from).to_vec(),
             speakers: vec!["sofia-lindqvist".to_owned()],
-            stage: StageSource::Hls { url: "https://streams.example.org/plenary-demo/youth.m3u8".to_owned() },
+            stage: StageSource::Webrtc,
             qa: Default::default(),
         },
     ];
