@@ -40,6 +40,45 @@ pub struct Metrics {
     pub bus_up: Gauge,
     /// Bus requests that failed (synced from the bus at each scrape).
     pub bus_failures: Counter,
+    /// The WebRTC stage's media plane (synced from it at each scrape).
+    pub stage: StageMetrics,
+}
+
+/// The stage's media plane as `/metrics` shows it.
+#[derive(Debug, Default)]
+pub struct StageMetrics {
+    pub publishers: Gauge,
+    pub viewers: Gauge,
+    pub tracks: Gauge,
+    pub frames_in: Counter,
+    pub frames_out: Counter,
+    pub bytes_in: Counter,
+    pub bytes_out: Counter,
+    pub keyframe_requests: Counter,
+    pub layer_switches: Counter,
+}
+
+impl StageMetrics {
+    /// Takes the plane's figures: gauges as they are, counters by what they grew.
+    pub fn sync(&self, stats: &plenary_media::Stats) {
+        let gauge = |gauge: &Gauge, value: u64| gauge.set(i64::try_from(value).unwrap_or(i64::MAX));
+        gauge(&self.publishers, stats.publishers);
+        gauge(&self.viewers, stats.subscribers);
+        gauge(&self.tracks, stats.tracks);
+        for (counter, total) in [
+            (&self.frames_in, stats.frames_in),
+            (&self.frames_out, stats.frames_out),
+            (&self.bytes_in, stats.bytes_in),
+            (&self.bytes_out, stats.bytes_out),
+            (&self.keyframe_requests, stats.keyframe_requests),
+            (&self.layer_switches, stats.layer_switches),
+        ] {
+            let counted = counter.get();
+            if total > counted {
+                counter.inc_by(total - counted);
+            }
+        }
+    }
 }
 
 impl Metrics {
@@ -75,6 +114,20 @@ impl Metrics {
             "Records the database refused and the node set aside",
             self.store_refused.clone(),
         );
+        let stage = &self.stage;
+        registry.register("stage_publishers", "Speakers publishing to a WebRTC stage here", stage.publishers.clone());
+        registry.register("stage_viewers", "Viewers of a WebRTC stage served here", stage.viewers.clone());
+        registry.register("stage_tracks", "Tracks on the WebRTC stages here", stage.tracks.clone());
+        registry.register("stage_frames_in", "Media frames received from speakers", stage.frames_in.clone());
+        registry.register("stage_frames_out", "Media frames forwarded to viewers", stage.frames_out.clone());
+        registry.register("stage_bytes_in", "UDP bytes received by the media plane", stage.bytes_in.clone());
+        registry.register("stage_bytes_out", "UDP bytes sent by the media plane", stage.bytes_out.clone());
+        registry.register(
+            "stage_keyframe_requests",
+            "Keyframe requests sent to speakers (PLI)",
+            stage.keyframe_requests.clone(),
+        );
+        registry.register("stage_layer_switches", "Simulcast layer switches of viewers", stage.layer_switches.clone());
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &registry).expect("writing to a String cannot fail");
         out

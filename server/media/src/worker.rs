@@ -411,6 +411,7 @@ impl Worker {
     }
 
     fn receive(&mut self, datagram: &[u8], source: SocketAddr) {
+        self.stats.bytes_in += datagram.len() as u64;
         let Ok(contents) = datagram.try_into() else { return };
         let now = Instant::now();
         let input = Input::Receive(now, Receive { proto: Protocol::Udp, source, destination: self.local, contents });

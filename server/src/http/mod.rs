@@ -89,6 +89,9 @@ async fn metrics(State(state): State<AppState>) -> Response {
     if failures > counted {
         state.metrics.bus_failures.inc_by(failures - counted);
     }
+    if let Some(stats) = state.hub.media_stats().await {
+        state.metrics.stage.sync(&stats);
+    }
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.render())
         .into_response()
 }

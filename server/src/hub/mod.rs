@@ -136,6 +136,11 @@ impl Hub {
         hub
     }
 
+    /// The media plane's figures, when the node has one.
+    pub async fn media_stats(&self) -> Option<plenary_media::Stats> {
+        self.ctx.media.as_ref()?.plane().stats().await.ok()
+    }
+
     /// Loops the demo clip on the demo event's live sessions whose stage is WebRTC.
     pub fn start_demo_stage(&self, sessions: &[&str]) {
         if let Some(media) = &self.ctx.media {

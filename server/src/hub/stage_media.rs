@@ -186,6 +186,10 @@ impl StageMedia {
         }
     }
 
+    pub(crate) fn plane(&self) -> &MediaPlane {
+        &self.plane
+    }
+
     /// Loops the demo clip as a speaker on each of `sessions` whose stage is WebRTC, until
     /// the node stops: the demo event's live sessions play offline on first run.
     pub(crate) fn start_demo(&self, hub: &Hub, sessions: &[&str]) {

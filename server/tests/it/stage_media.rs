@@ -263,6 +263,17 @@ async fn a_speaker_is_seen_and_heard_by_viewers_through_the_nodes_sfu() {
     assert!(ada_bot.video.windows(2).all(|w| w[0] < w[1]), "video frames once each, in order");
     assert!(ada_bot.audio.windows(2).all(|w| w[0] < w[1]), "audio frames once each, in order");
 
+    // The node's figures show the stage.
+    let metrics = reqwest::get(server.http_url("/metrics")).await.unwrap().text().await.unwrap();
+    let value = |name: &str| {
+        let line = metrics.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name} in {metrics}"));
+        line.rsplit(' ').next().unwrap().parse::<f64>().unwrap()
+    };
+    assert_eq!((value("plenary_stage_publishers "), value("plenary_stage_viewers ")), (1.0, 2.0));
+    assert_eq!(value("plenary_stage_tracks "), 2.0);
+    assert!(value("plenary_stage_frames_out_total") >= 60.0, "{metrics}");
+    assert!(value("plenary_stage_bytes_in_total") > 0.0, "{metrics}");
+
     // Every member, viewer or not, knows the tracks; a late joiner's snapshot has them.
     let tracks = grace
         .recv_until(
