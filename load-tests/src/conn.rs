@@ -163,6 +163,8 @@ impl Client {
                 | ServerMsg::Snapshot { rid: r, .. }
                 | ServerMsg::Resumed { rid: r, .. }
                 | ServerMsg::ChatHistory { rid: r, .. }
+                | ServerMsg::MediaPublished { rid: r, .. }
+                | ServerMsg::MediaOffer { rid: Some(r), .. }
                     if *r == rid =>
                 {
                     return Ok(msg);

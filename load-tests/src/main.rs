@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use plenary_load::conn::Target;
 use plenary_load::probe::Probe;
-use plenary_load::scenarios::{churn, expo, fanout, idle, join_storm, qa_storm};
+use plenary_load::scenarios::{churn, expo, fanout, idle, join_storm, qa_storm, stage};
 use plenary_load::tokens::TokenSource;
 use plenary_load::{Context, report::Report};
 
@@ -85,6 +85,9 @@ enum Scenario {
     /// The virtual exhibition: visitors moving between booths, staff toggling status and
     /// accepting requests, the hall's counts checked at rest.
     Expo(expo::ExpoArgs),
+    /// The WebRTC stage: a bot speaker (three VP8 layers and Opus) and N bot viewers
+    /// through the node's SFU. Reports frames per viewer, loss, latency, bytes out and CPU.
+    Stage(stage::StageArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -115,6 +118,7 @@ fn main() -> anyhow::Result<()> {
             Scenario::Churn(args) => churn::run(&ctx, args).await,
             Scenario::QaStorm(args) => qa_storm::run(&ctx, args).await,
             Scenario::Expo(args) => expo::run(&ctx, args).await,
+            Scenario::Stage(args) => stage::run(&ctx, args).await,
         }
     })?;
     if cli.json {

@@ -10,7 +10,7 @@ use plenary_load::Context;
 use plenary_load::conn::Target;
 use plenary_load::probe::Probe;
 use plenary_load::report::Report;
-use plenary_load::scenarios::{churn, expo, fanout, idle, join_storm, qa_storm};
+use plenary_load::scenarios::{churn, expo, fanout, idle, join_storm, qa_storm, stage};
 use plenary_load::tokens::TokenSource;
 use plenary_proto::RoomId;
 use plenary_server::Application;
@@ -187,4 +187,73 @@ async fn expo_counts_settle_exactly_and_each_request_is_accepted_once() {
     assert_eq!(number(&report, "accepts_acked"), number(&report, "accepted"));
     assert!(number(&report, "requests") > 0.0 && number(&report, "status_changes") > 0.0);
     assert_eq!(number(&report, "visitor_errors") + number(&report, "staff_errors"), 0.0);
+}
+
+/// Sends one HTTP request to the node and returns its status (the tool speaks no HTTP
+/// otherwise; this is only to load a programme).
+async fn put_json(addr: SocketAddr, path: &str, token: &str, body: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "PUT {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stage_viewers_receive_the_speaker_through_the_sfu() {
+    let dir = std::env::temp_dir().join(format!("plenary-stage-smoke-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let settings = Settings {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        jwt_secret: Some(SECRET.to_owned()),
+        database_url: Some(format!("sqlite://{}?mode=rwc", dir.join("smoke.db").display())),
+        demo_event: Some(false),
+        ..Settings::default()
+    };
+    let app = Application::build(settings).await.unwrap();
+    let addr = app.local_addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let node = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let tokens = TokenSource::from_secret(SECRET, None, None).unwrap();
+    let organiser = tokens.token(0, plenary_proto::Role::Organiser).unwrap();
+    let event = r#"{"name":"Smoke","time_zone":"UTC","starts_on":"2026-07-07","ends_on":"2026-07-08"}"#;
+    assert_eq!(put_json(addr, "/api/event", &organiser, event).await, 200);
+    let session = r#"{"id":"stage-load","title":"Stage load","kind":"keynote","starts_at":"2026-07-07T08:00:00Z","ends_at":"2026-07-07T09:00:00Z","stage":{"kind":"webrtc"}}"#;
+    assert_eq!(put_json(addr, "/api/sessions/stage-load", &organiser, session).await, 200);
+    let ctx = Context {
+        target: Arc::new(Target::new(vec![format!("ws://{addr}/ws")]).unwrap()),
+        tokens: Arc::new(tokens),
+        connect_rate: 2000.0,
+        probe: Some(Probe::this_process()),
+        progress: false,
+    };
+    for quality in [plenary_proto::StageQuality::Auto, plenary_proto::StageQuality::AudioOnly] {
+        let args = stage::StageArgs {
+            viewers: 3,
+            duration: Duration::from_secs(2),
+            room: RoomId::parse("session:stage-load").unwrap(),
+            quality,
+            bitrate: 300_000,
+        };
+        let report = stage::run(&ctx, &args).await.unwrap();
+        assert_eq!(number(&report, "viewer_failures"), 0.0, "{}", report.to_table());
+        assert!(number(&report, "audio_frames_per_viewer_per_second") > 10.0, "{}", report.to_table());
+        let video = number(&report, "video_frames_per_viewer_per_second");
+        if quality == plenary_proto::StageQuality::AudioOnly {
+            assert_eq!(video, 0.0, "audio-only viewers got video: {}", report.to_table());
+        } else {
+            assert!(video > 10.0, "{}", report.to_table());
+        }
+    }
+    let _ = stop.send(());
+    node.await.unwrap().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 }

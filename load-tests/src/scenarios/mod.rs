@@ -7,6 +7,7 @@ pub mod fanout;
 pub mod idle;
 pub mod join_storm;
 pub mod qa_storm;
+pub mod stage;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
