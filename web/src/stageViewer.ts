@@ -112,8 +112,9 @@ export class StageViewer {
         this.restarting = false;
         this.retries = 0;
       }
+      // A failed connection is opened again after a pause (and said to be reconnecting).
       if (pc.connectionState === "failed") this.scheduleRetry();
-      this.updatePhase();
+      else this.updatePhase();
     };
     this.problem.value = null;
     this.updatePhase();
