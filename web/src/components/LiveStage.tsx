@@ -77,15 +77,15 @@ export function LiveStage(props: { session: StageSession; me: UserId | null; may
       <p role="status" class={`stage-connection ${phase}`} data-testid="stage-connection">
         {t(CONNECTION_TEXT[phase])}
       </p>
-      {phase === "failed" && (
+      <ErrorAlert message={problemText(viewer.problem.value)} />
+      {(phase === "failed" || viewer.problem.value) && (
         <div class="call-failed">
-          <p class="help">{t("stage.failedHelp")}</p>
+          {phase === "failed" && <p class="help">{t("stage.failedHelp")}</p>}
           <button type="button" onClick={() => viewer.retry()}>
             {t("stage.retry")}
           </button>
         </div>
       )}
-      <ErrorAlert message={problemText(viewer.problem.value)} />
       <div aria-live="polite" data-testid="stage-people">
         {layout.main ? (
           <p class="stage-people">{t("stage.onStage", { names })}</p>
