@@ -515,8 +515,10 @@ describe("going on stage", () => {
     const publisher = s.session.publisher;
     await publisher.goOnStage();
     const microphone = publisherPeer(s).transceivers[0]?.sender.track;
+    publisherPeer(s).become("connected");
     s.ids.connection = "c2";
     await s.rejoin();
+    expect(publisher.phase.value).toBe("reconnecting");
     // The viewer's and the publisher's new connections.
     expect(s.peers).toHaveLength(4);
     const republished = s.peers.find(

@@ -329,7 +329,7 @@ export class StagePublisher {
     this.closePeer();
     const pc = this.deps.createPeer(STAGE_PEER_CONFIG);
     this.pc = pc;
-    this.everConnected = false;
+    // Kept from an earlier connection, so a new one after a loss says "reconnecting".
     pc.onconnectionstatechange = () => {
       if (this.pc !== pc) return;
       if (pc.connectionState === "connected") {
@@ -487,6 +487,7 @@ export class StagePublisher {
     }
     this.sent.clear();
     this.again = false;
+    this.everConnected = false;
     batch(() => {
       this.onStage.value = false;
       this.phase.value = "idle";

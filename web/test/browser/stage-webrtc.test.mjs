@@ -223,3 +223,75 @@ test("a speaker goes on stage, two attendees watch, one switches to audio only, 
     },
   );
 });
+
+/** The viewer's tiles, large first: each one's source and caption. */
+const tiles = (page) =>
+  page
+    .getByTestId("stage-tile")
+    .evaluateAll((figures) =>
+      figures.map(
+        (f) => `${f.classList.contains("large") ? "large " : ""}${f.dataset.source}: ${f.textContent}`,
+      ),
+    );
+
+test("a moderator's screen share is shown large, the camera goes off and on; another session's speaker is refused", {
+  timeout: 180_000,
+}, async (t) => {
+  const chromiumArgs = [...FAKE_MEDIA_FLAGS, "--auto-select-desktop-capture-source=Entire screen"];
+  await scenario(t, { sessions: SESSIONS, chromiumArgs }, async ({ node, newPage, errors }) => {
+    const moderator = await newPage();
+    await openSession(moderator, node.url, node.token("mod-mia", "Mia Moderator", ["moderator"]));
+    const viewer = await newPage();
+    await openSession(viewer, node.url, node.token("guest-vic", "Vic Viewer"));
+    await viewer.getByText(EMPTY).waitFor();
+
+    await moderator.getByRole("button", { name: "Go on stage" }).click();
+    await moderator.getByRole("button", { name: "Share screen" }).click();
+    await moderator.getByText("You are sharing your screen.").waitFor({ timeout: 20_000 });
+    await eventually(
+      "the screen large and the camera small",
+      async () =>
+        JSON.stringify(await tiles(viewer)) ===
+        JSON.stringify(["large screen: Mia Moderator's screen", "camera: Mia Moderator"]),
+      30_000,
+    );
+    await eventually("the screen share to play", () =>
+      viewer.getByLabel("Mia Moderator's screen").evaluate((v) => v.readyState >= 2 && v.videoWidth > 0),
+    );
+
+    // The camera off takes it off the stage (no black tile); on again brings it back.
+    await moderator.getByRole("button", { name: "Turn camera off" }).click();
+    await eventually(
+      "the camera to leave the stage",
+      async () =>
+        JSON.stringify(await tiles(viewer)) === JSON.stringify(["large screen: Mia Moderator's screen"]),
+      20_000,
+    );
+    await moderator.getByRole("button", { name: "Turn camera on" }).click();
+    await eventually("the camera back on stage", async () => (await tiles(viewer)).length === 2, 20_000);
+    await moderator.getByRole("button", { name: "Stop sharing" }).click();
+    await eventually(
+      "the camera large once the share stopped",
+      async () => JSON.stringify(await tiles(viewer)) === JSON.stringify(["large camera: Mia Moderator"]),
+      20_000,
+    );
+
+    // A speaker of another session sees the control (grants are not visible to the client),
+    // and the node's refusal is said in words; nothing of theirs reaches the stage.
+    const other = await newPage();
+    await openSession(
+      other,
+      node.url,
+      node.token("speaker-sam", "Sam Speaker", ["speaker"], ["speak:other"]),
+    );
+    await other.getByRole("button", { name: "Go on stage" }).click();
+    await eventually("the refusal in words", async () =>
+      (await other.getByRole("alert").allTextContents()).some((text) =>
+        /You cannot go on stage: only this session's speakers and moderators can/.test(text),
+      ),
+    );
+    await other.getByRole("button", { name: "Go on stage" }).waitFor();
+    assert.match(await viewer.getByTestId("stage-people").textContent(), /^On stage: Mia Moderator$/);
+    assert.deepEqual(errors, []);
+  });
+});
