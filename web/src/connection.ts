@@ -49,6 +49,9 @@ export interface RoomHandler {
   booths?(booths: BoothCounts[]): void;
   /** WebRTC signalling from another member of a call (`signal`, in call rooms). */
   signal?(from: UserId, signal: Signal): void;
+  /** A new offer for this tab's view of the room's WebRTC stage (`media_offer` without
+   * `rid`: the stage's tracks changed). */
+  mediaOffer?(sdp: string): void;
   /** Joining failed (no such room, not allowed, ...). */
   failed?(error: RequestError): void;
 }
@@ -261,6 +264,11 @@ export class Connection {
         return;
       case "signal":
         this.rooms.get(message.room)?.handler.signal?.(message.from, message.signal);
+        return;
+      case "media_offer":
+        // With a `rid` it answers `media_view`; without, the node renegotiates on its own.
+        if (message.rid != null) this.settle(message.rid, message);
+        else this.rooms.get(message.room)?.handler.mediaOffer?.(message.sdp);
         return;
       case "error":
         if (message.rid === undefined || message.rid === null) return;

@@ -2,6 +2,7 @@ import { render } from "preact";
 import { App } from "./app";
 import { dir, locale } from "./i18n";
 import "./styles.css";
+import "./stage.css";
 
 document.documentElement.lang = locale;
 document.documentElement.dir = dir;

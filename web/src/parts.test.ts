@@ -11,6 +11,7 @@ import type { PollView, QuestionView, RoomEvent, ServerMsg } from "./proto.gen";
 import { QaPart } from "./qa";
 import type { RoomLink, RoomPart } from "./room";
 import { StagePart } from "./stage";
+import { StageMediaPart } from "./stageMedia";
 
 const ANA = { id: "ana", name: "Ana" };
 
@@ -57,6 +58,10 @@ const EVERY_EVENT: Record<RoomEvent["type"], RoomEvent> = {
   call_opened: { type: "call_opened", call: { members: [ANA], opened_at: 2 } },
   call_joined: { type: "call_joined", member: { id: "ben", name: "Ben" } },
   call_left: { type: "call_left", user: "zoe" },
+  stage_tracks: {
+    type: "stage_tracks",
+    tracks: [{ id: "7-0", user: ANA.id, name: ANA.name, source: "camera", layers: ["l", "m", "h"] }],
+  },
 };
 
 /** A snapshot with something in every part's slice, so an event that touched one would show. */
@@ -68,6 +73,7 @@ const FULL = snapshotOf("session:s", {
   booth: { staff: [{ user: "s1", name: "Sam", status: "available" }], requests: [], more: false },
   call: { members: [ANA, { id: "zoe", name: "Zoe" }], opened_at: 1 },
   ice_servers: [],
+  stage_tracks: [{ id: "3-1", user: "zoe", name: "Zoe", source: "microphone" }],
 });
 
 const link: RoomLink = { room: "session:s", request: async () => ({ type: "ack", rid: 1 }) };
@@ -80,6 +86,12 @@ const PARTS: Array<{ name: string; make: () => RoomPart; state: (p: RoomPart) =>
       make: () => new StagePart(link),
       state: (p) => (p as StagePart).current.value,
       owns: ["stage"],
+    },
+    {
+      name: "media",
+      make: () => new StageMediaPart(link),
+      state: (p) => (p as StageMediaPart).tracks.value,
+      owns: ["stage_tracks"],
     },
     {
       name: "chat",

@@ -28,6 +28,9 @@ class RecordingPart implements RoomPart {
   signal(from: UserId, signal: Signal): void {
     this.heard.push(`signal ${from} ${signal.kind}`);
   }
+  mediaOffer(sdp: string): void {
+    this.heard.push(`offer ${sdp}`);
+  }
   dispose(): void {
     this.heard.push("dispose");
   }
@@ -106,12 +109,13 @@ describe("Room", () => {
     expect(room.attendance.value).toEqual({ present: 5, unique: 4 });
   });
 
-  it("passes vote counts, tallies and signals to the parts", () => {
+  it("passes vote counts, tallies, signals and the stage's offers to the parts", () => {
     const { handler, chat } = setup();
     handler.votes?.([{ id: "q1", votes: 3 }]);
     handler.tallies?.([]);
     handler.signal?.("u2", { kind: "ready" });
-    expect(chat.heard).toEqual(["votes 1", "tallies 0", "signal u2 ready"]);
+    handler.mediaOffer?.("v=0");
+    expect(chat.heard).toEqual(["votes 1", "tallies 0", "signal u2 ready", "offer v=0"]);
   });
 
   it("keeps why joining failed until a snapshot comes", () => {

@@ -45,6 +45,8 @@ export interface RoomPart {
   tallies?(tallies: PollTally[]): void;
   /** WebRTC signalling from another member (`signal`, in call rooms). */
   signal?(from: UserId, signal: Signal): void;
+  /** The node's new offer for this tab's view of the WebRTC stage (session rooms). */
+  mediaOffer?(sdp: string): void;
   /** The room is left: drop callbacks the page set. */
   dispose?(): void;
 }
@@ -88,6 +90,9 @@ export class Room<Parts extends RoomParts = RoomParts> implements RoomLink {
       },
       signal: (from, s) => {
         for (const part of this.all) part.signal?.(from, s);
+      },
+      mediaOffer: (sdp) => {
+        for (const part of this.all) part.mediaOffer?.(sdp);
       },
       failed: (e) => {
         this.joinError.value = e;

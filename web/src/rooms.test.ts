@@ -13,7 +13,13 @@ const message = (n: number): ChatMessage => ({
 describe("the kinds of room", () => {
   it("have exactly the parts they need", () => {
     const { connection } = fakeConnection();
-    expect(Object.keys(sessionRoom(connection, "session:s").parts)).toEqual(["stage", "chat", "qa", "polls"]);
+    expect(Object.keys(sessionRoom(connection, "session:s").parts)).toEqual([
+      "stage",
+      "media",
+      "chat",
+      "qa",
+      "polls",
+    ]);
     expect(Object.keys(boothRoom(connection, "booth:itu").parts)).toEqual(["chat", "booth"]);
     expect(Object.keys(callRoom(connection, "call:ab").parts)).toEqual(["chat", "call"]);
     expect(Object.keys(greenRoom(connection, "green:s").parts)).toEqual(["chat", "call", "green"]);

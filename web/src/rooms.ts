@@ -1,6 +1,7 @@
 // The kinds of room a page joins, each the room core (src/room.ts) with the parts it needs:
-// a session has a stage, chat, Q&A and polls; a booth a chat and its staff and requests; a
-// private call a chat and the call; a green room a chat, the call and its comings and goings.
+// a session has a stage (its state, and the tracks and signalling of a WebRTC stage), chat,
+// Q&A and polls; a booth a chat and its staff and requests; a private call a chat and the
+// call; a green room a chat, the call and its comings and goings.
 // A part a kind lacks is not there at all (a booth has no Q&A to keep up to date).
 import { BoothPart, CallPart } from "./booth";
 import { ChatPart } from "./chat";
@@ -11,8 +12,15 @@ import type { RoomId } from "./proto.gen";
 import { QaPart } from "./qa";
 import { Room } from "./room";
 import { StagePart } from "./stage";
+import { StageMediaPart } from "./stageMedia";
 
-export type SessionRoom = Room<{ stage: StagePart; chat: ChatPart; qa: QaPart; polls: PollsPart }>;
+export type SessionRoom = Room<{
+  stage: StagePart;
+  media: StageMediaPart;
+  chat: ChatPart;
+  qa: QaPart;
+  polls: PollsPart;
+}>;
 export type BoothRoom = Room<{ chat: ChatPart; booth: BoothPart }>;
 export type CallRoom = Room<{ chat: ChatPart; call: CallPart }>;
 export type GreenRoom = Room<{ chat: ChatPart; call: CallPart; green: GreenPart }>;
@@ -21,6 +29,7 @@ export type GreenRoom = Room<{ chat: ChatPart; call: CallPart; green: GreenPart 
 export function sessionRoom(connection: Connection, room: RoomId): SessionRoom {
   return new Room(connection, room, (link) => ({
     stage: new StagePart(link),
+    media: new StageMediaPart(link),
     chat: new ChatPart(link),
     qa: new QaPart(link),
     polls: new PollsPart(link),

@@ -2,13 +2,26 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import type { SessionView } from "../api";
 import { t } from "../i18n";
-import type { Stage as StageData } from "../proto.gen";
+import type { Stage as StageData, UserId } from "../proto.gen";
+import type { StageSession } from "../stageMedia";
 import { ErrorAlert } from "./ErrorAlert";
+import { LiveStage } from "./LiveStage";
 
 const HLS_TYPE = "application/vnd.apple.mpegurl";
 
-/** The stage: its state in words, who speaks, and the session's stream. */
-export function Stage(props: { session: SessionView; stage: StageData | null }) {
+/** What a WebRTC stage needs: this tab's media on it, who this person is, whether they may go on it. */
+export interface LiveStageProps {
+  media: StageSession;
+  me: UserId | null;
+  mayPublish: boolean;
+}
+
+/** The stage: its state in words, who speaks, and the session's stream (or live stage). */
+export function Stage(props: {
+  session: SessionView;
+  stage: StageData | null;
+  live?: LiveStageProps | null;
+}) {
   const { session, stage } = props;
   const state = stage?.state ?? "scheduled";
   const label = {
@@ -27,16 +40,20 @@ export function Stage(props: { session: SessionView; stage: StageData | null }) 
         </p>
       </div>
       {stage?.speaker && <p class="speaker">{t("room.stage.speaker", { name: stage.speaker })}</p>}
-      {state === "ended" ? (
+      {state === "ended" && session.stage.kind !== "webrtc" ? (
         <p class="stage-placeholder">{t("room.stage.ended.note")}</p>
       ) : (
-        <StageSource session={session} />
+        <>
+          {/* A live stage stays: speakers may still be on it after the session ended. */}
+          {state === "ended" && <p>{t("room.stage.ended.note")}</p>}
+          <StageSource session={session} live={props.live ?? null} />
+        </>
       )}
     </section>
   );
 }
 
-function StageSource(props: { session: SessionView }) {
+function StageSource(props: { session: SessionView; live: LiveStageProps | null }) {
   const source = props.session.stage;
   switch (source.kind) {
     case "hls":
@@ -55,7 +72,11 @@ function StageSource(props: { session: SessionView }) {
         </div>
       );
     case "webrtc":
-      return <p class="stage-placeholder">{t("room.stage.webrtc")}</p>;
+      return props.live ? (
+        <LiveStage session={props.live.media} me={props.live.me} mayPublish={props.live.mayPublish} />
+      ) : (
+        <p class="stage-placeholder">{t("app.loading")}</p>
+      );
     default:
       return <p class="stage-placeholder">{t("room.stage.noSource")}</p>;
   }

@@ -11,16 +11,22 @@ import { formatNumber, t } from "../i18n";
 import { type SessionRoom, sessionRoom } from "../rooms";
 import { followLink } from "../router";
 import { connection } from "../session";
+import { StageSession } from "../stageMedia";
 
-/** A live session: stage, attendance, chat, and moderator controls for those who hold the role. */
+/**
+ * A live session: stage, attendance, chat, and moderator controls for those who hold the role.
+ * A WebRTC stage's media (`StageSession`) belong to the page: viewing starts with the room.
+ */
 export function Room(props: { id: string }) {
   const session = useSignal<SessionView | null>(null);
   const error = useSignal<string | null>(null);
   const room = useSignal<SessionRoom | null>(null);
+  const media = useSignal<StageSession | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
     let current: SessionRoom | null = null;
+    let stageMedia: StageSession | null = null;
     let cancelled = false;
     session.value = null;
     error.value = null;
@@ -31,6 +37,14 @@ export function Room(props: { id: string }) {
         session.value = s;
         document.title = `${s.title} · ${t("app.name")}`;
         current = sessionRoom(connection, s.room);
+        // Before the room's snapshot can arrive, so viewing starts with the first join.
+        if (s.stage.kind === "webrtc") {
+          stageMedia = new StageSession(
+            current.parts.media,
+            () => connection.welcome.value?.connection ?? null,
+          );
+        }
+        media.value = stageMedia;
         room.value = current;
       })
       .catch((e: unknown) => {
@@ -42,7 +56,9 @@ export function Room(props: { id: string }) {
       });
     return () => {
       cancelled = true;
+      stageMedia?.close();
       current?.dispose();
+      media.value = null;
       room.value = null;
       document.title = t("app.name");
     };
@@ -78,11 +94,14 @@ export function Room(props: { id: string }) {
   const you = r.you.value;
   const attendance = r.attendance.value;
   const welcome = connection.welcome.value;
-  // Speakers cannot be told apart client-side (grants are per session): the link shows to
-  // every speaker, moderator and organiser, and the green room explains a refusal.
-  const greenRoom =
-    you?.can_moderate ||
-    (welcome?.roles ?? []).some((role) => role === "speaker" || role === "moderator" || role === "organiser");
+  // Speakers cannot be told apart client-side (grants are per session): the green room link
+  // and the "Go on stage" control show to every speaker, moderator and organiser, and the
+  // green room or the node's refusal explains when one is not this session's.
+  const stageRole = (role: string | undefined) =>
+    role === "speaker" || role === "moderator" || role === "organiser";
+  const greenRoom = you?.can_moderate || (welcome?.roles ?? []).some(stageRole);
+  const mayPublish = Boolean(you?.can_manage_stage || stageRole(you?.role) || greenRoom);
+  const stageMedia = media.value;
   const start = Date.parse(s.starts_at);
   const end = Date.parse(s.ends_at);
 
@@ -111,7 +130,11 @@ export function Room(props: { id: string }) {
       )}
       <div class="room-layout">
         <div class="room-main">
-          <Stage session={s} stage={stage.current.value} />
+          <Stage
+            session={s}
+            stage={stage.current.value}
+            live={stageMedia && { media: stageMedia, me: welcome?.user.id ?? null, mayPublish }}
+          />
           {you?.can_manage_stage && <ModeratorPanel stage={stage} />}
           {you && welcome && (
             <QaPanel
