@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test crate uses a different part
 
+pub mod values;
+
 use plenary_proto::{ClientMsg, RoomEvent, ServerMsg};
 
 /// Defines `$tag_fn`, the `type` tag of a value, with an exhaustive match, and `$all`, every

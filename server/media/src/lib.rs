@@ -129,6 +129,7 @@ enum Command {
     Subscribe {
         stage: StageId,
         peer: PeerId,
+        user: String,
         quality: Quality,
         reply: Reply<String>,
     },
@@ -205,10 +206,18 @@ impl MediaPlane {
         answer.await.map_err(|_| MediaError::Stopped)?
     }
 
-    /// A new viewer of `stage`: the offer it must answer.
-    pub async fn subscribe(&self, stage: &str, peer: PeerId, quality: Quality) -> Result<String, MediaError> {
+    /// A new viewer of `stage`, user `user` (who is not sent their own tracks): the offer it
+    /// must answer.
+    pub async fn subscribe(
+        &self,
+        stage: &str,
+        peer: PeerId,
+        user: &str,
+        quality: Quality,
+    ) -> Result<String, MediaError> {
         let (reply, answer) = oneshot::channel();
-        self.send(Command::Subscribe { stage: stage.to_owned(), peer, quality, reply }).await?;
+        let (stage, user) = (stage.to_owned(), user.to_owned());
+        self.send(Command::Subscribe { stage, peer, user, quality, reply }).await?;
         answer.await.map_err(|_| MediaError::Stopped)?
     }
 

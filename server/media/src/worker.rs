@@ -7,7 +7,8 @@
 
 mod forward;
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::net::SocketAddr;
 use std::sync::Once;
 use std::time::{Duration, Instant};
@@ -73,10 +74,19 @@ struct Worker {
     transmits: Vec<(SocketAddr, Vec<u8>)>,
     /// Peers to drop once the current work is done.
     gone: Vec<PeerId>,
+    /// Every peer's next deadline, earliest first (entries whose peer has moved its deadline
+    /// since are skipped): the loop never scans every peer to find what is due.
+    timers: BinaryHeap<Reverse<(Instant, PeerId)>>,
+    /// When peers that never connected were last looked for.
+    swept: Instant,
+    /// Viewers served now (kept, not counted, so N joins cost O(N)).
+    viewers: usize,
 }
 
 struct Peer {
     rtc: Rtc,
+    /// Where its datagrams come from, once one came.
+    address: Option<SocketAddr>,
     stage: StageId,
     user: String,
     created: Instant,
@@ -196,6 +206,9 @@ impl Worker {
             queue: Vec::new(),
             transmits: Vec::new(),
             gone: Vec::new(),
+            timers: BinaryHeap::new(),
+            swept: Instant::now(),
+            viewers: 0,
         }
     }
 
@@ -212,8 +225,10 @@ impl Worker {
                     Ok((n, source)) => self.receive(&buf[..n], source),
                     Err(e) => tracing::debug!(error = %e, "media socket read failed"),
                 },
-                _ = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)) => self.tick(),
+                _ = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)) => {}
             }
+            // Whatever woke the worker, deadlines that passed meanwhile are served now.
+            self.tick();
             self.settle();
             for (destination, datagram) in self.transmits.drain(..) {
                 if let Err(e) = socket.send_to(&datagram, destination).await {
@@ -223,9 +238,15 @@ impl Worker {
         }
     }
 
-    fn next_deadline(&self) -> Instant {
+    fn next_deadline(&mut self) -> Instant {
         let idle = Instant::now() + Duration::from_secs(1);
-        self.peers.values().map(|p| p.timeout).min().map_or(idle, |t| t.min(idle))
+        while let Some(Reverse((at, id))) = self.timers.peek().copied() {
+            if self.peers.get(&id).is_some_and(|p| p.timeout == at) {
+                return at.min(idle);
+            }
+            self.timers.pop();
+        }
+        idle
     }
 
     fn command(&mut self, command: Command) {
@@ -233,8 +254,8 @@ impl Worker {
             Command::Publish { stage, peer, user, offer, sources, reply } => {
                 let _ = reply.send(self.publish(stage, peer, user, &offer, sources));
             }
-            Command::Subscribe { stage, peer, quality, reply } => {
-                let _ = reply.send(self.subscribe(stage, peer, quality));
+            Command::Subscribe { stage, peer, user, quality, reply } => {
+                let _ = reply.send(self.subscribe(stage, peer, user, quality));
             }
             Command::Answer { peer, answer, reply } => {
                 let _ = reply.send(self.answer(peer, &answer));
@@ -282,24 +303,42 @@ impl Worker {
         let answer = rtc.sdp_api().accept_offer(offer).map_err(|e| MediaError::BadSdp(e.to_string()))?;
         let now = Instant::now();
         let role = Role::Publisher { sources: sources.into_iter().collect() };
-        self.peers
-            .insert(id, Peer { rtc, stage: stage.clone(), user, created: now, connected: false, timeout: now, role });
+        self.peers.insert(
+            id,
+            Peer {
+                rtc,
+                address: None,
+                stage: stage.clone(),
+                user,
+                created: now,
+                connected: false,
+                timeout: now + Duration::from_secs(3600),
+                role,
+            },
+        );
         self.stages.entry(stage).or_default();
         self.dirty.push(id);
         Ok(answer.to_sdp_string())
     }
 
-    fn subscribe(&mut self, stage_id: StageId, id: PeerId, quality: Quality) -> Result<String, MediaError> {
+    fn subscribe(
+        &mut self,
+        stage_id: StageId,
+        id: PeerId,
+        user: String,
+        quality: Quality,
+    ) -> Result<String, MediaError> {
         if self.peers.contains_key(&id) {
             return Err(MediaError::PeerExists(id));
         }
-        let viewers = self.peers.values().filter(|p| matches!(p.role, Role::Subscriber(_))).count();
-        if viewers >= self.config.max_subscribers {
+        if self.viewers >= self.config.max_subscribers {
             return Err(MediaError::Full(self.config.max_subscribers));
         }
         let mut rtc = self.new_rtc()?;
         let stage = self.stages.entry(stage_id.clone()).or_default();
-        let mut outs: Vec<Out> = stage.tracks.iter().filter(|t| wanted(quality, t.source)).map(new_out).collect();
+        // A speaker watching the stage is not sent their own tracks.
+        let mut outs: Vec<Out> =
+            stage.tracks.iter().filter(|t| wanted(quality, t.source) && t.user != user).map(new_out).collect();
         let mut api = rtc.sdp_api();
         // A data channel, so the transport comes up even while the stage has no tracks.
         api.add_channel("stage".into());
@@ -314,17 +353,19 @@ impl Worker {
         }
         let Some((offer, pending)) = api.apply() else { return Err(MediaError::NoPendingOffer) };
         stage.subscribers.push(id);
+        self.viewers += 1;
         let now = Instant::now();
         let subscriber = Subscriber { quality, estimate: None, outs, pending: Some(pending), changed: false };
         self.peers.insert(
             id,
             Peer {
                 rtc,
+                address: None,
                 stage: stage_id,
-                user: String::new(),
+                user,
                 created: now,
                 connected: false,
-                timeout: now,
+                timeout: now + Duration::from_secs(3600),
                 role: Role::Subscriber(subscriber),
             },
         );
@@ -367,7 +408,7 @@ impl Worker {
         }
         if quality != Quality::AudioOnly {
             for track in stage.map(|s| s.tracks.as_slice()).unwrap_or_default() {
-                if !subscriber.outs.iter().any(|o| o.track == track.id && !o.stopping) {
+                if track.user != peer.user && !subscriber.outs.iter().any(|o| o.track == track.id && !o.stopping) {
                     subscriber.outs.push(new_out(track));
                 }
             }
@@ -424,8 +465,14 @@ impl Worker {
         else {
             return;
         };
-        self.by_address.insert(source, id);
         let peer = self.peers.get_mut(&id).expect("a peer found above");
+        if peer.address != Some(source) {
+            // A peer that moved (a NAT rebinding) leaves its old address behind.
+            if let Some(old) = peer.address.replace(source) {
+                self.by_address.remove(&old);
+            }
+            self.by_address.insert(source, id);
+        }
         if let Err(e) = peer.rtc.handle_input(input) {
             tracing::debug!(peer = id.0, error = %e, "media peer refused a datagram");
             self.gone.push(id);
@@ -433,19 +480,34 @@ impl Worker {
         self.dirty.push(id);
     }
 
+    /// Gives every peer whose deadline passed its timeout; once a second, drops peers that
+    /// never connected.
     fn tick(&mut self) {
         let now = Instant::now();
-        let connect_timeout = self.config.connect_timeout;
-        for (id, peer) in &mut self.peers {
-            if !peer.connected && now.duration_since(peer.created) > connect_timeout {
-                self.gone.push(*id);
+        while let Some(Reverse((at, id))) = self.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            let Some(peer) = self.peers.get_mut(&id) else { continue };
+            if peer.timeout != at {
                 continue;
             }
-            if peer.timeout <= now {
-                if peer.rtc.handle_input(Input::Timeout(now)).is_err() {
+            // Moved past any value the next drain can return, so that drain always schedules
+            // the peer again.
+            peer.timeout = now + Duration::from_secs(3600);
+            if peer.rtc.handle_input(Input::Timeout(now)).is_err() {
+                self.gone.push(id);
+            }
+            self.dirty.push(id);
+        }
+        if now.duration_since(self.swept) >= Duration::from_secs(1) {
+            self.swept = now;
+            let connect_timeout = self.config.connect_timeout;
+            for (id, peer) in &self.peers {
+                if !peer.connected && now.duration_since(peer.created) > connect_timeout {
                     self.gone.push(*id);
                 }
-                self.dirty.push(*id);
             }
         }
     }
@@ -480,7 +542,10 @@ impl Worker {
         loop {
             match peer.rtc.poll_output() {
                 Ok(Output::Timeout(at)) => {
-                    peer.timeout = at;
+                    if peer.timeout != at {
+                        peer.timeout = at;
+                        self.timers.push(Reverse((at, id)));
+                    }
                     return;
                 }
                 Ok(Output::Transmit(t)) => {
@@ -549,8 +614,9 @@ impl Worker {
         }
         let viewers = stage.subscribers.clone();
         for viewer in &viewers {
-            if let Some(Peer { role: Role::Subscriber(subscriber), .. }) = self.peers.get_mut(viewer)
+            if let Some(Peer { role: Role::Subscriber(subscriber), user, .. }) = self.peers.get_mut(viewer)
                 && wanted(subscriber.quality, source)
+                && *user != track.user
             {
                 subscriber.outs.push(new_out(&track));
             }
@@ -593,7 +659,12 @@ impl Worker {
     fn close(&mut self, id: PeerId, tell: bool) {
         let Some(mut peer) = self.peers.remove(&id) else { return };
         peer.rtc.disconnect();
-        self.by_address.retain(|_, p| *p != id);
+        if let Some(address) = peer.address {
+            self.by_address.remove(&address);
+        }
+        if matches!(peer.role, Role::Subscriber(_)) {
+            self.viewers -= 1;
+        }
         if let Some(stage) = self.stages.get_mut(&peer.stage) {
             stage.subscribers.retain(|s| *s != id);
             let removed: Vec<String> =

@@ -246,9 +246,9 @@ async fn viewers_receive_the_stage_by_layer_and_audio_only_gets_no_video() {
     // Two viewers before the tracks arrive (they get them by renegotiation), one audio only.
     let mut viewer = Bot::new().await;
     let mut listener = Bot::new().await;
-    let offer = plane.plane.subscribe("session:opening", PeerId(2), Quality::Auto).await.unwrap();
+    let offer = plane.plane.subscribe("session:opening", PeerId(2), "viewer-2", Quality::Auto).await.unwrap();
     plane.plane.answer(PeerId(2), viewer_answer(&mut viewer, &offer)).await.unwrap();
-    let offer = plane.plane.subscribe("session:opening", PeerId(3), Quality::AudioOnly).await.unwrap();
+    let offer = plane.plane.subscribe("session:opening", PeerId(3), "viewer-3", Quality::AudioOnly).await.unwrap();
     plane.plane.answer(PeerId(3), viewer_answer(&mut listener, &offer)).await.unwrap();
 
     // Media flows: the viewer gets video (one layer at a time, from a keyframe) and audio;
@@ -324,12 +324,15 @@ async fn bad_signalling_gets_a_clear_error() {
     let refused = plane.publish("session:a", PeerId(1), "ada", "not sdp".into(), Vec::new()).await;
     assert!(matches!(refused, Err(plenary_media::MediaError::BadSdp(_))), "{refused:?}");
     assert!(plane.answer(PeerId(9), "v=0".into()).await.unwrap_err().to_string().contains("session description"));
-    plane.subscribe("session:a", PeerId(2), Quality::Auto).await.unwrap();
+    plane.subscribe("session:a", PeerId(2), "viewer-2", Quality::Auto).await.unwrap();
     assert_eq!(
-        plane.subscribe("session:a", PeerId(2), Quality::Auto).await,
+        plane.subscribe("session:a", PeerId(2), "viewer-2", Quality::Auto).await,
         Err(plenary_media::MediaError::PeerExists(PeerId(2)))
     );
-    assert_eq!(plane.subscribe("session:a", PeerId(3), Quality::Auto).await, Err(plenary_media::MediaError::Full(1)));
+    assert_eq!(
+        plane.subscribe("session:a", PeerId(3), "viewer-3", Quality::Auto).await,
+        Err(plenary_media::MediaError::Full(1))
+    );
     assert_eq!(plane.set_quality(PeerId(7), Quality::Low).await, Err(plenary_media::MediaError::NoPeer(PeerId(7))));
 }
 
@@ -343,7 +346,7 @@ async fn the_demo_publisher_loops_its_clip_to_viewers() {
             let _ = stopped.await;
         }));
     let mut viewer = Bot::new().await;
-    let offer = plane.plane.subscribe("session:demo", PeerId(2), Quality::Auto).await.unwrap();
+    let offer = plane.plane.subscribe("session:demo", PeerId(2), "viewer-2", Quality::Auto).await.unwrap();
     plane.plane.answer(PeerId(2), viewer_answer(&mut viewer, &offer)).await.unwrap();
     run_until(
         &mut plane,

@@ -133,14 +133,14 @@ impl StageMedia {
         self: &Arc<Self>,
         hub: &Hub,
         peer: &Arc<Peer>,
-        room: &RoomId,
+        (user, room): (&UserId, &RoomId),
         rid: RequestId,
         wanted: StageQuality,
     ) {
-        let (media, peer, room) = (self.clone(), peer.clone(), room.clone());
+        let (media, peer, room, user) = (self.clone(), peer.clone(), room.clone(), user.to_string());
         hub.ctx.tracker.spawn(async move {
             let id = viewer(peer.id);
-            let answer = match media.plane.subscribe(room.as_str(), id, quality(wanted)).await {
+            let answer = match media.plane.subscribe(room.as_str(), id, &user, quality(wanted)).await {
                 Ok(sdp) => {
                     media.peers.insert(id, (peer.clone(), room.clone()));
                     ServerMsg::MediaOffer { rid: Some(rid), room, sdp }

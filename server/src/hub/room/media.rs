@@ -39,7 +39,7 @@ impl SessionRoom {
                 let offer = Offer { room: core.id.clone(), rid, sdp, tracks };
                 media.publish(&hub, peer, &identity.profile, offer);
             }
-            MediaRequest::View { quality } => media.view(&hub, peer, &core.id, rid, quality),
+            MediaRequest::View { quality } => media.view(&hub, peer, (identity.user(), &core.id), rid, quality),
             MediaRequest::Answer { sdp } => media.answer(&hub, peer, rid, sdp),
             MediaRequest::Quality { quality } => media.set_quality(&hub, peer, rid, quality),
             MediaRequest::Stop => {
