@@ -167,6 +167,21 @@ pub struct Stats {
     pub layer_switches: u64,
 }
 
+/// What the media socket's kernel buffers ask for (the kernel caps it at `rmem_max` and
+/// `wmem_max`): the default 208 KiB overflows when a thousand viewers' feedback arrives at once.
+const SOCKET_BUFFER: usize = 8 * 1024 * 1024;
+
+/// Binds the worker's UDP socket, non-blocking, with large buffers.
+fn bind(address: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
+    let socket = socket2::Socket::new(socket2::Domain::for_address(address), socket2::Type::DGRAM, None)?;
+    // Best effort: a smaller buffer than asked for still works.
+    let _ = socket.set_recv_buffer_size(SOCKET_BUFFER);
+    let _ = socket.set_send_buffer_size(SOCKET_BUFFER);
+    socket.set_nonblocking(true)?;
+    socket.bind(&address.into())?;
+    Ok(socket.into())
+}
+
 /// The hub's handle on the media plane.
 #[derive(Debug, Clone)]
 pub struct MediaPlane {
@@ -177,8 +192,7 @@ pub struct MediaPlane {
 impl MediaPlane {
     /// Binds the worker's socket and starts its thread; events arrive on the receiver.
     pub fn start(config: MediaConfig) -> std::io::Result<(MediaPlane, mpsc::Receiver<MediaEvent>)> {
-        let socket = std::net::UdpSocket::bind(config.bind)?;
-        socket.set_nonblocking(true)?;
+        let socket = bind(config.bind)?;
         let local = config.advertise.unwrap_or(socket.local_addr()?);
         let (commands, inbox) = mpsc::channel(1024);
         let (events, outbox) = mpsc::channel(4096);

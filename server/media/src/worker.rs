@@ -28,6 +28,8 @@ use crate::{Command, MediaConfig, MediaError, MediaEvent, PeerId, Source, StageI
 const KEYFRAME_INTERVAL: Duration = Duration::from_millis(500);
 /// How long a layer's rate is measured over.
 const RATE_WINDOW: Duration = Duration::from_secs(1);
+/// Datagrams taken in one wake-up, at most, before the peers are drained.
+const RECEIVE_BATCH: usize = 256;
 /// The largest datagram read.
 const DATAGRAM: usize = 2_000;
 
@@ -222,7 +224,15 @@ impl Worker {
                     None => return,
                 },
                 received = socket.recv_from(&mut buf) => match received {
-                    Ok((n, source)) => self.receive(&buf[..n], source),
+                    Ok((n, source)) => {
+                        self.receive(&buf[..n], source);
+                        // Whatever else has arrived is taken before the peers are drained:
+                        // one drain serves a burst.
+                        for _ in 0..RECEIVE_BATCH {
+                            let Ok((n, source)) = socket.try_recv_from(&mut buf) else { break };
+                            self.receive(&buf[..n], source);
+                        }
+                    }
                     Err(e) => tracing::debug!(error = %e, "media socket read failed"),
                 },
                 _ = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)) => {}
@@ -477,7 +487,9 @@ impl Worker {
             tracing::debug!(peer = id.0, error = %e, "media peer refused a datagram");
             self.gone.push(id);
         }
-        self.dirty.push(id);
+        // Drained at once: str0m wants each input polled out before the next, and the next
+        // datagram of a burst may be this peer's.
+        self.drain(id);
     }
 
     /// Gives every peer whose deadline passed its timeout; once a second, drops peers that
