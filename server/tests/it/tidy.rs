@@ -35,7 +35,17 @@ fn sources(under: &str) -> Vec<(String, String)> {
 #[test]
 fn every_rust_file_opens_with_a_module_doc() {
     let mut missing = Vec::new();
-    for dir in ["proto/src", "proto/tests", "server/src", "server/tests", "server/benches", "load-tests/src"] {
+    for dir in [
+        "proto/src",
+        "proto/tests",
+        "server/src",
+        "server/tests",
+        "server/benches",
+        "server/media/src",
+        "server/media/tests",
+        "load-tests/src",
+        "load-tests/tests",
+    ] {
         for (path, text) in sources(dir) {
             if !text.trim_start().starts_with("//!") {
                 missing.push(path);
@@ -172,7 +182,7 @@ fn every_path_architecture_md_names_exists() {
     let doc = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
     // The code the map may name: Rust sources and tests, and the web client's TypeScript.
     let mut files = Vec::new();
-    for dir in ["proto/src", "server/src", "server/tests", "load-tests/src", "web/src"] {
+    for dir in ["proto/src", "server/src", "server/tests", "server/media/src", "load-tests/src", "web/src"] {
         rust_or_ts_files(&root.join(dir), &mut files);
     }
     let mut code = String::new();
