@@ -56,6 +56,7 @@ pub struct StageMetrics {
     pub bytes_out: Counter,
     pub keyframe_requests: Counter,
     pub layer_switches: Counter,
+    pub worker_cpu_milliseconds: Counter,
 }
 
 impl StageMetrics {
@@ -72,6 +73,7 @@ impl StageMetrics {
             (&self.bytes_out, stats.bytes_out),
             (&self.keyframe_requests, stats.keyframe_requests),
             (&self.layer_switches, stats.layer_switches),
+            (&self.worker_cpu_milliseconds, stats.cpu_millis),
         ] {
             let counted = counter.get();
             if total > counted {
@@ -128,6 +130,11 @@ impl Metrics {
             stage.keyframe_requests.clone(),
         );
         registry.register("stage_layer_switches", "Simulcast layer switches of viewers", stage.layer_switches.clone());
+        registry.register(
+            "stage_worker_cpu_milliseconds",
+            "CPU time of the media worker thread",
+            stage.worker_cpu_milliseconds.clone(),
+        );
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &registry).expect("writing to a String cannot fail");
         out

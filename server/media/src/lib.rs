@@ -165,6 +165,8 @@ pub struct Stats {
     pub bytes_out: u64,
     pub keyframe_requests: u64,
     pub layer_switches: u64,
+    /// CPU time the worker's thread has used, in milliseconds.
+    pub cpu_millis: u64,
 }
 
 /// What the media socket's kernel buffers ask for (the kernel caps it at `rmem_max` and

@@ -83,6 +83,9 @@ struct Worker {
     swept: Instant,
     /// Viewers served now (kept, not counted, so N joins cost O(N)).
     viewers: usize,
+    /// Stages whose tracks changed since the hub was last told: told once per wake-up, so a
+    /// speaker's camera and microphone arriving together make one event.
+    stages_changed: Vec<StageId>,
 }
 
 struct Peer {
@@ -211,6 +214,7 @@ impl Worker {
             timers: BinaryHeap::new(),
             swept: Instant::now(),
             viewers: 0,
+            stages_changed: Vec::new(),
         }
     }
 
@@ -240,6 +244,7 @@ impl Worker {
             // Whatever woke the worker, deadlines that passed meanwhile are served now.
             self.tick();
             self.settle();
+            self.announce_tracks();
             for (destination, datagram) in self.transmits.drain(..) {
                 if let Err(e) = socket.send_to(&datagram, destination).await {
                     tracing::debug!(error = %e, "media datagram not sent");
@@ -280,6 +285,7 @@ impl Worker {
                     self.peers.values().filter(|p| matches!(p.role, Role::Publisher { .. })).count() as u64;
                 stats.subscribers = self.peers.len() as u64 - stats.publishers;
                 stats.tracks = self.stages.values().map(|s| s.tracks.len() as u64).sum();
+                stats.cpu_millis = thread_cpu_millis().unwrap_or(0);
                 let _ = reply.send(stats);
             }
         }
@@ -663,8 +669,18 @@ impl Worker {
     }
 
     fn tracks_changed(&mut self, stage_id: &str) {
-        let tracks = self.stages.get(stage_id).map(|s| s.tracks.iter().map(Track::info).collect()).unwrap_or_default();
-        self.emit(MediaEvent::Tracks { stage: stage_id.to_owned(), tracks });
+        if !self.stages_changed.iter().any(|s| s == stage_id) {
+            self.stages_changed.push(stage_id.to_owned());
+        }
+    }
+
+    /// Tells the hub the tracks of every stage that changed.
+    fn announce_tracks(&mut self) {
+        for stage_id in std::mem::take(&mut self.stages_changed) {
+            let tracks =
+                self.stages.get(&stage_id).map(|s| s.tracks.iter().map(Track::info).collect()).unwrap_or_default();
+            self.emit(MediaEvent::Tracks { stage: stage_id, tracks });
+        }
     }
 
     /// Drops a peer: a publisher's tracks leave its stage, a viewer leaves its stage's list.
@@ -719,4 +735,14 @@ fn new_out(track: &Track) -> Out {
         keyframe_needed: track.kind == MediaKind::Video,
         clock: Clock::default(),
     }
+}
+
+/// The CPU time this worker's thread has used, in milliseconds (Linux: `/proc/thread-self`).
+fn thread_cpu_millis() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th
+    // and 13th, in clock ticks of 10 ms.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks * 10)
 }

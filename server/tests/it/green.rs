@@ -5,7 +5,7 @@
 use plenary_proto::Role::{self, Attendee, Moderator, Organiser, Speaker};
 use plenary_proto::{ClientMsg, ErrorCode, RoomEvent, RoomId, ServerMsg, Signal};
 
-use crate::booths::{next_signal, signal};
+use crate::calls::{next_signal, signal};
 use crate::redis::node_on;
 use crate::redis_support::TestRedis;
 use crate::support::*;

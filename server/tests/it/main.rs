@@ -7,6 +7,7 @@ mod binary;
 mod booths;
 mod bounded;
 mod bus;
+mod calls;
 mod databases;
 mod durability;
 mod green;

@@ -273,6 +273,7 @@ async fn a_speaker_is_seen_and_heard_by_viewers_through_the_nodes_sfu() {
     assert_eq!(value("plenary_stage_tracks "), 2.0);
     assert!(value("plenary_stage_frames_out_total") >= 60.0, "{metrics}");
     assert!(value("plenary_stage_bytes_in_total") > 0.0, "{metrics}");
+    assert!(value("plenary_stage_worker_cpu_milliseconds_total") > 0.0, "the worker's CPU time: {metrics}");
 
     // Every member, viewer or not, knows the tracks; a late joiner's snapshot has them.
     let tracks = grace

@@ -16,7 +16,7 @@ use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 
-use crate::booths::{next_signal, open_call_between, signal};
+use crate::calls::{next_signal, open_call_between, signal};
 use crate::redis::node_on;
 use crate::redis_support::TestRedis;
 use crate::support::*;
