@@ -533,21 +533,25 @@ impl Worker {
     /// Drains dirty peers and handles their events until nothing is left to do.
     fn settle(&mut self) {
         loop {
-            if self.dirty.is_empty() && self.queue.is_empty() {
-                break;
+            while !self.dirty.is_empty() || !self.queue.is_empty() {
+                let mut dirty = std::mem::take(&mut self.dirty);
+                dirty.sort_unstable();
+                dirty.dedup();
+                for id in dirty {
+                    self.drain(id);
+                }
+                for (id, event) in std::mem::take(&mut self.queue) {
+                    self.on_event(id, event);
+                }
             }
-            let mut dirty = std::mem::take(&mut self.dirty);
-            dirty.sort_unstable();
-            dirty.dedup();
-            for id in dirty {
-                self.drain(id);
+            if self.gone.is_empty() {
+                return;
             }
-            for (id, event) in std::mem::take(&mut self.queue) {
-                self.on_event(id, event);
+            // A peer gone takes its tracks off its viewers, whose new offers are drained in
+            // the next round rather than at the next wake-up.
+            for id in std::mem::take(&mut self.gone) {
+                self.close(id, true);
             }
-        }
-        for id in std::mem::take(&mut self.gone) {
-            self.close(id, true);
         }
     }
 
