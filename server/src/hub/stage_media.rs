@@ -212,6 +212,15 @@ impl StageMedia {
         }
     }
 
+    /// Ends every publishing and viewing of `room` on this node (its session ended).
+    pub(crate) async fn stop_room(&self, room: &RoomId) {
+        let ids: Vec<MediaPeer> = self.peers.iter().filter(|e| e.value().1 == *room).map(|e| *e.key()).collect();
+        for id in ids {
+            self.peers.remove(&id);
+            self.plane.close(id).await;
+        }
+    }
+
     /// Turns the plane's events into frames and room events, until the plane stops.
     pub(crate) async fn relay(self: Arc<Self>, hub: Hub, mut events: mpsc::Receiver<MediaEvent>) {
         let shutdown = hub.ctx.shutdown.clone();

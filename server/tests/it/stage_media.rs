@@ -400,3 +400,41 @@ async fn the_demo_events_live_session_plays_its_clip_on_first_run() {
     server.shutdown().await;
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn ending_the_session_takes_everyone_off_its_stage() {
+    let (server, db) = node().await;
+    let mut grace = person(&server, "grace", &[Speaker], &["speak:keynote"]).await;
+    grace.join(&keynote()).await;
+    let mut moderator = person(&server, "mona", &[plenary_proto::Role::Moderator], &[]).await;
+    moderator.join(&keynote()).await;
+    let mut bot = Bot::new().await;
+    let (mut camera, offer, tracks) = Camera::offer(&mut bot);
+    let reply = grace.request(|rid| ClientMsg::MediaPublish { rid, room: keynote(), sdp: offer, tracks }).await;
+    let ServerMsg::MediaPublished { sdp, .. } = reply else { panic!("an answer, got {reply:?}") };
+    let pending = camera.pending.take().unwrap();
+    bot.rtc.sdp_api().accept_answer(pending, SdpAnswer::from_sdp_string(&sdp).unwrap()).unwrap();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        bot.turn().await;
+        if let Some(ServerMsg::Event { event: RoomEvent::StageTracks { tracks }, .. }) =
+            moderator.try_recv(Duration::from_millis(5)).await
+            && !tracks.is_empty()
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the speaker's tracks never reached the stage");
+    }
+    let reply = moderator.request(set_stage(&keynote(), plenary_proto::StageState::Live)).await;
+    assert!(matches!(reply, ServerMsg::Ack { .. }), "{reply:?}");
+    let reply = moderator.request(set_stage(&keynote(), plenary_proto::StageState::Ended)).await;
+    assert!(matches!(reply, ServerMsg::Ack { .. }), "{reply:?}");
+    moderator
+        .recv_until(
+            "the stage to empty once the session ended",
+            |m| matches!(m, ServerMsg::Event { event: RoomEvent::StageTracks { tracks }, .. } if tracks.is_empty()),
+        )
+        .await;
+    server.shutdown().await;
+    db.drop_database().await;
+}

@@ -94,8 +94,16 @@ impl StreamState for SessionRoom {
     fn apply_event(&mut self, core: &RoomCore, event: &RoomEvent) {
         match event {
             RoomEvent::Stage { stage, .. } => {
+                let ended_now = stage.state == StageState::Ended
+                    && self.stage.as_ref().is_none_or(|s| s.state != StageState::Ended);
                 core.stats.set_stage_state(stage.state);
                 self.stage = Some(stage.clone());
+                if ended_now && let Some(media) = core.ctx.media.clone() {
+                    // The session is over: its speakers stop and its viewers with them, on
+                    // every node (each applies the event).
+                    let room = core.id.clone();
+                    core.ctx.tracker.spawn(async move { media.stop_room(&room).await });
+                }
             }
             RoomEvent::StageTracks { tracks } => self.stage_tracks = tracks.clone(),
             _ => {}
