@@ -184,6 +184,13 @@ pub enum ClientMsg {
     MediaQuality { rid: RequestId, room: RoomId, quality: StageQuality },
     /// Stops publishing and viewing this room's stage.
     MediaStop { rid: RequestId, room: RoomId },
+    /// Raises (or lowers) the caller's hand to be brought on the WebRTC stage: the session's
+    /// speakers in any session, everyone in an interactive one (a workshop, a special track
+    /// session, other).
+    StageHand { rid: RequestId, room: RoomId, raised: bool },
+    /// A moderator brings `user` on the WebRTC stage (`on`: they may publish; their hand is
+    /// lowered) or takes them off (their publishing stops).
+    StageInvite { rid: RequestId, room: RoomId, user: UserId, on: bool },
 }
 
 impl ClientMsg {
@@ -219,7 +226,9 @@ impl ClientMsg {
             | ClientMsg::MediaView { rid, .. }
             | ClientMsg::MediaAnswer { rid, .. }
             | ClientMsg::MediaQuality { rid, .. }
-            | ClientMsg::MediaStop { rid, .. } => Some(*rid),
+            | ClientMsg::MediaStop { rid, .. }
+            | ClientMsg::StageHand { rid, .. }
+            | ClientMsg::StageInvite { rid, .. } => Some(*rid),
         }
     }
 }
@@ -309,6 +318,12 @@ pub enum ServerMsg {
         /// In a session room with a WebRTC stage: the tracks on it now.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         stage_tracks: Vec<StageTrack>,
+        /// In a session room with a WebRTC stage: who a moderator brought on it.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        on_stage: Vec<StageMember>,
+        /// In a session room with a WebRTC stage: the raised hands, oldest first.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        hands: Vec<RaisedHand>,
         you: Membership,
     },
     /// Answers a `join` whose `since` could be served: exactly the `replayed` events after
@@ -436,6 +451,8 @@ pub enum RoomEvent {
     CallLeft { user: UserId },
     /// The tracks on the session's WebRTC stage now (a speaker published, stopped or left).
     StageTracks { tracks: Vec<StageTrack> },
+    /// Who is on the WebRTC stage's lineup and whose hand is raised, after either changed.
+    StageLineup { on_stage: Vec<StageMember>, hands: Vec<RaisedHand> },
 }
 
 impl ServerMsg {

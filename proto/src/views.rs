@@ -513,3 +513,23 @@ pub enum StageQuality {
     /// No video at all.
     AudioOnly,
 }
+
+/// Someone a moderator brought on a session's WebRTC stage: they may publish to it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageMember {
+    pub user: UserId,
+    pub name: String,
+}
+
+/// A raised hand: someone asking to be brought on the stage.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaisedHand {
+    pub user: UserId,
+    pub name: String,
+    /// One of the session's speakers (ready to go on), rather than an attendee.
+    pub speaker: bool,
+    /// Unix ms.
+    pub at: i64,
+}

@@ -47,6 +47,8 @@ fn every_variant_is_pinned() {
         media_answer(),
         media_quality(),
         media_stop(),
+        stage_hand(),
+        stage_invite(),
     ];
     let servers = [
         welcome(),
@@ -82,6 +84,7 @@ fn every_variant_is_pinned() {
         RoomEvent::CallJoined { member: grace() },
         RoomEvent::CallLeft { user: user("auth0|grace") },
         stage_tracks_event(),
+        stage_lineup_event(),
     ];
     let seen: BTreeSet<&str> = clients.iter().map(client_tag).collect();
     assert_eq!(seen, CLIENT_TAGS.iter().copied().collect(), "client messages");

@@ -73,6 +73,8 @@ fn server_snapshot_minimal() {
         call: None,
         ice_servers: vec![],
         stage_tracks: vec![],
+        on_stage: vec![],
+        hands: vec![],
     };
     expect![[r#"{"type":"snapshot","rid":1,"room":"event","epoch":"5d0c7f1e9a3b","seq":0,"attendance":{"present":1,"unique":1},"chat":[],"chat_more":false,"you":{"role":"attendee","can_chat":false,"can_moderate":false,"can_manage_stage":false,"can_announce":false}}"#]].assert_eq(&server_json(msg));
 }
@@ -240,6 +242,8 @@ fn booth_snapshot() {
         call: None,
         ice_servers: vec![],
         stage_tracks: vec![],
+        on_stage: vec![],
+        hands: vec![],
         you: Membership {
             role: Role::Exhibitor,
             can_chat: true,
@@ -295,6 +299,8 @@ fn call_messages() {
             },
         ],
         stage_tracks: vec![],
+        on_stage: vec![],
+        hands: vec![],
         you: Membership {
             role: Role::Attendee,
             can_chat: true,
@@ -330,4 +336,14 @@ fn media_messages() {
     expect![[r#"{"type":"media_offer","room":"session:keynote","sdp":"v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"}"#]].assert_eq(&server_json(media_offer()));
     let event = ServerMsg::Event { room: keynote(), seq: Seq(57), event: stage_tracks_event() };
     expect![[r#"{"type":"event","room":"session:keynote","seq":57,"event":{"type":"stage_tracks","tracks":[{"id":"17-0","user":"auth0|grace","name":"Grace Hopper","source":"camera","layers":["l","m","h"]},{"id":"17-1","user":"auth0|grace","name":"Grace Hopper","source":"microphone"}]}}"#]].assert_eq(&server_json(event));
+}
+
+#[test]
+fn stage_lineup_messages() {
+    expect![[r#"{"type":"stage_hand","rid":31,"room":"session:keynote","raised":true}"#]]
+        .assert_eq(&client_json(stage_hand()));
+    expect![[r#"{"type":"stage_invite","rid":32,"room":"session:keynote","user":"guest-7f3a9c","on":true}"#]]
+        .assert_eq(&client_json(stage_invite()));
+    let event = ServerMsg::Event { room: keynote(), seq: Seq(58), event: stage_lineup_event() };
+    expect![[r#"{"type":"event","room":"session:keynote","seq":58,"event":{"type":"stage_lineup","on_stage":[{"user":"auth0|grace","name":"Grace Hopper"}],"hands":[{"user":"guest-7f3a9c","name":"Alan T.","speaker":false,"at":1767258420000}]}}"#]].assert_eq(&server_json(event));
 }

@@ -80,6 +80,8 @@ fn generate() -> String {
         StageTrack::decl(),
         PublishedTrack::decl(),
         StageQuality::decl(),
+        StageMember::decl(),
+        RaisedHand::decl(),
     ];
     for declaration in declarations {
         // Every integer on the wire is a count, an id or a Unix time in ms: all far below

@@ -87,7 +87,7 @@ rank?: number | null, } | { "type": "poll_create", rid: RequestId, room: RoomId,
 /**
  * `set_results`: the new visibility.
  */
-results?: PollResults | null, } | { "type": "poll_answer", rid: RequestId, room: RoomId, id: MessageId, choices: Array<number>, } | { "type": "booth_status", rid: RequestId, room: RoomId, status: StaffStatus, } | { "type": "booth_request", rid: RequestId, room: RoomId, message?: string | null, } | { "type": "booth_cancel", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "booth_accept", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "booth_page", rid: RequestId, room: RoomId, after?: MessageId | null, } | { "type": "call_signal", rid: RequestId, room: RoomId, to: UserId, signal: Signal, } | { "type": "media_publish", rid: RequestId, room: RoomId, sdp: string, tracks: Array<PublishedTrack>, } | { "type": "media_view", rid: RequestId, room: RoomId, quality: StageQuality, } | { "type": "media_answer", rid: RequestId, room: RoomId, sdp: string, } | { "type": "media_quality", rid: RequestId, room: RoomId, quality: StageQuality, } | { "type": "media_stop", rid: RequestId, room: RoomId, };
+results?: PollResults | null, } | { "type": "poll_answer", rid: RequestId, room: RoomId, id: MessageId, choices: Array<number>, } | { "type": "booth_status", rid: RequestId, room: RoomId, status: StaffStatus, } | { "type": "booth_request", rid: RequestId, room: RoomId, message?: string | null, } | { "type": "booth_cancel", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "booth_accept", rid: RequestId, room: RoomId, id: MessageId, } | { "type": "booth_page", rid: RequestId, room: RoomId, after?: MessageId | null, } | { "type": "call_signal", rid: RequestId, room: RoomId, to: UserId, signal: Signal, } | { "type": "media_publish", rid: RequestId, room: RoomId, sdp: string, tracks: Array<PublishedTrack>, } | { "type": "media_view", rid: RequestId, room: RoomId, quality: StageQuality, } | { "type": "media_answer", rid: RequestId, room: RoomId, sdp: string, } | { "type": "media_quality", rid: RequestId, room: RoomId, quality: StageQuality, } | { "type": "media_stop", rid: RequestId, room: RoomId, } | { "type": "stage_hand", rid: RequestId, room: RoomId, raised: boolean, } | { "type": "stage_invite", rid: RequestId, room: RoomId, user: UserId, on: boolean, };
 
 export type ServerMsg = { "type": "welcome", protocol: number, connection: ConnectionId, user: UserProfile, roles: Array<Role>, 
 /**
@@ -149,7 +149,15 @@ ice_servers?: Array<IceServer>,
 /**
  * In a session room with a WebRTC stage: the tracks on it now.
  */
-stage_tracks?: Array<StageTrack>, you: Membership, } | { "type": "resumed", rid: RequestId, room: RoomId, epoch: Epoch, replayed: number, attendance: Attendance, you: Membership, } | { "type": "event", room: RoomId, seq: Seq, event: RoomEvent, } | { "type": "attendance", room: RoomId, attendance: Attendance, } | { "type": "attendance_summary", sessions: Array<SessionAttendance>, } | { "type": "resync", room: RoomId, epoch: Epoch, } | { "type": "qa_votes", room: RoomId, votes: Array<QuestionVotes>, } | { "type": "poll_results", room: RoomId, tallies: Array<PollTally>, } | { "type": "signal", room: RoomId, from: UserId, signal: Signal, } | { "type": "media_published", rid: RequestId, room: RoomId, sdp: string, } | { "type": "media_offer", rid?: RequestId | null, room: RoomId, sdp: string, } | { "type": "booth_summary", booths: Array<BoothCounts>, } | { "type": "questions_page", rid: RequestId, room: RoomId, questions: Array<QuestionView>, my_votes?: Array<MessageId>, 
+stage_tracks?: Array<StageTrack>, 
+/**
+ * In a session room with a WebRTC stage: who a moderator brought on it.
+ */
+on_stage?: Array<StageMember>, 
+/**
+ * In a session room with a WebRTC stage: the raised hands, oldest first.
+ */
+hands?: Array<RaisedHand>, you: Membership, } | { "type": "resumed", rid: RequestId, room: RoomId, epoch: Epoch, replayed: number, attendance: Attendance, you: Membership, } | { "type": "event", room: RoomId, seq: Seq, event: RoomEvent, } | { "type": "attendance", room: RoomId, attendance: Attendance, } | { "type": "attendance_summary", sessions: Array<SessionAttendance>, } | { "type": "resync", room: RoomId, epoch: Epoch, } | { "type": "qa_votes", room: RoomId, votes: Array<QuestionVotes>, } | { "type": "poll_results", room: RoomId, tallies: Array<PollTally>, } | { "type": "signal", room: RoomId, from: UserId, signal: Signal, } | { "type": "media_published", rid: RequestId, room: RoomId, sdp: string, } | { "type": "media_offer", rid?: RequestId | null, room: RoomId, sdp: string, } | { "type": "booth_summary", booths: Array<BoothCounts>, } | { "type": "questions_page", rid: RequestId, room: RoomId, questions: Array<QuestionView>, my_votes?: Array<MessageId>, 
 /**
  * Whether still older questions exist.
  */
@@ -163,7 +171,7 @@ more: boolean, } | { "type": "chat_history", rid: RequestId, room: RoomId, messa
  */
 more: boolean, };
 
-export type RoomEvent = { "type": "stage", stage: Stage, by: UserId, } | { "type": "chat", message: ChatMessage, } | { "type": "chat_deleted", id: MessageId, by: UserId, } | { "type": "user_muted", user: UserId, until?: number | null, by: UserId, } | { "type": "user_unmuted", user: UserId, by: UserId, } | { "type": "announcement", announcement: Announcement, } | { "type": "questions", changed?: Array<QuestionView>, removed?: Array<MessageId>, } | { "type": "polls", changed?: Array<PollView>, removed?: Array<MessageId>, } | { "type": "booth", staff?: Array<StaffView>, requests?: Array<ContactRequestView>, } | { "type": "call_opened", call: CallInfo, } | { "type": "call_joined", member: UserProfile, } | { "type": "call_left", user: UserId, } | { "type": "stage_tracks", tracks: Array<StageTrack>, };
+export type RoomEvent = { "type": "stage", stage: Stage, by: UserId, } | { "type": "chat", message: ChatMessage, } | { "type": "chat_deleted", id: MessageId, by: UserId, } | { "type": "user_muted", user: UserId, until?: number | null, by: UserId, } | { "type": "user_unmuted", user: UserId, by: UserId, } | { "type": "announcement", announcement: Announcement, } | { "type": "questions", changed?: Array<QuestionView>, removed?: Array<MessageId>, } | { "type": "polls", changed?: Array<PollView>, removed?: Array<MessageId>, } | { "type": "booth", staff?: Array<StaffView>, requests?: Array<ContactRequestView>, } | { "type": "call_opened", call: CallInfo, } | { "type": "call_joined", member: UserProfile, } | { "type": "call_left", user: UserId, } | { "type": "stage_tracks", tracks: Array<StageTrack>, } | { "type": "stage_lineup", on_stage: Array<StageMember>, hands: Array<RaisedHand>, };
 
 export type Announcement = { text: string, by: UserProfile, at: number, };
 
@@ -394,3 +402,15 @@ layers?: Array<string>, };
 export type PublishedTrack = { mid: string, source: TrackSource, };
 
 export type StageQuality = "auto" | "low" | "audio_only";
+
+export type StageMember = { user: UserId, name: string, };
+
+export type RaisedHand = { user: UserId, name: string, 
+/**
+ * One of the session's speakers (ready to go on), rather than an attendee.
+ */
+speaker: boolean, 
+/**
+ * Unix ms.
+ */
+at: number, };

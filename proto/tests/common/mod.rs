@@ -55,6 +55,8 @@ variant_tags!(ClientMsg, client_tag, CLIENT_TAGS {
     MediaAnswer => "media_answer",
     MediaQuality => "media_quality",
     MediaStop => "media_stop",
+    StageHand => "stage_hand",
+    StageInvite => "stage_invite",
 });
 
 variant_tags!(ServerMsg, server_tag, SERVER_TAGS {
@@ -92,6 +94,7 @@ variant_tags!(RoomEvent, event_tag, EVENT_TAGS {
     CallJoined => "call_joined",
     CallLeft => "call_left",
     StageTracks => "stage_tracks",
+    StageLineup => "stage_lineup",
 });
 
 /// The `type` field of an encoded message or event.

@@ -190,6 +190,8 @@ pub fn snapshot() -> ServerMsg {
         call: None,
         ice_servers: vec![],
         stage_tracks: vec![],
+        on_stage: vec![],
+        hands: vec![],
         you: moderator_membership(),
     }
 }
@@ -602,4 +604,24 @@ pub fn event_json(event: RoomEvent) -> String {
     let json = serde_json::to_string(&event).unwrap();
     assert_eq!(serde_json::from_str::<RoomEvent>(&json).unwrap(), event, "{json}");
     json
+}
+
+pub fn stage_hand() -> ClientMsg {
+    ClientMsg::StageHand { rid: RequestId(31), room: keynote(), raised: true }
+}
+
+pub fn stage_invite() -> ClientMsg {
+    ClientMsg::StageInvite { rid: RequestId(32), room: keynote(), user: user("guest-7f3a9c"), on: true }
+}
+
+pub fn stage_lineup_event() -> RoomEvent {
+    RoomEvent::StageLineup {
+        on_stage: vec![StageMember { user: user("auth0|grace"), name: "Grace Hopper".into() }],
+        hands: vec![RaisedHand {
+            user: user("guest-7f3a9c"),
+            name: "Alan T.".into(),
+            speaker: false,
+            at: 1_767_258_420_000,
+        }],
+    }
 }
