@@ -44,7 +44,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 
 use axum::extract::ws::Utf8Bytes;
 pub use booth::BoothRequest;
-pub use commands::{ChatRequest, MediaRequest, PollRequest, QaRequest, RoomCmd, RoomRequest};
+pub use commands::{ChatRequest, LineupRequest, MediaRequest, PollRequest, QaRequest, RoomCmd, RoomRequest};
 pub use green::GREEN_ROOM_CAPACITY;
 use plenary_proto::{
     Attendance, ErrorCode, RequestId, RoomEvent, RoomId, RoomKind, Seq, ServerMsg, StageState, StreamPosition, UserId,
@@ -424,6 +424,8 @@ impl Room {
                     call: parts.call,
                     ice_servers: parts.ice_servers,
                     stage_tracks: parts.stage_tracks,
+                    on_stage: parts.on_stage,
+                    hands: parts.hands,
                     you,
                 };
                 let _ = peer.send_msg(&snapshot);

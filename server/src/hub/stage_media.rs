@@ -20,8 +20,8 @@ use super::{Hub, RoomCmd};
 /// The node's media plane and who its peers are.
 pub struct StageMedia {
     plane: MediaPlane,
-    /// Each media peer's connection and room.
-    peers: DashMap<MediaPeer, (Arc<Peer>, RoomId)>,
+    /// Each media peer's connection, room and user.
+    peers: DashMap<MediaPeer, (Arc<Peer>, RoomId, UserId)>,
     /// Publishers' names, for the stage's track list.
     names: DashMap<String, String>,
 }
@@ -112,14 +112,14 @@ impl StageMedia {
     pub(crate) fn publish(self: &Arc<Self>, hub: &Hub, peer: &Arc<Peer>, profile: &UserProfile, offer: Offer) {
         let Offer { room, rid, sdp, tracks } = offer;
         let (media, peer) = (self.clone(), peer.clone());
-        let (user, name) = (profile.id.to_string(), profile.name.clone());
+        let (user, name, profile_id) = (profile.id.to_string(), profile.name.clone(), profile.id.clone());
         let sources = tracks.into_iter().map(|t| (t.mid, source(t.source))).collect();
         hub.ctx.tracker.spawn(async move {
             let id = publisher(peer.id);
             media.names.insert(user.clone(), name);
             let answer = match media.plane.publish(room.as_str(), id, &user, sdp, sources).await {
                 Ok(sdp) => {
-                    media.peers.insert(id, (peer.clone(), room.clone()));
+                    media.peers.insert(id, (peer.clone(), room.clone(), profile_id));
                     ServerMsg::MediaPublished { rid, room, sdp }
                 }
                 Err(e) => refusal(rid, &e),
@@ -137,12 +137,13 @@ impl StageMedia {
         rid: RequestId,
         wanted: StageQuality,
     ) {
-        let (media, peer, room, user) = (self.clone(), peer.clone(), room.clone(), user.to_string());
+        let (media, peer, room, viewer_user) = (self.clone(), peer.clone(), room.clone(), user.clone());
+        let user = user.to_string();
         hub.ctx.tracker.spawn(async move {
             let id = viewer(peer.id);
             let answer = match media.plane.subscribe(room.as_str(), id, &user, quality(wanted)).await {
                 Ok(sdp) => {
-                    media.peers.insert(id, (peer.clone(), room.clone()));
+                    media.peers.insert(id, (peer.clone(), room.clone(), viewer_user));
                     ServerMsg::MediaOffer { rid: Some(rid), room, sdp }
                 }
                 Err(e) => refusal(rid, &e),
@@ -212,6 +213,20 @@ impl StageMedia {
         }
     }
 
+    /// Stops `user`'s publishing to `room`'s stage on this node (a moderator took them off).
+    pub(crate) async fn stop_user(&self, room: &RoomId, user: &UserId) {
+        let ids: Vec<MediaPeer> = self
+            .peers
+            .iter()
+            .filter(|e| e.key().0 % 2 == 1 && e.value().1 == *room && e.value().2 == *user)
+            .map(|e| *e.key())
+            .collect();
+        for id in ids {
+            self.peers.remove(&id);
+            self.plane.close(id).await;
+        }
+    }
+
     /// Ends every publishing and viewing of `room` on this node (its session ended).
     pub(crate) async fn stop_room(&self, room: &RoomId) {
         let ids: Vec<MediaPeer> = self.peers.iter().filter(|e| e.value().1 == *room).map(|e| *e.key()).collect();
@@ -235,7 +250,7 @@ impl StageMedia {
             match event {
                 MediaEvent::Offer { peer, sdp } => {
                     if let Some(entry) = self.peers.get(&peer) {
-                        let (connection, room) = entry.value();
+                        let (connection, room, _) = entry.value();
                         let _ = connection.send_msg(&ServerMsg::MediaOffer { rid: None, room: room.clone(), sdp });
                     }
                 }

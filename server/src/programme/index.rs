@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
 
-use super::model::{Booth, QaSettings, Session, StageSource};
+use super::model::{Booth, QaSettings, Session, SessionKind, StageSource};
 
 /// What the hot paths need of a booth.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +23,8 @@ struct SessionEntry {
     qa: QaSettings,
     /// Its stage is carried by the node's own SFU.
     webrtc: bool,
+    /// Its members may raise a hand to be brought on the stage (an interactive session).
+    hands: bool,
 }
 
 #[derive(Debug, Default)]
@@ -44,8 +46,15 @@ impl ProgrammeIndex {
         let index = sessions
             .iter()
             .map(|s| {
-                let entry =
-                    SessionEntry { title: s.title.clone(), qa: s.qa, webrtc: matches!(s.stage, StageSource::Webrtc) };
+                let entry = SessionEntry {
+                    title: s.title.clone(),
+                    qa: s.qa,
+                    webrtc: matches!(s.stage, StageSource::Webrtc),
+                    hands: matches!(
+                        s.kind,
+                        SessionKind::Workshop | SessionKind::SpecialTrackSession | SessionKind::Other
+                    ),
+                };
                 (s.id.clone(), entry)
             })
             .collect();
@@ -65,6 +74,11 @@ impl ProgrammeIndex {
     /// The Q&A settings of session `id`, if the programme has it.
     pub fn qa(&self, id: &str) -> Option<QaSettings> {
         self.sessions.read().expect("index lock").get(id).map(|s| s.qa)
+    }
+
+    /// Whether session `id`'s members may raise a hand to be brought on its stage.
+    pub fn takes_hands(&self, id: &str) -> bool {
+        self.sessions.read().expect("index lock").get(id).is_some_and(|s| s.hands)
     }
 
     /// Whether session `id`'s stage is Plenary's own WebRTC stage.

@@ -32,7 +32,9 @@ use crate::domain::rate::TokenBucket;
 use crate::domain::stage::StageChange;
 use crate::hub::HubError;
 use crate::hub::peer::{MAX_FRAME_BYTES, Outbox, Peer};
-use crate::hub::room::{BoothRequest, ChatRequest, MediaRequest, PollRequest, QaRequest, RoomCmd, RoomRequest};
+use crate::hub::room::{
+    BoothRequest, ChatRequest, LineupRequest, MediaRequest, PollRequest, QaRequest, RoomCmd, RoomRequest,
+};
 use crate::metrics::{CodeLabel, ReasonLabel};
 
 /// Bytes read from a client's socket at a time.
@@ -530,6 +532,12 @@ impl Connection {
                 (room, rid, RoomRequest::Media(MediaRequest::Quality { quality }))
             }
             ClientMsg::MediaStop { rid, room } => (room, rid, RoomRequest::Media(MediaRequest::Stop)),
+            ClientMsg::StageHand { rid, room, raised } => {
+                (room, rid, RoomRequest::Lineup(LineupRequest::Hand { raised }))
+            }
+            ClientMsg::StageInvite { rid, room, user, on } => {
+                (room, rid, RoomRequest::Lineup(LineupRequest::Invite { user, on }))
+            }
         };
         if !self.rooms.contains(&room) && !matches!(request, RoomRequest::Announce { .. }) {
             self.reply_error(Some(rid), ErrorCode::NotJoined, format!("join {room} first"), None);

@@ -137,7 +137,8 @@ fn keynote() -> RoomId {
     RoomId::session("keynote").unwrap()
 }
 
-/// A node with one session on a WebRTC stage (`keynote`) and one on HLS (`panel`).
+/// A node with two sessions on a WebRTC stage (`keynote`, and `workshop`, which takes raised
+/// hands from everyone) and one on HLS (`panel`).
 async fn node() -> (TestServer, TestDatabase) {
     let db = TestDatabase::create(Kind::Sqlite).await;
     let url = db.url.clone();
@@ -149,12 +150,13 @@ async fn node() -> (TestServer, TestDatabase) {
         http.request(Method::PUT, server.http_url(path)).bearer_auth(&organiser).json(&body).send()
     };
     assert_eq!(put("/api/event", event).await.unwrap().status(), StatusCode::OK);
-    for (id, stage) in [
-        ("keynote", json!({"kind": "webrtc"})),
-        ("panel", json!({"kind": "hls", "url": "https://stream.example/live.m3u8"})),
+    for (id, kind, stage) in [
+        ("keynote", "keynote", json!({"kind": "webrtc"})),
+        ("workshop", "workshop", json!({"kind": "webrtc"})),
+        ("panel", "keynote", json!({"kind": "hls", "url": "https://stream.example/live.m3u8"})),
     ] {
         let session = json!({
-            "id": id, "title": format!("Session {id}"), "kind": "keynote",
+            "id": id, "title": format!("Session {id}"), "kind": kind,
             "starts_at": "2026-07-07T08:00:00Z", "ends_at": "2026-07-07T09:00:00Z", "stage": stage
         });
         let response = put(&format!("/api/sessions/{id}"), session).await.unwrap();
@@ -169,6 +171,25 @@ async fn person(server: &TestServer, sub: &str, roles: &[plenary_proto::Role], s
     let mut client = TestClient::connect(server).await;
     client.hello(&sign(&claims, SECRET)).await;
     client
+}
+
+/// `user` raises a hand and `moderator` brings them on `room`'s stage.
+async fn bring_on(moderator: &mut TestClient, user: &mut TestClient, room: &RoomId) {
+    let raised = user.request(|rid| ClientMsg::StageHand { rid, room: room.clone(), raised: true }).await;
+    assert!(matches!(raised, ServerMsg::Ack { .. }), "{raised:?}");
+    let who = match moderator
+        .recv_until(
+            "a raised hand",
+            |m| matches!(m, ServerMsg::Event { event: RoomEvent::StageLineup { hands, .. }, .. } if !hands.is_empty()),
+        )
+        .await
+    {
+        ServerMsg::Event { event: RoomEvent::StageLineup { hands, .. }, .. } => hands[0].user.clone(),
+        _ => unreachable!(),
+    };
+    let invited =
+        moderator.request(|rid| ClientMsg::StageInvite { rid, room: room.clone(), user: who, on: true }).await;
+    assert!(matches!(invited, ServerMsg::Ack { .. }), "{invited:?}");
 }
 
 /// Runs the bots (the camera writing) and the viewers' WebSockets (answering the node's
@@ -233,10 +254,14 @@ async fn a_speaker_is_seen_and_heard_by_viewers_through_the_nodes_sfu() {
     let (server, db) = node().await;
     let mut grace = person(&server, "grace", &[Speaker], &["speak:keynote"]).await;
     grace.join(&keynote()).await;
+    let mut mona = person(&server, "mona", &[plenary_proto::Role::Moderator], &[]).await;
+    mona.join(&keynote()).await;
     let mut ada = person(&server, "ada", &[Attendee], &[]).await;
     ada.join(&keynote()).await;
     let mut alan = person(&server, "alan", &[Attendee], &[]).await;
     alan.join(&keynote()).await;
+    // A speaker waits until a moderator brings them on.
+    bring_on(&mut mona, &mut grace, &keynote()).await;
 
     // The viewers first, on an empty stage; the listener audio only.
     let (mut ada_bot, mut alan_bot) = (Bot::new().await, Bot::new().await);
@@ -320,6 +345,13 @@ async fn who_may_publish_and_bad_signalling_are_refused_clearly() {
 
     let mut speaker = person(&server, "grace", &[Speaker], &["speak:keynote"]).await;
     speaker.join(&keynote()).await;
+    let reply = speaker
+        .request(|rid| ClientMsg::MediaPublish { rid, room: keynote(), sdp: offer.clone(), tracks: tracks.clone() })
+        .await;
+    assert!(refused(&reply, ErrorCode::Forbidden), "a speaker nobody brought on: {reply:?}");
+    let mut mona = person(&server, "mona", &[plenary_proto::Role::Moderator], &[]).await;
+    mona.join(&keynote()).await;
+    bring_on(&mut mona, &mut speaker, &keynote()).await;
     let reply = speaker
         .request(|rid| ClientMsg::MediaPublish { rid, room: keynote(), sdp: "v=0 garbage".into(), tracks: vec![] })
         .await;
@@ -408,6 +440,7 @@ async fn ending_the_session_takes_everyone_off_its_stage() {
     grace.join(&keynote()).await;
     let mut moderator = person(&server, "mona", &[plenary_proto::Role::Moderator], &[]).await;
     moderator.join(&keynote()).await;
+    bring_on(&mut moderator, &mut grace, &keynote()).await;
     let mut bot = Bot::new().await;
     let (mut camera, offer, tracks) = Camera::offer(&mut bot);
     let reply = grace.request(|rid| ClientMsg::MediaPublish { rid, room: keynote(), sdp: offer, tracks }).await;
@@ -427,14 +460,81 @@ async fn ending_the_session_takes_everyone_off_its_stage() {
     }
     let reply = moderator.request(set_stage(&keynote(), plenary_proto::StageState::Live)).await;
     assert!(matches!(reply, ServerMsg::Ack { .. }), "{reply:?}");
-    let reply = moderator.request(set_stage(&keynote(), plenary_proto::StageState::Ended)).await;
-    assert!(matches!(reply, ServerMsg::Ack { .. }), "{reply:?}");
-    moderator
-        .recv_until(
-            "the stage to empty once the session ended",
-            |m| matches!(m, ServerMsg::Event { event: RoomEvent::StageTracks { tracks }, .. } if tracks.is_empty()),
-        )
+    // The stage may empty before the ack of `ended` (which waits for the record): both are
+    // awaited, in whichever order they come.
+    let rid = moderator.rid();
+    moderator.send(&set_stage(&keynote(), plenary_proto::StageState::Ended)(rid)).await;
+    let (mut acked, mut emptied) = (false, false);
+    while !(acked && emptied) {
+        let msg = moderator.recv_until("the ack and the stage emptying once the session ended", |_| true).await;
+        match msg {
+            ServerMsg::Ack { rid: r } if r == rid => acked = true,
+            ServerMsg::Event { event: RoomEvent::StageTracks { tracks }, .. } if tracks.is_empty() => emptied = true,
+            ServerMsg::Error { .. } => panic!("{msg:?}"),
+            _ => {}
+        }
+    }
+    server.shutdown().await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn an_attendee_raises_a_hand_goes_live_and_is_taken_off() {
+    let (server, db) = node().await;
+    let workshop = RoomId::session("workshop").unwrap();
+    let mut mona = person(&server, "mona", &[plenary_proto::Role::Moderator], &[]).await;
+    mona.join(&workshop).await;
+    let mut ada = person(&server, "ada", &[Attendee], &[]).await;
+    ada.join(&workshop).await;
+    ada.join(&keynote()).await;
+
+    // A keynote takes no attendee's hand; a workshop does.
+    let reply = ada.request(|rid| ClientMsg::StageHand { rid, room: keynote(), raised: true }).await;
+    assert!(matches!(reply, ServerMsg::Error { code: ErrorCode::Forbidden, .. }), "{reply:?}");
+    // Only moderators bring people on.
+    let me = plenary_proto::UserId::parse("ada").unwrap();
+    let reply =
+        ada.request(|rid| ClientMsg::StageInvite { rid, room: workshop.clone(), user: me.clone(), on: true }).await;
+    assert!(matches!(reply, ServerMsg::Error { code: ErrorCode::Forbidden, .. }), "{reply:?}");
+    bring_on(&mut mona, &mut ada, &workshop).await;
+    let mut late = person(&server, "late", &[Attendee], &[]).await;
+    let ServerMsg::Snapshot { on_stage, hands, .. } = late.join(&workshop).await else { panic!("a snapshot") };
+    assert_eq!((on_stage.iter().map(|m| m.user.as_str()).collect::<Vec<_>>(), hands.len()), (vec!["ada"], 0));
+
+    // On stage, the attendee publishes; taken off, their tracks leave and they may not again.
+    let mut bot = Bot::new().await;
+    let (mut camera, offer, tracks) = Camera::offer(&mut bot);
+    let reply = ada
+        .request(|rid| ClientMsg::MediaPublish {
+            rid,
+            room: workshop.clone(),
+            sdp: offer.clone(),
+            tracks: tracks.clone(),
+        })
         .await;
+    let ServerMsg::MediaPublished { sdp, .. } = reply else { panic!("an answer, got {reply:?}") };
+    let pending = camera.pending.take().unwrap();
+    bot.rtc.sdp_api().accept_answer(pending, SdpAnswer::from_sdp_string(&sdp).unwrap()).unwrap();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        bot.turn().await;
+        if let Some(ServerMsg::Event { event: RoomEvent::StageTracks { tracks }, .. }) =
+            mona.try_recv(Duration::from_millis(5)).await
+            && !tracks.is_empty()
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the attendee's tracks never reached the stage");
+    }
+    let reply = mona.request(|rid| ClientMsg::StageInvite { rid, room: workshop.clone(), user: me, on: false }).await;
+    assert!(matches!(reply, ServerMsg::Ack { .. }), "{reply:?}");
+    mona.recv_until(
+        "the attendee's tracks to leave",
+        |m| matches!(m, ServerMsg::Event { event: RoomEvent::StageTracks { tracks }, .. } if tracks.is_empty()),
+    )
+    .await;
+    let reply = ada.request(|rid| ClientMsg::MediaPublish { rid, room: workshop.clone(), sdp: offer, tracks }).await;
+    assert!(matches!(reply, ServerMsg::Error { code: ErrorCode::Forbidden, .. }), "taken off: {reply:?}");
     server.shutdown().await;
     db.drop_database().await;
 }

@@ -81,6 +81,8 @@ pub enum RoomRequest {
     },
     /// The session's WebRTC stage.
     Media(MediaRequest),
+    /// Who goes on the WebRTC stage: raised hands and a moderator's lineup.
+    Lineup(LineupRequest),
     /// WebRTC signalling for one other member of a call.
     Signal {
         to: UserId,
@@ -106,6 +108,13 @@ pub enum MediaRequest {
     Answer { sdp: String },
     Quality { quality: plenary_proto::StageQuality },
     Stop,
+}
+
+/// A lineup command as a client sends it.
+#[derive(Debug)]
+pub enum LineupRequest {
+    Hand { raised: bool },
+    Invite { user: UserId, on: bool },
 }
 
 /// A poll command as a client sends it.

@@ -55,6 +55,8 @@ pub(super) struct KindSnapshot {
     pub(super) call: Option<CallInfo>,
     pub(super) ice_servers: Vec<IceServer>,
     pub(super) stage_tracks: Vec<plenary_proto::StageTrack>,
+    pub(super) on_stage: Vec<plenary_proto::StageMember>,
+    pub(super) hands: Vec<plenary_proto::RaisedHand>,
 }
 
 /// The interface every kind of room answers. Everything has a default but `request`, so a
@@ -140,7 +142,7 @@ pub(super) fn unsupported(room: &RoomId, request: &RoomRequest) -> Refusal {
         RoomRequest::Poll(_) => "has no polls",
         RoomRequest::Booth(_) | RoomRequest::BoothPage { .. } => "is not a booth",
         RoomRequest::Signal { .. } => "is not a call",
-        RoomRequest::Media(_) => "has no WebRTC stage",
+        RoomRequest::Media(_) | RoomRequest::Lineup(_) => "has no WebRTC stage",
         RoomRequest::Announce { .. } => "takes no announcements",
         RoomRequest::Chat(_) => "has no chat",
     };

@@ -10,6 +10,7 @@ use crate::domain::qa::QaError;
 use crate::domain::stage::StageError;
 
 /// A refusal, sent to the caller as an `error`.
+#[derive(Debug)]
 pub(super) struct Refusal {
     pub(super) code: ErrorCode,
     pub(super) message: String,

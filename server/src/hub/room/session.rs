@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use plenary_proto::{MessageId, Stage, StageState, StageTrack};
+use plenary_proto::{MessageId, RaisedHand, Stage, StageMember, StageState, StageTrack};
 
 use super::kinds::{KindSnapshot, RoomKindState, unsupported};
 use super::*;
@@ -28,6 +28,10 @@ pub(super) struct SessionRoom {
     pub(super) votes_due: Option<Instant>,
     /// The tracks on the WebRTC stage now.
     pub(super) stage_tracks: Vec<StageTrack>,
+    /// Who a moderator brought on the WebRTC stage.
+    pub(super) lineup: Vec<StageMember>,
+    /// Raised hands, oldest first.
+    pub(super) hands: Vec<RaisedHand>,
 }
 
 impl SessionRoom {
@@ -40,6 +44,8 @@ impl SessionRoom {
             votes_dirty: BTreeSet::new(),
             votes_due: None,
             stage_tracks: Vec::new(),
+            lineup: Vec::new(),
+            hands: Vec::new(),
         }
     }
 
@@ -98,6 +104,10 @@ impl StreamState for SessionRoom {
                     && self.stage.as_ref().is_none_or(|s| s.state != StageState::Ended);
                 core.stats.set_stage_state(stage.state);
                 self.stage = Some(stage.clone());
+                if ended_now {
+                    self.lineup.clear();
+                    self.hands.clear();
+                }
                 if ended_now && let Some(media) = core.ctx.media.clone() {
                     // The session is over: its speakers stop and its viewers with them, on
                     // every node (each applies the event).
@@ -106,6 +116,7 @@ impl StreamState for SessionRoom {
                 }
             }
             RoomEvent::StageTracks { tracks } => self.stage_tracks = tracks.clone(),
+            RoomEvent::StageLineup { on_stage, hands } => self.apply_lineup(core, on_stage, hands),
             _ => {}
         }
     }
@@ -151,6 +162,8 @@ impl RoomKindState for SessionRoom {
             polls: self.snapshot_polls(moderator),
             my_answers: self.answers_of(identity.user()),
             stage_tracks: self.stage_tracks.clone(),
+            on_stage: self.lineup.clone(),
+            hands: self.hands.clone(),
             ..KindSnapshot::default()
         }
     }
@@ -173,6 +186,7 @@ impl RoomKindState for SessionRoom {
             RoomRequest::QaPage { before } => self.questions_page(core, peer, identity, rid, before.as_ref()),
             RoomRequest::Poll(request) => self.poll_request(core, peer, identity, rid, request).await,
             RoomRequest::Media(request) => self.media_request(core, peer, identity, rid, request),
+            RoomRequest::Lineup(request) => self.lineup_request(core, peer, identity, rid, request).await,
             request => Err(unsupported(&core.id, &request)),
         }
     }

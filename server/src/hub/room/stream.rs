@@ -122,7 +122,8 @@ impl RoomCore {
             | RoomEvent::CallOpened { .. }
             | RoomEvent::CallJoined { .. }
             | RoomEvent::CallLeft { .. }
-            | RoomEvent::StageTracks { .. } => return None,
+            | RoomEvent::StageTracks { .. }
+            | RoomEvent::StageLineup { .. } => return None,
         })
     }
 
