@@ -1,6 +1,6 @@
 // The kinds of room a page joins, each the room core (src/room.ts) with the parts it needs:
-// a session has a stage (its state, and the tracks and signalling of a WebRTC stage), chat,
-// Q&A and polls; a booth a chat and its staff and requests; a private call a chat and the
+// a session has a stage (its state, and the tracks, signalling and lineup of a WebRTC stage),
+// chat, Q&A and polls; a booth a chat and its staff and requests; a private call a chat and the
 // call; a green room a chat, the call and its comings and goings.
 // A part a kind lacks is not there at all (a booth has no Q&A to keep up to date).
 import { BoothPart, CallPart } from "./booth";
@@ -12,11 +12,13 @@ import type { RoomId } from "./proto.gen";
 import { QaPart } from "./qa";
 import { Room } from "./room";
 import { StagePart } from "./stage";
+import { LineupPart } from "./stageLineup";
 import { StageMediaPart } from "./stageMedia";
 
 export type SessionRoom = Room<{
   stage: StagePart;
   media: StageMediaPart;
+  lineup: LineupPart;
   chat: ChatPart;
   qa: QaPart;
   polls: PollsPart;
@@ -30,6 +32,7 @@ export function sessionRoom(connection: Connection, room: RoomId): SessionRoom {
   return new Room(connection, room, (link) => ({
     stage: new StagePart(link),
     media: new StageMediaPart(link),
+    lineup: new LineupPart(link),
     chat: new ChatPart(link),
     qa: new QaPart(link),
     polls: new PollsPart(link),
