@@ -29,14 +29,20 @@ export type GreenRoom = Room<{ chat: ChatPart; call: CallPart; green: GreenPart 
 
 /** A session's room (`session:<slug>`, the session and presenter pages). */
 export function sessionRoom(connection: Connection, room: RoomId): SessionRoom {
-  return new Room(connection, room, (link) => ({
-    stage: new StagePart(link),
-    media: new StageMediaPart(link),
-    lineup: new LineupPart(link),
-    chat: new ChatPart(link),
-    qa: new QaPart(link),
-    polls: new PollsPart(link),
-  }));
+  return new Room(connection, room, (link) => {
+    const stage = new StagePart(link);
+    const lineup = new LineupPart(link);
+    // An ended stage has no lineup, and the node says so only with the `stage` event.
+    stage.onChanged = (changed) => lineup.stageChanged(changed);
+    return {
+      stage,
+      media: new StageMediaPart(link),
+      lineup,
+      chat: new ChatPart(link),
+      qa: new QaPart(link),
+      polls: new PollsPart(link),
+    };
+  });
 }
 
 /** A booth's room (`booth:<slug>`). */

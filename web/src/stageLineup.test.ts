@@ -5,7 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { RequestError } from "./connection";
 import { fakeConnection, snapshotOf } from "./fakes";
-import type { Membership, RaisedHand, Role, StageMember } from "./proto.gen";
+import type { Membership, RaisedHand, Role, RoomEvent, Stage, StageMember } from "./proto.gen";
+import { sessionRoom } from "./rooms";
 import { ANA_CAMERA, ANA_MIC, type FakePeer, ROOM, setup } from "./stageFakes";
 import { LineupPart } from "./stageLineup";
 import {
@@ -146,6 +147,40 @@ describe("LineupPart", () => {
     expect(lineup.onHandRaised).toBeNull();
   });
 
+  it("is emptied when the stage ends, which the node says with the stage event alone", () => {
+    const fake = fakeConnection();
+    const room = sessionRoom(fake.connection, ROOM);
+    const { lineup } = room.parts;
+    const handler = fake.handler(ROOM);
+    const stage = (state: Stage["state"]): RoomEvent => ({
+      type: "stage",
+      stage: { state, title: "Opening", updated_at: 2 },
+      by: "mod",
+    });
+    handler.snapshot(snapshotOf(ROOM, { on_stage: [on("ana")], hands: [hand("ben", 1)] }));
+    handler.event(stage("live"), 4);
+    expect(lineup.onStage.value).toEqual([on("ana")]);
+    expect(lineup.stageEnded.value).toBe(false);
+    handler.event(stage("ended"), 5);
+    expect(room.parts.stage.current.value?.state).toBe("ended");
+    expect(lineup.onStage.value).toEqual([]);
+    expect(lineup.hands.value).toEqual([]);
+    expect(lineup.stageEnded.value).toBe(true);
+    // A moderator may still bring someone on afterwards.
+    handler.event({ type: "stage_lineup", on_stage: [on("cy")], hands: [] }, 6);
+    expect(lineup.onStage.value).toEqual([on("cy")]);
+    expect(lineup.stageEnded.value).toBe(false);
+    // A snapshot of an ended stage keeps the lineup it holds.
+    handler.snapshot(
+      snapshotOf(ROOM, {
+        stage: { state: "ended", title: "Opening", updated_at: 2 },
+        on_stage: [on("cy")],
+      }),
+    );
+    expect(lineup.onStage.value).toEqual([on("cy")]);
+    room.dispose();
+  });
+
   it("sends stage_hand and stage_invite, and passes the node's refusal on", async () => {
     const fake = fakeConnection();
     const lineup = new LineupPart({ room: ROOM, request: (body) => fake.connection.request(body) });
@@ -193,6 +228,21 @@ describe("taken off the stage", () => {
     lineupEvent(s, [on("me")]);
     expect(s.session.takenOff.value).toBe(false);
     expect(publisher.onStage.value).toBe(false);
+    s.session.close();
+  });
+
+  it("the stage's end takes a live speaker off too, and says it was the end", async () => {
+    const s = setup({ user: "me" });
+    await s.join([], { on_stage: [on("me")] });
+    const { publisher } = s.session;
+    await publisher.goOnStage();
+    s.handler.event(
+      { type: "stage", stage: { state: "ended", title: "Opening", updated_at: 3 }, by: "mod" },
+      11,
+    );
+    expect(publisher.onStage.value).toBe(false);
+    expect(s.session.takenOff.value).toBe(true);
+    expect(s.session.lineup.stageEnded.value).toBe(true);
     s.session.close();
   });
 

@@ -2,12 +2,13 @@
 // goes on"): who a moderator brought on the stage (`on_stage`) and the raised hands, oldest
 // first (`hands`), from the snapshot and `stage_lineup` events, and the two commands about
 // them: a member raises or lowers their hand (`stage_hand`), a moderator brings someone on or
-// takes them off (`stage_invite`). What the page makes of them (who may raise a hand, where
+// takes them off (`stage_invite`). The lineup is cleared when the stage ends; the node says so
+// only with the `stage` event, which the stage part passes on (`stageChanged`). What the page makes of them (who may raise a hand, where
 // this person stands) is in stageRules.ts; stopping this tab's publishing when it is taken
 // off is `StageSession`'s (stageMedia.ts).
 import { batch, signal } from "@preact/signals";
 import type { Snapshot } from "./connection";
-import type { RaisedHand, RoomEvent, StageMember, UserId } from "./proto.gen";
+import type { RaisedHand, RoomEvent, Stage, StageMember, UserId } from "./proto.gen";
 import type { RoomLink, RoomPart } from "./room";
 import { newHands } from "./stageRules";
 
@@ -16,6 +17,8 @@ export class LineupPart implements RoomPart {
   readonly onStage = signal<StageMember[]>([]);
   /** The raised hands, oldest first. */
   readonly hands = signal<RaisedHand[]>([]);
+  /** The lineup was emptied because the stage ended (and nothing changed it since). */
+  readonly stageEnded = signal(false);
   /** Called for each hand raised after the snapshot (for the moderators' announcer). */
   onHandRaised: ((hand: RaisedHand) => void) | null = null;
 
@@ -26,6 +29,17 @@ export class LineupPart implements RoomPart {
     batch(() => {
       this.onStage.value = s.on_stage ?? [];
       this.hands.value = s.hands ?? [];
+      this.stageEnded.value = false;
+    });
+  }
+
+  /** The stage changed: when it ended, nobody is on it and no hand is up any more. */
+  stageChanged(stage: Stage): void {
+    if (stage.state !== "ended") return;
+    batch(() => {
+      this.onStage.value = [];
+      this.hands.value = [];
+      this.stageEnded.value = true;
     });
   }
 
@@ -35,6 +49,7 @@ export class LineupPart implements RoomPart {
     batch(() => {
       this.onStage.value = event.on_stage;
       this.hands.value = event.hands;
+      this.stageEnded.value = false;
     });
     for (const hand of raised) this.onHandRaised?.(hand);
     return true;

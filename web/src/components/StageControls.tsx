@@ -67,16 +67,17 @@ const HAND_REFUSAL_TEXT: Record<LineupRefusal, MessageKey> = {
 };
 
 /** What the status line says while this person is not publishing. */
-function idleText(standing: StageStanding, takenOff: boolean): string {
+function idleText(standing: StageStanding, takenOff: boolean, stageEnded: boolean): string {
   switch (standing) {
     case "broughtOn":
       return t("stage.publish.state.broughtOn");
     case "waiting":
       return t("stage.publish.state.waiting");
+    case "free":
+      return t("stage.publish.state.idle");
     default:
-      return takenOff && standing !== "free"
-        ? t("stage.publish.state.takenOff")
-        : t("stage.publish.state.idle");
+      if (!takenOff) return t("stage.publish.state.idle");
+      return t(stageEnded ? "stage.publish.state.stageEnded" : "stage.publish.state.takenOff");
   }
 }
 
@@ -131,7 +132,7 @@ export function StageControls(props: { session: StageSession; standing: StageSta
     <section class="stage-controls" aria-labelledby="stage-controls-heading" ref={box}>
       <h3 id="stage-controls-heading">{t("stage.publish.heading")}</h3>
       <p role="status" class={`call-state ${onStage ? phase : "idle"}`} data-testid="stage-publish-state">
-        {onStage ? t(STATE_TEXT[phase]) : idleText(standing, takenOff)}
+        {onStage ? t(STATE_TEXT[phase]) : idleText(standing, takenOff, lineup.stageEnded.value)}
         {onStage && microphone === "off" && <> {t("stage.publish.microphoneMuted")}</>}
         {onStage && sharing && <> {t("stage.publish.sharing")}</>}
       </p>

@@ -137,6 +137,8 @@ export const en = {
   "stage.publish.state.waiting": "Your hand is raised. Waiting for a moderator to bring you on stage…",
   "stage.publish.state.takenOff":
     "A moderator took you off the stage: your camera and microphone are off, and nobody sees or hears you now.",
+  "stage.publish.state.stageEnded":
+    "The stage has ended, so you are off it: your camera and microphone are off, and nobody sees or hears you now.",
   "stage.hand.raise": "Raise hand",
   "stage.hand.lower": "Lower hand",
   "stage.hand.help": "Raise your hand to ask a moderator to bring you on stage.",
