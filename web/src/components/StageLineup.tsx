@@ -74,9 +74,13 @@ export function StageLineup(props: { lineup: LineupPart; tracks: readonly StageT
         <ul class="lineup-list" aria-labelledby="lineup-hands" data-testid="lineup-hands">
           {hands.map((hand) => (
             <li key={hand.user} class="lineup-person">
-              <span class="name">{hand.name}</span>
+              <span class="lineup-name">{hand.name}</span>
               {hand.speaker && <span class="badge">{t("lineup.speaker")}</span>}
-              <time class="since" dateTime={new Date(hand.at).toISOString()} title={formatTime(hand.at)}>
+              <time
+                class="lineup-since"
+                dateTime={new Date(hand.at).toISOString()}
+                title={formatTime(hand.at)}
+              >
                 {t("lineup.raised", { when: formatAgo(hand.at, now.value) })}
               </time>
               <button
@@ -99,8 +103,10 @@ export function StageLineup(props: { lineup: LineupPart; tracks: readonly StageT
         <ul class="lineup-list" aria-labelledby="lineup-on" data-testid="lineup-on-stage">
           {onStage.map((member) => (
             <li key={member.user} class="lineup-person">
-              <span class="name">{member.name}</span>
-              <span class="since">{live.has(member.user) ? t("lineup.live") : t("lineup.notLive")}</span>
+              <span class="lineup-name">{member.name}</span>
+              <span class="lineup-since">
+                {live.has(member.user) ? t("lineup.live") : t("lineup.notLive")}
+              </span>
               <button
                 type="button"
                 class="danger"
