@@ -22,6 +22,23 @@ export function formatDuration(ms: number): string {
   return t("duration.seconds", { seconds: formatNumber(seconds) });
 }
 
+const relative = (() => {
+  try {
+    return new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
+  } catch {
+    return null;
+  }
+})();
+
+/** How long before `now` the moment `at` was, in words: "just now", "3 minutes ago", "2 hours ago". */
+export function formatAgo(at: number, now: number): string {
+  const minutes = Math.floor(Math.max(0, now - at) / 60_000);
+  if (minutes < 1) return t("time.justNow");
+  const [value, unit]: [number, Intl.RelativeTimeFormatUnit] =
+    minutes < 60 ? [minutes, "minute"] : [Math.floor(minutes / 60), "hour"];
+  return relative?.format(-value, unit) ?? formatTime(at);
+}
+
 /** `YYYY-MM-DD` of `ms` in the viewer's zone: the key that groups the programme by day. */
 export function dayKey(ms: number): string {
   const d = new Date(ms);

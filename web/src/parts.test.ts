@@ -1,5 +1,5 @@
 // The room parts on their own: each one takes only the events it owns (the others change
-// nothing), and what the Q&A, polls and stage parts do with theirs.
+// nothing), and what the Q&A, polls, stage and lineup parts do with theirs.
 import { describe, expect, it } from "vitest";
 import { BoothPart, CallPart } from "./booth";
 import { ChatPart } from "./chat";
@@ -11,6 +11,7 @@ import type { PollView, QuestionView, RoomEvent, ServerMsg } from "./proto.gen";
 import { QaPart } from "./qa";
 import type { RoomLink, RoomPart } from "./room";
 import { StagePart } from "./stage";
+import { LineupPart } from "./stageLineup";
 import { StageMediaPart } from "./stageMedia";
 
 const ANA = { id: "ana", name: "Ana" };
@@ -62,6 +63,11 @@ const EVERY_EVENT: Record<RoomEvent["type"], RoomEvent> = {
     type: "stage_tracks",
     tracks: [{ id: "7-0", user: ANA.id, name: ANA.name, source: "camera", layers: ["l", "m", "h"] }],
   },
+  stage_lineup: {
+    type: "stage_lineup",
+    on_stage: [{ user: "zoe", name: "Zoe" }],
+    hands: [{ user: "ben", name: "Ben", speaker: true, at: 2 }],
+  },
 };
 
 /** A snapshot with something in every part's slice, so an event that touched one would show. */
@@ -74,6 +80,8 @@ const FULL = snapshotOf("session:s", {
   call: { members: [ANA, { id: "zoe", name: "Zoe" }], opened_at: 1 },
   ice_servers: [],
   stage_tracks: [{ id: "3-1", user: "zoe", name: "Zoe", source: "microphone" }],
+  on_stage: [{ user: ANA.id, name: ANA.name }],
+  hands: [{ user: "zoe", name: "Zoe", speaker: false, at: 1 }],
 });
 
 const link: RoomLink = { room: "session:s", request: async () => ({ type: "ack", rid: 1 }) };
@@ -92,6 +100,12 @@ const PARTS: Array<{ name: string; make: () => RoomPart; state: (p: RoomPart) =>
       make: () => new StageMediaPart(link),
       state: (p) => (p as StageMediaPart).tracks.value,
       owns: ["stage_tracks"],
+    },
+    {
+      name: "lineup",
+      make: () => new LineupPart(link),
+      state: (p) => [(p as LineupPart).onStage.value, (p as LineupPart).hands.value],
+      owns: ["stage_lineup"],
     },
     {
       name: "chat",

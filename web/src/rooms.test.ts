@@ -16,6 +16,7 @@ describe("the kinds of room", () => {
     expect(Object.keys(sessionRoom(connection, "session:s").parts)).toEqual([
       "stage",
       "media",
+      "lineup",
       "chat",
       "qa",
       "polls",

@@ -1,6 +1,6 @@
 // The kinds of room a page joins, each the room core (src/room.ts) with the parts it needs:
-// a session has a stage (its state, and the tracks and signalling of a WebRTC stage), chat,
-// Q&A and polls; a booth a chat and its staff and requests; a private call a chat and the
+// a session has a stage (its state, and the tracks, signalling and lineup of a WebRTC stage),
+// chat, Q&A and polls; a booth a chat and its staff and requests; a private call a chat and the
 // call; a green room a chat, the call and its comings and goings.
 // A part a kind lacks is not there at all (a booth has no Q&A to keep up to date).
 import { BoothPart, CallPart } from "./booth";
@@ -12,11 +12,13 @@ import type { RoomId } from "./proto.gen";
 import { QaPart } from "./qa";
 import { Room } from "./room";
 import { StagePart } from "./stage";
+import { LineupPart } from "./stageLineup";
 import { StageMediaPart } from "./stageMedia";
 
 export type SessionRoom = Room<{
   stage: StagePart;
   media: StageMediaPart;
+  lineup: LineupPart;
   chat: ChatPart;
   qa: QaPart;
   polls: PollsPart;
@@ -27,13 +29,20 @@ export type GreenRoom = Room<{ chat: ChatPart; call: CallPart; green: GreenPart 
 
 /** A session's room (`session:<slug>`, the session and presenter pages). */
 export function sessionRoom(connection: Connection, room: RoomId): SessionRoom {
-  return new Room(connection, room, (link) => ({
-    stage: new StagePart(link),
-    media: new StageMediaPart(link),
-    chat: new ChatPart(link),
-    qa: new QaPart(link),
-    polls: new PollsPart(link),
-  }));
+  return new Room(connection, room, (link) => {
+    const stage = new StagePart(link);
+    const lineup = new LineupPart(link);
+    // An ended stage has no lineup, and the node says so only with the `stage` event.
+    stage.onChanged = (changed) => lineup.stageChanged(changed);
+    return {
+      stage,
+      media: new StageMediaPart(link),
+      lineup,
+      chat: new ChatPart(link),
+      qa: new QaPart(link),
+      polls: new PollsPart(link),
+    };
+  });
 }
 
 /** A booth's room (`booth:<slug>`). */

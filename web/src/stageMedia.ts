@@ -3,12 +3,15 @@
 // signalling for this tab (`media_view`/`media_offer`/`media_answer`, `media_quality`,
 // `media_publish`/`media_published`, `media_stop`), and `StageSession`, which the session page
 // owns: this tab's view of the stage (`StageViewer`) and, for a speaker, its publishing
-// (`StagePublisher`), started again after the WebSocket reconnects.
-import { signal } from "@preact/signals";
+// (`StagePublisher`), started again after the WebSocket reconnects, and stopped when a
+// moderator takes this person off the lineup (`LineupPart`, stageLineup.ts).
+import { effect, signal, untracked } from "@preact/signals";
 import type { Snapshot } from "./connection";
-import type { ConnectionId, PublishedTrack, RoomEvent, StageQuality, StageTrack } from "./proto.gen";
+import type { ConnectionId, PublishedTrack, RoomEvent, StageQuality, StageTrack, UserId } from "./proto.gen";
 import type { RoomLink, RoomPart } from "./room";
+import type { LineupPart } from "./stageLineup";
 import { StagePublisher } from "./stagePublisher";
+import { inLineup } from "./stageRules";
 import { type StageDeps, StageViewer, stageBrowser } from "./stageViewer";
 
 export class StageMediaPart implements RoomPart {
@@ -72,22 +75,38 @@ export class StageMediaPart implements RoomPart {
   }
 }
 
+/** What a `StageSession` reads about this tab; each may be a signal's value (it is followed). */
+export interface StageTab {
+  /** The id of the WebSocket connection now (`welcome`), null while there is none. */
+  connection(): ConnectionId | null;
+  /** Who this person is (`welcome.user`), null before the first `welcome`. */
+  user(): UserId | null;
+  /** Whether they publish without being brought on (`you.can_manage_stage`). */
+  managesStage(): boolean;
+}
+
 /**
  * This tab on a session's WebRTC stage: it views the stage from the first join on and, when
  * the person goes on stage, publishes too. The node ends both when the WebSocket closes, so
  * after a reconnect (a join on a connection with another id) both start again; a join on the
- * same connection (the room's stream restarted) leaves the media alone.
+ * same connection (the room's stream restarted) leaves the media alone. When a moderator takes
+ * this person off the lineup (or the stage ends, which clears it), the node stops their
+ * publishing: this tab stops its side too (`takenOff`), and its view goes on.
  */
 export class StageSession {
   readonly viewer: StageViewer;
   readonly publisher: StagePublisher;
+  /** A moderator took this person off the stage since they were last brought on. */
+  readonly takenOff = signal(false);
   private connectionId: ConnectionId | null = null;
+  private wasInLineup = false;
+  private readonly stopWatching: () => void;
   private closed = false;
 
   constructor(
     readonly part: StageMediaPart,
-    /** The id of the WebSocket connection now (`welcome`), null while there is none. */
-    private readonly currentConnection: () => ConnectionId | null,
+    readonly lineup: LineupPart,
+    private readonly tab: StageTab,
     deps: StageDeps = stageBrowser,
   ) {
     this.viewer = new StageViewer(part, deps);
@@ -98,11 +117,30 @@ export class StageSession {
     this.publisher.onStopped = () => {
       if (!this.closed) this.viewer.restart();
     };
+    this.stopWatching = effect(() => {
+      const user = tab.user();
+      const brought = inLineup(lineup.onStage.value, user);
+      const free = tab.managesStage();
+      // Until the node said who this is, the lineup says nothing about them.
+      if (user !== null) untracked(() => this.lineupChanged(brought, free));
+    });
+  }
+
+  private lineupChanged(brought: boolean, free: boolean): void {
+    const was = this.wasInLineup;
+    this.wasInLineup = brought;
+    if (brought) {
+      this.takenOff.value = false;
+      return;
+    }
+    if (!was || free || this.closed) return;
+    this.publisher.takenOff();
+    this.takenOff.value = true;
   }
 
   private joined(first: boolean): void {
     if (this.closed) return;
-    const connection = this.currentConnection();
+    const connection = this.tab.connection();
     const same = !first && connection !== null && connection === this.connectionId;
     this.connectionId = connection;
     if (same) return;
@@ -118,6 +156,7 @@ export class StageSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopWatching();
     this.part.onJoined = null;
     this.part.onOffer = null;
     this.publisher.onStopped = null;

@@ -40,7 +40,7 @@ export class StagePublisher {
   /** The camera, for this person's own preview. */
   readonly preview = signal<MediaStream | null>(null);
   readonly problem = signal<{ kind: MediaProblem; message: string } | null>(null);
-  /** The node refused (403: not a speaker of this session) or publishing failed. */
+  /** The node refused (403: not brought on the stage by a moderator) or publishing failed. */
   readonly refusal = signal<StageProblem | null>(null);
   /** Known once the devices are allowed (before that, browsers give no labels). */
   readonly devices = signal<{ audio: MediaDeviceInfo[]; video: MediaDeviceInfo[] }>({ audio: [], video: [] });
@@ -112,6 +112,21 @@ export class StagePublisher {
       // The node ends it anyway when the room is left or the connection closes.
     }
     this.onStopped?.();
+  }
+
+  /**
+   * A moderator took this person off the stage, and the node already stopped their publishing:
+   * stop this side too (the devices, the connection), without `media_stop`, which would end
+   * this tab's viewing as well. A refusal that the removal caused on the way (a republish
+   * the node refused) is no longer worth saying.
+   */
+  takenOff(): void {
+    if (this.closed) return;
+    this.takeDown();
+    batch(() => {
+      this.refusal.value = null;
+      this.problem.value = null;
+    });
   }
 
   /** After a reconnect of the WebSocket (the node ended the old connection): publish again. */

@@ -3,9 +3,20 @@
 // track is which stage track (by the `msid` of its media line in the node's offer), who the
 // active speaker is (audio levels, with a hold so the large tile does not flicker), the
 // connection's state in words' terms, the viewer's quality choice kept in storage, the
-// simulcast layers a camera is offered with, and what a refusal from the node means.
+// simulcast layers a camera is offered with, and what a refusal from the node means; and the
+// lineup's rules: who may raise a hand, where this person stands (may go on freely, brought
+// on, waiting with a hand up, may raise one), which hands are new.
 // `stageViewer.ts` and `stagePublisher.ts` hold the peer connections that use them.
-import { ErrorCode, type PublishedTrack, type StageQuality, type StageTrack, type UserId } from "./proto.gen";
+import {
+  ErrorCode,
+  type Membership,
+  type PublishedTrack,
+  type RaisedHand,
+  type StageMember,
+  type StageQuality,
+  type StageTrack,
+  type UserId,
+} from "./proto.gen";
 
 /** The viewer's (or publisher's) connection to the stage, in words' terms. */
 export type StagePhase = "idle" | "connecting" | "connected" | "reconnecting" | "failed";
@@ -234,6 +245,82 @@ export function stageRefusal(code: number): StageRefusal {
       return "notWebrtc";
     case ErrorCode.conflict:
       return "busy";
+    default:
+      return "failed";
+  }
+}
+
+// --- The lineup (PROTOCOL.md, "The WebRTC stage", "Who goes on") ---------------------
+
+/** The session kinds in which every member may raise a hand, not only the speakers. */
+export const INTERACTIVE_KINDS: readonly string[] = ["workshop", "special_track_session", "other"];
+
+/** Whether `kind` (the programme's session kind) takes raised hands from every member. */
+export const isInteractive = (kind: string): boolean => INTERACTIVE_KINDS.includes(kind);
+
+/**
+ * Whether this member may ask to come on stage: a speaker in any session (speaker grants are
+ * per session and not visible to the client, so the node refuses another session's speaker
+ * with 403), any member in an interactive one. Those who manage the stage publish freely
+ * and have no hand to raise.
+ */
+export function mayRaiseHand(kind: string, you: Membership | null): boolean {
+  if (!you || you.can_manage_stage) return false;
+  return you.role === "speaker" || isInteractive(kind);
+}
+
+/** Whether `user` is in the lineup a moderator brought on the stage. */
+export const inLineup = (onStage: readonly StageMember[], user: UserId | null): boolean =>
+  user !== null && onStage.some((m) => m.user === user);
+
+/** `user`'s raised hand, if it is up. */
+export const handOf = (hands: readonly RaisedHand[], user: UserId | null): RaisedHand | null =>
+  (user !== null && hands.find((h) => h.user === user)) || null;
+
+/**
+ * Where this person stands with the stage, which says what their controls offer:
+ * `free` (manages the stage: goes on when they like), `broughtOn` (a moderator brought them
+ * on: they may go live), `waiting` (their hand is up), `mayRaise` (they may raise a hand),
+ * `audience` (none of these: the stage is only watched).
+ */
+export type StageStanding = "free" | "broughtOn" | "waiting" | "mayRaise" | "audience";
+
+export function stageStanding(p: {
+  you: Membership | null;
+  kind: string;
+  me: UserId | null;
+  onStage: readonly StageMember[];
+  hands: readonly RaisedHand[];
+}): StageStanding {
+  if (p.you?.can_manage_stage) return "free";
+  if (inLineup(p.onStage, p.me)) return "broughtOn";
+  if (handOf(p.hands, p.me)) return "waiting";
+  return mayRaiseHand(p.kind, p.you) ? "mayRaise" : "audience";
+}
+
+/**
+ * The hands in `after` that were not up in `before` (a hand lowered and raised again is new:
+ * it has another `at`), for announcing them.
+ */
+export function newHands(before: readonly RaisedHand[], after: readonly RaisedHand[]): RaisedHand[] {
+  const known = new Set(before.map((h) => `${h.user} ${h.at}`));
+  return after.filter((h) => !known.has(`${h.user} ${h.at}`));
+}
+
+/** Why the node refused a raised hand or a moderator's `stage_invite`, in words' terms. */
+export type LineupRefusal = "forbidden" | "full" | "tooFast" | "notWebrtc" | "failed";
+
+/** What a `stage_hand` or `stage_invite` error code means (PROTOCOL.md, stage_hand, stage_invite). */
+export function lineupRefusal(code: number): LineupRefusal {
+  switch (code) {
+    case ErrorCode.forbidden:
+      return "forbidden";
+    case ErrorCode.conflict:
+      return "full";
+    case ErrorCode.rate_limited:
+      return "tooFast";
+    case ErrorCode.not_found:
+      return "notWebrtc";
     default:
       return "failed";
   }

@@ -2,13 +2,21 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useMemo, useRef } from "preact/hooks";
 import { t } from "../i18n";
 import type { MessageKey } from "../i18n/en";
-import type { StageQuality, UserId } from "../proto.gen";
+import type { Membership, StageQuality, UserId } from "../proto.gen";
 import type { StageSession } from "../stageMedia";
-import { QUALITIES, type StagePhase, type StageTile, speakersOf, stageLayout } from "../stageRules";
+import {
+  QUALITIES,
+  type StagePhase,
+  type StageTile,
+  speakersOf,
+  stageLayout,
+  stageStanding,
+} from "../stageRules";
 import type { StageProblem } from "../stageViewer";
 import { ErrorAlert } from "./ErrorAlert";
 import { Select } from "./Select";
 import { StageControls } from "./StageControls";
+import { StageLineup } from "./StageLineup";
 
 const CONNECTION_TEXT: Record<StagePhase, MessageKey> = {
   idle: "stage.connection.idle",
@@ -45,12 +53,28 @@ function problemText(problem: StageProblem | null): string | null {
  * A session's WebRTC stage as everyone in it sees it: the screen share or the active
  * speaker's camera large, the other speakers small, names on every tile, the speakers' sound
  * (with a "Play sound" button when the browser will not start it by itself), the connection
- * in words, the quality menu, and the speaker's own controls for those who may go on stage.
+ * in words, the quality menu, this person's own place on stage (going live, or raising a hand
+ * to be brought on) when they have one, and the lineup for those who manage the stage.
+ * `kind` is the session's kind in the programme (an interactive one takes anyone's hand).
  */
-export function LiveStage(props: { session: StageSession; me: UserId | null; mayPublish: boolean }) {
-  const { session, me } = props;
-  const { viewer, part } = session;
+export function LiveStage(props: {
+  session: StageSession;
+  me: UserId | null;
+  you: Membership | null;
+  kind: string;
+}) {
+  const { session, me, you } = props;
+  const { viewer, part, lineup } = session;
   const tracks = part.tracks.value;
+  const standing = stageStanding({
+    you,
+    kind: props.kind,
+    me,
+    onStage: lineup.onStage.value,
+    hands: lineup.hands.value,
+  });
+  // Someone taken off (or live while the lineup changes) keeps the controls that say so.
+  const hasControls = standing !== "audience" || session.publisher.onStage.value || session.takenOff.value;
   const received = viewer.received.value;
   const phase = viewer.phase.value;
   const quality = viewer.quality.value;
@@ -153,7 +177,8 @@ export function LiveStage(props: { session: StageSession; me: UserId | null; may
           ))}
         </Select>
       </div>
-      {props.mayPublish && <StageControls session={session} />}
+      {hasControls && <StageControls session={session} standing={standing} />}
+      {you?.can_manage_stage && <StageLineup lineup={lineup} tracks={tracks} me={me} />}
     </div>
   );
 }

@@ -2,18 +2,18 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import type { SessionView } from "../api";
 import { t } from "../i18n";
-import type { Stage as StageData, UserId } from "../proto.gen";
+import type { Membership, Stage as StageData, UserId } from "../proto.gen";
 import type { StageSession } from "../stageMedia";
 import { ErrorAlert } from "./ErrorAlert";
 import { LiveStage } from "./LiveStage";
 
 const HLS_TYPE = "application/vnd.apple.mpegurl";
 
-/** What a WebRTC stage needs: this tab's media on it, who this person is, whether they may go on it. */
+/** What a WebRTC stage needs: this tab's media on it, who this person is and what they may do in the room. */
 export interface LiveStageProps {
   media: StageSession;
   me: UserId | null;
-  mayPublish: boolean;
+  you: Membership | null;
 }
 
 /** The stage: its state in words, who speaks, and the session's stream (or live stage). */
@@ -73,7 +73,12 @@ function StageSource(props: { session: SessionView; live: LiveStageProps | null 
       );
     case "webrtc":
       return props.live ? (
-        <LiveStage session={props.live.media} me={props.live.me} mayPublish={props.live.mayPublish} />
+        <LiveStage
+          session={props.live.media}
+          me={props.live.me}
+          you={props.live.you}
+          kind={props.session.kind}
+        />
       ) : (
         <p class="stage-placeholder">{t("app.loading")}</p>
       );

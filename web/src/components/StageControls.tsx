@@ -1,10 +1,12 @@
+import { useSignal } from "@preact/signals";
 import { useRef } from "preact/hooks";
 import type { MediaKind } from "../callRules";
+import { RequestError } from "../connection";
 import { t } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import type { StageSession } from "../stageMedia";
 import type { StagePublisher } from "../stagePublisher";
-import type { StagePhase } from "../stageRules";
+import { type LineupRefusal, lineupRefusal, type StagePhase, type StageStanding } from "../stageRules";
 import { ErrorAlert } from "./ErrorAlert";
 import { Select } from "./Select";
 import { LocalVideo } from "./VideoTiles";
@@ -56,15 +58,44 @@ function refusalText(publisher: StagePublisher): string | null {
   }
 }
 
+const HAND_REFUSAL_TEXT: Record<LineupRefusal, MessageKey> = {
+  forbidden: "stage.hand.refused.forbidden",
+  full: "stage.hand.refused.full",
+  tooFast: "stage.hand.refused.tooFast",
+  notWebrtc: "stage.hand.refused.notWebrtc",
+  failed: "stage.hand.refused.failed",
+};
+
+/** What the status line says while this person is not publishing. */
+function idleText(standing: StageStanding, takenOff: boolean, stageEnded: boolean): string {
+  switch (standing) {
+    case "broughtOn":
+      return t("stage.publish.state.broughtOn");
+    case "waiting":
+      return t("stage.publish.state.waiting");
+    case "free":
+      return t("stage.publish.state.idle");
+    default:
+      if (!takenOff) return t("stage.publish.state.idle");
+      return t(stageEnded ? "stage.publish.state.stageEnded" : "stage.publish.state.takenOff");
+  }
+}
+
 /**
- * A speaker's own controls: going on stage (camera and microphone, started only then),
- * muting, the camera off and on, sharing a screen, the choice of devices, and leaving the
- * stage; what is happening in words, and why it could not, in an alert.
+ * This person's own place on the stage. Moderators go on stage when they like; a speaker (or,
+ * in an interactive session, anyone) raises a hand and waits until a moderator brings them
+ * on, then goes live; taken off, they are told so and may raise a hand again. Live: muting,
+ * the camera off and on, sharing a screen, the choice of devices, and leaving the stage.
+ * What is happening is in words, and why it could not, in an alert.
  */
-export function StageControls(props: { session: StageSession }) {
-  const { publisher } = props.session;
+export function StageControls(props: { session: StageSession; standing: StageStanding }) {
+  const { publisher, lineup } = props.session;
+  const { standing } = props;
   const box = useRef<HTMLElement>(null);
+  const handBusy = useSignal(false);
+  const handProblem = useSignal<string | null>(null);
   const onStage = publisher.onStage.value;
+  const takenOff = props.session.takenOff.value;
   const starting = publisher.starting.value;
   const phase = publisher.phase.value;
   const microphone = publisher.microphone.value;
@@ -80,19 +111,37 @@ export function StageControls(props: { session: StageSession }) {
     }
   };
 
+  /** Raises or lowers the hand; the lineup event that follows changes the controls. */
+  const setHand = (raised: boolean) =>
+    act(async () => {
+      handBusy.value = true;
+      handProblem.value = null;
+      try {
+        await lineup.raiseHand(raised);
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        const kind = e instanceof RequestError ? lineupRefusal(e.code) : "failed";
+        handProblem.value = t(HAND_REFUSAL_TEXT[kind], { message });
+      } finally {
+        handBusy.value = false;
+      }
+    });
+
+  const mayGoLive = standing === "free" || standing === "broughtOn";
   return (
     <section class="stage-controls" aria-labelledby="stage-controls-heading" ref={box}>
       <h3 id="stage-controls-heading">{t("stage.publish.heading")}</h3>
       <p role="status" class={`call-state ${onStage ? phase : "idle"}`} data-testid="stage-publish-state">
-        {onStage ? t(STATE_TEXT[phase]) : t("stage.publish.state.idle")}
+        {onStage ? t(STATE_TEXT[phase]) : idleText(standing, takenOff, lineup.stageEnded.value)}
         {onStage && microphone === "off" && <> {t("stage.publish.microphoneMuted")}</>}
         {onStage && sharing && <> {t("stage.publish.sharing")}</>}
       </p>
       <ErrorAlert message={refusalText(publisher)} />
       <ErrorAlert message={problemText(publisher)} />
-      {!onStage ? (
+      <ErrorAlert message={handProblem.value} />
+      {!onStage && mayGoLive && (
         <>
-          <p class="help">{t("stage.publish.help")}</p>
+          {standing === "free" && <p class="help">{t("stage.publish.help")}</p>}
           <div class="button-row">
             <button
               type="button"
@@ -100,11 +149,31 @@ export function StageControls(props: { session: StageSession }) {
               disabled={starting}
               onClick={() => act(() => publisher.goOnStage())}
             >
-              {starting ? t("stage.publish.starting") : t("stage.publish.go")}
+              {starting
+                ? t("stage.publish.starting")
+                : t(standing === "free" ? "stage.publish.go" : "stage.publish.goLive")}
             </button>
           </div>
         </>
-      ) : (
+      )}
+      {!onStage && (standing === "waiting" || standing === "mayRaise") && (
+        <>
+          {standing === "mayRaise" && (
+            <p class="help">{t(takenOff ? "stage.hand.helpAgain" : "stage.hand.help")}</p>
+          )}
+          <div class="button-row">
+            <button
+              type="button"
+              class={standing === "mayRaise" ? "primary" : undefined}
+              disabled={handBusy.value}
+              onClick={() => setHand(standing === "mayRaise")}
+            >
+              {standing === "waiting" ? t("stage.hand.lower") : t("stage.hand.raise")}
+            </button>
+          </div>
+        </>
+      )}
+      {onStage && (
         <>
           {camera === "on" && (
             <div class="stage-preview">

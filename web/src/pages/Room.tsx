@@ -39,10 +39,12 @@ export function Room(props: { id: string }) {
         current = sessionRoom(connection, s.room);
         // Before the room's snapshot can arrive, so viewing starts with the first join.
         if (s.stage.kind === "webrtc") {
-          stageMedia = new StageSession(
-            current.parts.media,
-            () => connection.welcome.value?.connection ?? null,
-          );
+          const joined = current;
+          stageMedia = new StageSession(current.parts.media, current.parts.lineup, {
+            connection: () => connection.welcome.value?.connection ?? null,
+            user: () => connection.welcome.value?.user.id ?? null,
+            managesStage: () => joined.you.value?.can_manage_stage ?? false,
+          });
         }
         media.value = stageMedia;
         room.value = current;
@@ -95,12 +97,11 @@ export function Room(props: { id: string }) {
   const attendance = r.attendance.value;
   const welcome = connection.welcome.value;
   // Speakers cannot be told apart client-side (grants are per session): the green room link
-  // and the "Go on stage" control show to every speaker, moderator and organiser, and the
-  // green room or the node's refusal explains when one is not this session's.
+  // shows to every speaker, moderator and organiser, and the green room explains when one is
+  // not this session's. Who may go on the live stage is the lineup's (LiveStage).
   const stageRole = (role: string | undefined) =>
     role === "speaker" || role === "moderator" || role === "organiser";
   const greenRoom = you?.can_moderate || (welcome?.roles ?? []).some(stageRole);
-  const mayPublish = Boolean(you?.can_manage_stage || stageRole(you?.role) || greenRoom);
   const stageMedia = media.value;
   const start = Date.parse(s.starts_at);
   const end = Date.parse(s.ends_at);
@@ -133,7 +134,7 @@ export function Room(props: { id: string }) {
           <Stage
             session={s}
             stage={stage.current.value}
-            live={stageMedia && { media: stageMedia, me: welcome?.user.id ?? null, mayPublish }}
+            live={stageMedia && { media: stageMedia, me: welcome?.user.id ?? null, you }}
           />
           {you?.can_manage_stage && <ModeratorPanel stage={stage} />}
           {you && welcome && (

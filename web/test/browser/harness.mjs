@@ -154,7 +154,10 @@ export class Node {
     return response.status === 204 ? null : response.json();
   }
 
-  /** An event with one session per entry of `sessions` ({id, title, stage?}), all happening now. */
+  /**
+   * An event with one session per entry of `sessions` ({id, title, stage?, kind?}), all
+   * happening now; `kind` is the programme's session kind, `workshop` unless said.
+   */
   async seed(sessions) {
     const now = Date.now();
     const day = new Date(now).toISOString().slice(0, 10);
@@ -170,7 +173,7 @@ export class Node {
         id: s.id,
         title: s.title,
         description: s.description ?? "",
-        kind: "workshop",
+        kind: s.kind ?? "workshop",
         starts_at: new Date(now - 10 * 60_000).toISOString(),
         ends_at: new Date(now + 50 * 60_000).toISOString(),
         track: "main",

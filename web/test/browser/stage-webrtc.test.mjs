@@ -1,7 +1,9 @@
-// A session on Plenary's own WebRTC stage (the node's SFU): a speaker goes on stage with the
-// fake camera and microphone; two attendees' pages decode the speaker's video; one switches
-// to audio only and from then on receives sound but no video bytes, while the other still
-// decodes video; the speaker leaves the stage and both attendees' pages say it is empty.
+// A session on Plenary's own WebRTC stage (the node's SFU). In a keynote, a speaker raises a
+// hand, a moderator brings them on, and they go live with the fake camera and microphone; two
+// attendees' pages decode the speaker's video; one switches to audio only and from then on
+// receives sound but no video bytes, while the other still decodes video; the speaker leaves
+// the stage and both attendees' pages say it is empty. In a workshop, an attendee raises a
+// hand, goes live once brought on, and is taken off again by the moderator.
 // The pages' peer connections are read with getStats(), found by wrapping the
 // RTCPeerConnection constructor before the page's scripts run: the client has no test hook.
 import assert from "node:assert/strict";
@@ -11,7 +13,8 @@ import { test } from "node:test";
 import { eventually, FAKE_MEDIA_FLAGS, scenario } from "./harness.mjs";
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-const SESSIONS = [{ id: "opening", title: "Opening Ceremony", stage: { kind: "webrtc" } }];
+const KEYNOTE = [{ id: "opening", title: "Opening Ceremony", kind: "keynote", stage: { kind: "webrtc" } }];
+const WORKSHOP = [{ id: "opening", title: "Opening Ceremony", kind: "workshop", stage: { kind: "webrtc" } }];
 const EMPTY = "Nobody is on stage yet.";
 
 /** Serious and critical axe violations on the page, as readable lines. */
@@ -73,8 +76,8 @@ async function received(page) {
   });
 }
 
-/** The page decodes the stage's video, keeps decoding it, and its large tile shows it. */
-async function seesVideo(page, who) {
+/** The page decodes the stage's video, keeps decoding it, and its large tile shows `name`'s camera. */
+async function seesVideo(page, who, name = "Ana Speaker") {
   const first = await eventually(
     `${who} to decode the speaker's video`,
     async () => {
@@ -91,10 +94,35 @@ async function seesVideo(page, who) {
   await eventually(`${who}'s large tile to show the camera`, async () =>
     page
       .getByRole("figure")
-      .filter({ has: page.getByLabel("Ana Speaker's camera") })
+      .filter({ has: page.getByLabel(`${name}'s camera`) })
       .locator("video")
       .evaluate((v) => v.readyState >= 2 && v.videoWidth > 0),
   );
+}
+
+/** The page's status line about its own place on stage. */
+const publishState = (page) => page.getByTestId("stage-publish-state").textContent();
+
+/**
+ * `person` raises a hand and waits for a moderator; the moderator's page lists and announces
+ * the hand, and brings them on; `person`'s page then offers to go live.
+ */
+async function bringOnStage(person, moderator, name, { speaker }) {
+  await person.getByRole("button", { name: "Raise hand" }).click();
+  await person.getByRole("button", { name: "Lower hand" }).waitFor();
+  assert.match(await publishState(person), /Waiting for a moderator/);
+  const hands = moderator.getByTestId("lineup-hands");
+  await hands.getByText(name).waitFor();
+  assert.equal(await hands.getByText("speaker", { exact: true }).count(), speaker ? 1 : 0);
+  await hands.getByText("raised just now").waitFor();
+  await eventually("the moderator's page to announce the hand", async () =>
+    (await moderator.getByTestId("lineup-announcer").textContent()).includes(`${name}`),
+  );
+  await moderator.getByRole("button", { name: `Bring on stage: ${name}` }).click();
+  await moderator.getByTestId("lineup-on-stage").getByText(name).waitFor();
+  await moderator.getByText("No hands are raised.").waitFor();
+  await person.getByRole("button", { name: "Go live" }).waitFor();
+  assert.match(await publishState(person), /You are on stage: a moderator brought you on/);
 }
 
 async function openSession(page, url, token) {
@@ -103,13 +131,15 @@ async function openSession(page, url, token) {
   await page.getByRole("heading", { level: 1, name: "Opening Ceremony" }).waitFor();
 }
 
-test("a speaker goes on stage, two attendees watch, one switches to audio only, the speaker leaves", {
+test("a speaker brought on by a moderator goes live, two attendees watch, one switches to audio only, the speaker leaves", {
   timeout: 240_000,
 }, async (t) => {
   await scenario(
     t,
-    { sessions: SESSIONS, chromiumArgs: FAKE_MEDIA_FLAGS },
+    { sessions: KEYNOTE, chromiumArgs: FAKE_MEDIA_FLAGS },
     async ({ node, newPage, errors }) => {
+      const moderator = await newPage();
+      await openSession(moderator, node.url, node.token("mod-mia", "Mia Moderator", ["moderator"]));
       const speaker = await newPage();
       await openSession(
         speaker,
@@ -139,15 +169,24 @@ test("a speaker goes on stage, two attendees watch, one switches to audio only, 
           /Connected to the stage\./.test(await page.getByTestId("stage-connection").textContent()),
         );
       }
-      assert.equal(await vic.getByRole("button", { name: "Go on stage" }).count(), 0);
+      // In a keynote an attendee only watches; the speaker cannot go live before a moderator
+      // brought them on.
+      for (const name of ["Go on stage", "Go live", "Raise hand"]) {
+        assert.equal(await vic.getByRole("button", { name }).count(), 0, name);
+      }
+      assert.equal(await speaker.getByRole("button", { name: "Go on stage" }).count(), 0);
+      assert.equal(await speaker.getByRole("button", { name: "Go live" }).count(), 0);
 
-      // The speaker goes on stage.
-      await speaker.getByRole("button", { name: "Go on stage" }).click();
+      // The speaker raises a hand, the moderator brings them on, and they go live.
+      await bringOnStage(speaker, moderator, "Ana Speaker", { speaker: true });
+      assert.deepEqual(await violations(moderator), [], "the moderator's lineup");
+      await speaker.getByRole("button", { name: "Go live" }).click();
       await eventually(
         "the speaker's page to say they are on stage",
-        async () => /You are on stage/.test(await speaker.getByTestId("stage-publish-state").textContent()),
+        async () => /You are on stage: everyone/.test(await publishState(speaker)),
         30_000,
       );
+      await moderator.getByTestId("lineup-on-stage").getByText("live now").waitFor({ timeout: 20_000 });
       await speaker.getByRole("button", { name: "Mute microphone" }).waitFor();
 
       for (const [page, who] of [
@@ -201,7 +240,7 @@ test("a speaker goes on stage, two attendees watch, one switches to audio only, 
       );
       await eventually(
         "the speaker's page to say they are on stage again",
-        async () => /You are on stage:/.test(await speaker.getByTestId("stage-publish-state").textContent()),
+        async () => /You are on stage: everyone/.test(await publishState(speaker)),
         30_000,
       );
       await seesVideo(wen, "Wen after reconnecting");
@@ -212,9 +251,10 @@ test("a speaker goes on stage, two attendees watch, one switches to audio only, 
       );
       assert.equal(await vic.getByTestId("stage-video").count(), 0, "Vic still has audio only");
 
-      // The speaker leaves the stage: everyone sees it empty, and the speaker may go on again.
+      // The speaker leaves the stage: everyone sees it empty, and the speaker, still in the
+      // lineup, may go live again.
       await speaker.getByRole("button", { name: "Leave the stage" }).click();
-      await speaker.getByRole("button", { name: "Go on stage" }).waitFor();
+      await speaker.getByRole("button", { name: "Go live" }).waitFor();
       for (const page of [vic, wen, speaker]) await page.getByText(EMPTY).waitFor({ timeout: 15_000 });
       await eventually("the speaker's view to connect again", async () =>
         /Connected to the stage\./.test(await speaker.getByTestId("stage-connection").textContent()),
@@ -234,11 +274,11 @@ const tiles = (page) =>
       ),
     );
 
-test("a moderator's screen share is shown large, the camera goes off and on; another session's speaker is refused", {
+test("a moderator's screen share is shown large, the camera goes off and on; another session's speaker may not raise a hand", {
   timeout: 180_000,
 }, async (t) => {
   const chromiumArgs = [...FAKE_MEDIA_FLAGS, "--auto-select-desktop-capture-source=Entire screen"];
-  await scenario(t, { sessions: SESSIONS, chromiumArgs }, async ({ node, newPage, errors }) => {
+  await scenario(t, { sessions: KEYNOTE, chromiumArgs }, async ({ node, newPage, errors }) => {
     const moderator = await newPage();
     await openSession(moderator, node.url, node.token("mod-mia", "Mia Moderator", ["moderator"]));
     const viewer = await newPage();
@@ -276,22 +316,91 @@ test("a moderator's screen share is shown large, the camera goes off and on; ano
       20_000,
     );
 
-    // A speaker of another session sees the control (grants are not visible to the client),
-    // and the node's refusal is said in words; nothing of theirs reaches the stage.
+    // A speaker of another session sees "Raise hand" (grants are not visible to the client),
+    // and the node's refusal is said in words; no hand reaches the moderator.
     const other = await newPage();
     await openSession(
       other,
       node.url,
       node.token("speaker-sam", "Sam Speaker", ["speaker"], ["speak:other"]),
     );
-    await other.getByRole("button", { name: "Go on stage" }).click();
+    assert.equal(await other.getByRole("button", { name: "Go on stage" }).count(), 0);
+    await other.getByRole("button", { name: "Raise hand" }).click();
     await eventually("the refusal in words", async () =>
       (await other.getByRole("alert").allTextContents()).some((text) =>
-        /You cannot go on stage: only this session's speakers and moderators can/.test(text),
+        /You cannot raise your hand in this session: only its speakers can ask/.test(text),
       ),
     );
-    await other.getByRole("button", { name: "Go on stage" }).waitFor();
+    await other.getByRole("button", { name: "Raise hand" }).waitFor();
+    assert.equal(await moderator.getByTestId("lineup-hands").count(), 0);
     assert.match(await viewer.getByTestId("stage-people").textContent(), /^On stage: Mia Moderator$/);
     assert.deepEqual(errors, []);
   });
+});
+
+test("in a workshop an attendee raises a hand, is brought on, goes live, and is taken off", {
+  timeout: 240_000,
+}, async (t) => {
+  await scenario(
+    t,
+    { sessions: WORKSHOP, chromiumArgs: FAKE_MEDIA_FLAGS },
+    async ({ node, newPage, errors }) => {
+      const moderator = await newPage();
+      await openSession(moderator, node.url, node.token("mod-mia", "Mia Moderator", ["moderator"]));
+      const ali = await newPage();
+      await openSession(ali, node.url, node.token("guest-ali", "Ali Attendee"));
+      const viewers = [];
+      for (const [sub, name] of [
+        ["guest-vic", "Vic Viewer"],
+        ["guest-wen", "Wen Viewer"],
+      ]) {
+        const page = await newPage();
+        await openSession(page, node.url, node.token(sub, name));
+        viewers.push(page);
+      }
+      const [vic, wen] = viewers;
+      await moderator.getByText("Nobody has been brought on stage.").waitFor();
+
+      // Any member of a workshop may ask; Ali is brought on and goes live.
+      await bringOnStage(ali, moderator, "Ali Attendee", { speaker: false });
+      await ali.getByRole("button", { name: "Go live" }).click();
+      await eventually(
+        "Ali's page to say they are on stage",
+        async () => /You are on stage: everyone/.test(await publishState(ali)),
+        30_000,
+      );
+      for (const [page, who] of [
+        [vic, "Vic"],
+        [wen, "Wen"],
+      ]) {
+        await seesVideo(page, who, "Ali Attendee");
+        assert.match(await page.getByTestId("stage-people").textContent(), /On stage: Ali Attendee/);
+      }
+
+      // The moderator takes Ali off: the node stops the publishing, every stage empties, and
+      // Ali's page says so, has stopped its camera and microphone, and offers a hand again.
+      await moderator.getByRole("button", { name: "Take off stage: Ali Attendee" }).click();
+      await moderator.getByText("Nobody has been brought on stage.").waitFor();
+      for (const page of [vic, wen, ali]) await page.getByText(EMPTY).waitFor({ timeout: 20_000 });
+      await eventually("Ali's page to say they were taken off", async () =>
+        /A moderator took you off the stage/.test(await publishState(ali)),
+      );
+      await ali.getByRole("button", { name: "Raise hand" }).waitFor();
+      assert.equal(await ali.getByRole("button", { name: "Go live" }).count(), 0);
+      assert.equal(await ali.getByRole("button", { name: "Leave the stage" }).count(), 0);
+      await eventually("Ali's camera and microphone to stop", () =>
+        ali.evaluate(() =>
+          window.__test.connections.every(
+            (pc) =>
+              pc.connectionState === "closed" ||
+              pc.getSenders().every((sender) => !sender.track || sender.track.readyState === "ended"),
+          ),
+        ),
+      );
+      await eventually("Ali's own view of the stage to stay connected", async () =>
+        /Connected to the stage\./.test(await ali.getByTestId("stage-connection").textContent()),
+      );
+      assert.deepEqual(errors, []);
+    },
+  );
 });
