@@ -497,6 +497,11 @@ async fn an_attendee_raises_a_hand_goes_live_and_is_taken_off() {
         ada.request(|rid| ClientMsg::StageInvite { rid, room: workshop.clone(), user: me.clone(), on: true }).await;
     assert!(matches!(reply, ServerMsg::Error { code: ErrorCode::Forbidden, .. }), "{reply:?}");
     bring_on(&mut mona, &mut ada, &workshop).await;
+    // Raising a hand while on the stage changes nothing, and costs nothing: no rate limit.
+    for _ in 0..10 {
+        let reply = ada.request(|rid| ClientMsg::StageHand { rid, room: workshop.clone(), raised: true }).await;
+        assert!(matches!(reply, ServerMsg::Ack { .. }), "{reply:?}");
+    }
     let mut late = person(&server, "late", &[Attendee], &[]).await;
     let ServerMsg::Snapshot { on_stage, hands, .. } = late.join(&workshop).await else { panic!("a snapshot") };
     assert_eq!((on_stage.iter().map(|m| m.user.as_str()).collect::<Vec<_>>(), hands.len()), (vec!["ada"], 0));

@@ -83,8 +83,13 @@ impl SessionRoom {
                         "this session takes raised hands from its speakers only",
                     ));
                 }
-                core.take_chat_token(identity.user())?;
-                LineupChange::Hand { member: me, speaker, raised, at: now }
+                let change = LineupChange::Hand { member: me, speaker, raised, at: now };
+                // A hand that changes something counts against the chat allowance; one that
+                // changes nothing (raised twice, or raised while on the stage) costs nothing.
+                if change.apply(&self.lineup, &self.hands)?.is_some() {
+                    core.take_chat_token(identity.user())?;
+                }
+                change
             }
             LineupRequest::Invite { user, on } => {
                 if !self.membership(core, identity).can_manage_stage {
