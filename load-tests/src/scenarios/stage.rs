@@ -112,7 +112,6 @@ impl Bot {
 
 pub async fn run(ctx: &Context, args: &StageArgs) -> anyhow::Result<Report> {
     let clock = Instant::now();
-    let usage = Usage::start(ctx);
     let pacer = Arc::new(Pacer::new(ctx.connect_rate));
     let counts = Arc::new(Counts::default());
     let latencies = Latencies::new();
@@ -203,14 +202,14 @@ pub async fn run(ctx: &Context, args: &StageArgs) -> anyhow::Result<Report> {
         .add("video_loss_percent", if expected_video > 0.0 { 100.0 * gaps / (video + gaps).max(1.0) } else { 0.0 })
         .add(
             "video_frames_missing_percent",
-            if expected_video > 0.0 { 100.0 * (1.0 - video / expected_video) } else { 0.0 },
+            // Frames of the next second may land in the count: never below zero.
+            if expected_video > 0.0 { (100.0 * (1.0 - video / expected_video)).max(0.0) } else { 0.0 },
         )
         .add("latency", latencies.summary().line())
         .add("bytes_out_per_second", bytes / seconds)
         .add("bits_per_viewer_per_second", bytes * 8.0 / n / seconds)
         .add("viewer_failures", failures);
     usage_window.report(&mut report);
-    usage.report(&mut Report::new("whole run"));
     Ok(report)
 }
 

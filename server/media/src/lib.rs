@@ -84,8 +84,6 @@ pub enum MediaError {
     NoPendingOffer,
     #[error("the stage is full: at most {0} viewers on this node")]
     Full(usize),
-    #[error("a track names an unknown mid {0:?}")]
-    UnknownMid(String),
     #[error("the media plane has stopped")]
     Stopped,
 }

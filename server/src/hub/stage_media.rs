@@ -81,7 +81,7 @@ fn track_source(source: Source) -> TrackSource {
 /// The `error` a refused media command gets.
 fn refusal(rid: RequestId, error: &MediaError) -> ServerMsg {
     let code = match error {
-        MediaError::BadSdp(_) | MediaError::UnknownMid(_) => ErrorCode::Invalid,
+        MediaError::BadSdp(_) => ErrorCode::Invalid,
         MediaError::NoPeer(_) => ErrorCode::NotFound,
         MediaError::PeerExists(_) | MediaError::NoPendingOffer => ErrorCode::Conflict,
         MediaError::Full(_) | MediaError::Stopped => ErrorCode::Unavailable,

@@ -192,6 +192,49 @@ async fn bring_on(moderator: &mut TestClient, user: &mut TestClient, room: &Room
     assert!(matches!(invited, ServerMsg::Ack { .. }), "{invited:?}");
 }
 
+/// `speaker` publishes a camera bot's offer to `room` and the bot takes the node's answer.
+async fn go_live(speaker: &mut TestClient, room: &RoomId) -> (Bot, Camera) {
+    let mut bot = Bot::new().await;
+    let (mut camera, offer, tracks) = Camera::offer(&mut bot);
+    let room = room.clone();
+    let reply = speaker.request(|rid| ClientMsg::MediaPublish { rid, room, sdp: offer, tracks }).await;
+    let ServerMsg::MediaPublished { sdp, .. } = reply else { panic!("an answer, got {reply:?}") };
+    let pending = camera.pending.take().unwrap();
+    bot.rtc.sdp_api().accept_answer(pending, SdpAnswer::from_sdp_string(&sdp).unwrap()).unwrap();
+    (bot, camera)
+}
+
+/// Runs the speaker's `bot` until `watcher` sees tracks on the stage.
+async fn until_on_stage(bot: &mut Bot, watcher: &mut TestClient) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        bot.turn().await;
+        if let Some(ServerMsg::Event { event: RoomEvent::StageTracks { tracks }, .. }) =
+            watcher.try_recv(Duration::from_millis(5)).await
+            && !tracks.is_empty()
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the speaker's tracks never reached the stage");
+    }
+}
+
+/// Answers the node's renegotiation offers waiting on `client` with `bot`'s session, without
+/// waiting for their acks: the next offer may come first.
+async fn answer_offers(client: &mut TestClient, bot: &mut Bot) {
+    while let Some(msg) = client.try_recv(Duration::from_millis(1)).await {
+        match msg {
+            ServerMsg::MediaOffer { rid: None, room, sdp } => {
+                let answer = bot.answer(&sdp);
+                let rid = client.rid();
+                client.send(&ClientMsg::MediaAnswer { rid, room, sdp: answer }).await;
+            }
+            ServerMsg::Error { .. } => panic!("a viewer got {msg:?}"),
+            _ => {}
+        }
+    }
+}
+
 /// Runs the bots (the camera writing) and the viewers' WebSockets (answering the node's
 /// renegotiation offers) until `done`, failing after [`WAIT`].
 async fn run_until(
@@ -221,18 +264,7 @@ async fn run_until(
         speaker.0.turn().await;
         for (client, bot) in viewers.iter_mut() {
             bot.turn().await;
-            // Answers go out without waiting for their ack: the next offer may come first.
-            while let Some(msg) = client.try_recv(Duration::from_millis(1)).await {
-                match msg {
-                    ServerMsg::MediaOffer { rid: None, room, sdp } => {
-                        let answer = bot.answer(&sdp);
-                        let rid = client.rid();
-                        client.send(&ClientMsg::MediaAnswer { rid, room, sdp: answer }).await;
-                    }
-                    ServerMsg::Error { .. } => panic!("a viewer got {msg:?}"),
-                    _ => {}
-                }
-            }
+            answer_offers(client, bot).await;
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
@@ -269,14 +301,7 @@ async fn a_speaker_is_seen_and_heard_by_viewers_through_the_nodes_sfu() {
     view(&mut alan, &mut alan_bot, StageQuality::AudioOnly).await;
 
     // The speaker publishes.
-    let mut camera_bot = Bot::new().await;
-    let (mut camera, offer, tracks) = Camera::offer(&mut camera_bot);
-    let reply = grace.request(|rid| ClientMsg::MediaPublish { rid, room: keynote(), sdp: offer, tracks }).await;
-    let ServerMsg::MediaPublished { sdp, .. } = reply else { panic!("an answer, got {reply:?}") };
-    let pending = camera.pending.take().unwrap();
-    camera_bot.rtc.sdp_api().accept_answer(pending, SdpAnswer::from_sdp_string(&sdp).unwrap()).unwrap();
-
-    let mut speaker = (camera_bot, camera);
+    let mut speaker = go_live(&mut grace, &keynote()).await;
     run_until(
         "video and sound at the viewer, sound at the listener",
         &mut speaker,
@@ -393,7 +418,7 @@ async fn the_demo_events_live_session_plays_its_clip_on_first_run() {
     .await;
     let mut ada = person(&server, "ada", &[Attendee], &[]).await;
     let room = RoomId::session("opening-ceremony").unwrap();
-    let ServerMsg::Snapshot { stage_tracks, .. } = ada.join(&room).await else { panic!("a snapshot") };
+    ada.join(&room).await;
     let mut bot = Bot::new().await;
     let reply = ada.request(|rid| ClientMsg::MediaView { rid, room: room.clone(), quality: StageQuality::Auto }).await;
     let ServerMsg::MediaOffer { sdp, .. } = reply else { panic!("an offer, got {reply:?}") };
@@ -411,24 +436,15 @@ async fn the_demo_events_live_session_plays_its_clip_on_first_run() {
             bot.connected
         );
         bot.turn().await;
-        while let Some(msg) = ada.try_recv(Duration::from_millis(1)).await {
-            match msg {
-                ServerMsg::MediaOffer { rid: None, room, sdp } => {
-                    let answer = bot.answer(&sdp);
-                    let rid = ada.rid();
-                    ada.send(&ClientMsg::MediaAnswer { rid, room, sdp: answer }).await;
-                }
-                ServerMsg::Error { .. } => panic!("the viewer got {msg:?}"),
-                _ => {}
-            }
-        }
+        answer_offers(&mut ada, &mut bot).await;
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    // The speaker is the node's demo publisher, named as such in the stage's tracks (the
-    // snapshot has them once the clip is on stage; a join before that gets them as an event).
-    if !stage_tracks.is_empty() {
-        assert!(stage_tracks.iter().all(|t| t.name == "Demo speaker"), "{stage_tracks:?}");
-    }
+    // The speaker is the node's demo publisher, named as such in the stage's tracks: with
+    // media flowing, a member joining now finds them in its snapshot.
+    let mut late = person(&server, "late", &[Attendee], &[]).await;
+    let ServerMsg::Snapshot { stage_tracks, .. } = late.join(&room).await else { panic!("a snapshot") };
+    let speakers: Vec<_> = stage_tracks.iter().map(|t| (t.name.as_str(), t.source)).collect();
+    assert_eq!(speakers, [("Demo speaker", TrackSource::Camera), ("Demo speaker", TrackSource::Microphone)]);
     server.shutdown().await;
     db.drop_database().await;
 }
@@ -441,23 +457,8 @@ async fn ending_the_session_takes_everyone_off_its_stage() {
     let mut moderator = person(&server, "mona", &[plenary_proto::Role::Moderator], &[]).await;
     moderator.join(&keynote()).await;
     bring_on(&mut moderator, &mut grace, &keynote()).await;
-    let mut bot = Bot::new().await;
-    let (mut camera, offer, tracks) = Camera::offer(&mut bot);
-    let reply = grace.request(|rid| ClientMsg::MediaPublish { rid, room: keynote(), sdp: offer, tracks }).await;
-    let ServerMsg::MediaPublished { sdp, .. } = reply else { panic!("an answer, got {reply:?}") };
-    let pending = camera.pending.take().unwrap();
-    bot.rtc.sdp_api().accept_answer(pending, SdpAnswer::from_sdp_string(&sdp).unwrap()).unwrap();
-    let deadline = Instant::now() + WAIT;
-    loop {
-        bot.turn().await;
-        if let Some(ServerMsg::Event { event: RoomEvent::StageTracks { tracks }, .. }) =
-            moderator.try_recv(Duration::from_millis(5)).await
-            && !tracks.is_empty()
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the speaker's tracks never reached the stage");
-    }
+    let (mut bot, _) = go_live(&mut grace, &keynote()).await;
+    until_on_stage(&mut bot, &mut moderator).await;
     let reply = moderator.request(set_stage(&keynote(), plenary_proto::StageState::Live)).await;
     assert!(matches!(reply, ServerMsg::Ack { .. }), "{reply:?}");
     // The stage may empty before the ack of `ended` (which waits for the record): both are
@@ -507,30 +508,8 @@ async fn an_attendee_raises_a_hand_goes_live_and_is_taken_off() {
     assert_eq!((on_stage.iter().map(|m| m.user.as_str()).collect::<Vec<_>>(), hands.len()), (vec!["ada"], 0));
 
     // On stage, the attendee publishes; taken off, their tracks leave and they may not again.
-    let mut bot = Bot::new().await;
-    let (mut camera, offer, tracks) = Camera::offer(&mut bot);
-    let reply = ada
-        .request(|rid| ClientMsg::MediaPublish {
-            rid,
-            room: workshop.clone(),
-            sdp: offer.clone(),
-            tracks: tracks.clone(),
-        })
-        .await;
-    let ServerMsg::MediaPublished { sdp, .. } = reply else { panic!("an answer, got {reply:?}") };
-    let pending = camera.pending.take().unwrap();
-    bot.rtc.sdp_api().accept_answer(pending, SdpAnswer::from_sdp_string(&sdp).unwrap()).unwrap();
-    let deadline = Instant::now() + WAIT;
-    loop {
-        bot.turn().await;
-        if let Some(ServerMsg::Event { event: RoomEvent::StageTracks { tracks }, .. }) =
-            mona.try_recv(Duration::from_millis(5)).await
-            && !tracks.is_empty()
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the attendee's tracks never reached the stage");
-    }
+    let (mut bot, _) = go_live(&mut ada, &workshop).await;
+    until_on_stage(&mut bot, &mut mona).await;
     let reply = mona.request(|rid| ClientMsg::StageInvite { rid, room: workshop.clone(), user: me, on: false }).await;
     assert!(matches!(reply, ServerMsg::Ack { .. }), "{reply:?}");
     mona.recv_until(
@@ -538,6 +517,7 @@ async fn an_attendee_raises_a_hand_goes_live_and_is_taken_off() {
         |m| matches!(m, ServerMsg::Event { event: RoomEvent::StageTracks { tracks }, .. } if tracks.is_empty()),
     )
     .await;
+    let (_, offer, tracks) = Camera::offer(&mut bot);
     let reply = ada.request(|rid| ClientMsg::MediaPublish { rid, room: workshop.clone(), sdp: offer, tracks }).await;
     assert!(matches!(reply, ServerMsg::Error { code: ErrorCode::Forbidden, .. }), "taken off: {reply:?}");
     server.shutdown().await;
